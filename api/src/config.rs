@@ -1,0 +1,216 @@
+//! Typed configuration from the environment, with defaults that run with
+//! nothing set. Values that could hold secrets are never echoed in errors.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use adosexo_persistence::{DatabaseUrl, PoolOptions};
+
+use crate::telemetry::LogFormat;
+
+/// Where the SQLite file goes when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/adosexo.db";
+
+/// Everything the service reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `ADOSEXO_BIND`: address and port to listen on.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`: SQLite file or PostgreSQL server.
+    pub database_url: DatabaseUrl,
+    /// `ADOSEXO_DB_POOL_SIZE`, `ADOSEXO_DB_TIMEOUT_SECS`.
+    pub pool: PoolOptions,
+    /// `ADOSEXO_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `RUST_LOG`: which events to log.
+    pub log_filter: String,
+    /// `ADOSEXO_BODY_LIMIT_BYTES`: largest accepted request body.
+    pub body_limit: usize,
+    /// `ADOSEXO_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may run
+    /// after SIGINT/SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// `ADOSEXO_WORKERS`: HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+/// A variable that is set but unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub var: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database_url = DatabaseUrl::parse(&database_url).map_err(|e| ConfigError {
+            var: "DATABASE_URL",
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            bind: parse(
+                &get,
+                "ADOSEXO_BIND",
+                "127.0.0.1:8080".parse().ok(),
+                "a socket address such as 127.0.0.1:8080",
+            )?,
+            database_url,
+            pool: PoolOptions {
+                max_size: parse_range(&get, "ADOSEXO_DB_POOL_SIZE", 8, 1..=256)?,
+                connection_timeout: Duration::from_secs(parse_range(
+                    &get,
+                    "ADOSEXO_DB_TIMEOUT_SECS",
+                    5,
+                    1..=300,
+                )?),
+            },
+            log_format: match get("ADOSEXO_LOG_FORMAT").as_deref().map(str::trim) {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(_) => {
+                    return Err(ConfigError {
+                        var: "ADOSEXO_LOG_FORMAT",
+                        message: "expected `text` or `json`".into(),
+                    });
+                }
+            },
+            log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            body_limit: parse_range(
+                &get,
+                "ADOSEXO_BODY_LIMIT_BYTES",
+                64 * 1024,
+                1024..=16 * 1024 * 1024,
+            )?,
+            shutdown_timeout: Duration::from_secs(parse_range(
+                &get,
+                "ADOSEXO_SHUTDOWN_TIMEOUT_SECS",
+                30,
+                0..=3600,
+            )?),
+            workers: match get("ADOSEXO_WORKERS") {
+                None => None,
+                Some(_) => Some(parse_range(&get, "ADOSEXO_WORKERS", 1, 1..=256)?),
+            },
+        })
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: Option<T>,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        Some(value) => value.trim().parse().map_err(|_| ConfigError {
+            var,
+            message: format!("`{}` is not {expected}", value.trim()),
+        }),
+        None => default.ok_or_else(|| ConfigError {
+            var,
+            message: "is required".into(),
+        }),
+    }
+}
+
+fn parse_range<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let expected = format!("a whole number from {} to {}", range.start(), range.end());
+    let value = parse(get, var, Some(default), &expected)?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError {
+            var,
+            message: format!("`{value}` is not {expected}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn runs_with_nothing_set() {
+        let config = config(&[]).ok();
+        let config = config.as_ref();
+        assert_eq!(
+            config.map(|c| c.bind.to_string()).as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(
+            config
+                .and_then(|c| c.database_url.sqlite_path())
+                .map(|p| p.to_string_lossy().into_owned())
+                .as_deref(),
+            Some("data/adosexo.db")
+        );
+        assert_eq!(config.map(|c| c.body_limit), Some(65536));
+        assert!(matches!(
+            config.map(|c| c.log_format),
+            Some(LogFormat::Text)
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let err = config(&[("ADOSEXO_BIND", "nowhere")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("ADOSEXO_BIND: `nowhere` is not a socket address such as 127.0.0.1:8080")
+        );
+        let err = config(&[("ADOSEXO_DB_POOL_SIZE", "0")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("ADOSEXO_DB_POOL_SIZE: `0` is not a whole number from 1 to 256")
+        );
+        let err = config(&[("ADOSEXO_LOG_FORMAT", "xml")])
+            .err()
+            .map(|e| e.var);
+        assert_eq!(err, Some("ADOSEXO_LOG_FORMAT"));
+    }
+
+    #[test]
+    fn database_url_errors_never_echo_the_value() {
+        let err = config(&[("DATABASE_URL", "mysql://u:hunter2@h/db")])
+            .err()
+            .map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(
+            err.starts_with("DATABASE_URL: unsupported database URL scheme `mysql`"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"));
+    }
+}

@@ -1,0 +1,83 @@
+//! Strong `ETag`s from the response body, `If-None-Match` → 304.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::problem::ApiError;
+
+/// The entity tag of a body: its SHA-256, shortened.
+pub fn etag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether `If-None-Match` names this tag (or `*`).
+pub fn none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// A JSON response with an `ETag` and the given `Cache-Control`, or a 304
+/// when the client already holds it.
+pub fn json_with_etag<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    cache_control: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
+    let etag = etag_of(&body);
+    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::internal(e.to_string()))?;
+    let not_modified = none_match(req, &etag);
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag_value))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        ));
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type("application/json").body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn etag_is_stable_and_quoted() {
+        assert_eq!(etag_of(b"{}"), etag_of(b"{}"));
+        assert_ne!(etag_of(b"{}"), etag_of(b"[]"));
+        let tag = etag_of(b"{}");
+        assert!(
+            tag.starts_with('"') && tag.ends_with('"') && tag.len() == 34,
+            "{tag}"
+        );
+    }
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags() {
+        let tag = etag_of(b"x");
+        let req = TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, format!("\"other\", W/{tag}")))
+            .to_http_request();
+        assert!(none_match(&req, &tag));
+        let req = TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, "\"other\""))
+            .to_http_request();
+        assert!(!none_match(&req, &tag));
+    }
+}

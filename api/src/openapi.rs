@@ -1,0 +1,102 @@
+//! The OpenAPI 3.1 document, generated from the registered routes.
+
+use actix_web::App;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Document;
+use utoipa_actix_web::AppExt;
+
+use crate::problem::{BadRequest, FieldError, Internal, NotFound, Problem, Unavailable};
+use crate::routes;
+
+/// Top-level metadata and shared components.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "adosexo API",
+        description = "REST API of the Ado Sexo programme: referrals from child-welfare (ASE) and \
+                       youth-justice (PJJ) services, follow-ups, consent and information sharing, \
+                       scheduling, public information and statistics.\n\n\
+                       Every error is RFC 9457 problem details (`application/problem+json`) whose \
+                       `type` is `urn:adosexo:problem:` followed by a stable tag.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(BadRequest, NotFound, Unavailable, Internal),
+    ),
+    tags(
+        (name = "operations", description = "Probes and the API's own description"),
+        (name = "reference", description = "Reference data: départements and regions"),
+    ),
+)]
+struct ApiDoc;
+
+/// The document exactly as published in `openapi/openapi.json`.
+pub fn document() -> Document {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    doc.info.version = "1.0.0".to_owned();
+    doc
+}
+
+/// The document as pretty JSON with a final newline (the committed form).
+pub fn document_json() -> Result<String, serde_json::Error> {
+    document().to_pretty_json().map(|mut json| {
+        json.push('\n');
+        json
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REGENERATE: &str =
+        "cargo run -p adosexo-api --bin adosexo -- openapi > openapi/openapi.json";
+
+    #[test]
+    fn committed_document_is_what_the_code_generates() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+        let generated = document_json().expect("document serialises");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "openapi/openapi.json differs from what the code generates; regenerate it with:\n    {REGENERATE}"
+        );
+    }
+
+    #[test]
+    fn document_is_openapi_3_1() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        assert_eq!(json["openapi"], "3.1.0");
+    }
+
+    #[test]
+    fn every_operation_is_fully_described() {
+        let doc = document();
+        for (path, item) in &doc.paths.paths {
+            let operations = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+            for op in operations.into_iter().flatten() {
+                let id = op.operation_id.clone().unwrap_or_default();
+                assert!(!id.is_empty(), "{path}: operation without operationId");
+                assert!(op.summary.is_some(), "{path} {id}: no summary");
+                assert!(
+                    op.tags.as_ref().is_some_and(|t| !t.is_empty()),
+                    "{path} {id}: no tag"
+                );
+                assert!(
+                    op.security.is_some(),
+                    "{path} {id}: no security requirement declared"
+                );
+                assert!(
+                    !op.responses.responses.is_empty(),
+                    "{path} {id}: no responses"
+                );
+            }
+        }
+    }
+}

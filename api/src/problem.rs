@@ -1,0 +1,333 @@
+//! One error policy: every error leaves as RFC 9457 problem details
+//! (`application/problem+json`). A 500 says nothing of its cause to the
+//! client and logs it once, with the request id.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use adosexo_persistence::PersistenceError;
+use serde::Serialize;
+use utoipa::{ToResponse, ToSchema};
+
+use crate::request_id;
+
+/// Media type of problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every problem `type` is this prefix followed by a stable kebab-case tag
+/// (`urn:adosexo:problem:not-found`); the list is in `openapi/README.md`.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:adosexo:problem:";
+
+/// RFC 9457 problem details.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:adosexo:problem:invalid-input",
+    "title": "Invalid input",
+    "status": 400,
+    "detail": "1 field is invalid",
+    "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d",
+    "errors": [{"field": "limit", "code": "range", "message": "limit must be from 1 to 200"}]
+}))]
+pub struct Problem {
+    /// Stable identifier of the kind of problem: `urn:adosexo:problem:` + a tag.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence, for humans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request id (also in the `X-Request-Id` response header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// One entry per invalid field or parameter.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid field of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field or parameter, as a path (`limit`, `address.postcode`, `items[2]`).
+    pub field: String,
+    /// A stable code for the rule (`required`, `range`, `length`, `format`, `invalid`, `unknown`).
+    pub code: String,
+    /// What is wrong, for humans.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error on its way to becoming a problem response (boxed: it travels
+/// in every handler's `Result`).
+#[derive(Debug)]
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
+    status: StatusCode,
+    kind: &'static str,
+    title: &'static str,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+    allow: Option<String>,
+    /// Logged (once), never sent.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, title: &'static str) -> Self {
+        Self(Box::new(Details {
+            status,
+            kind,
+            title,
+            detail: None,
+            errors: Vec::new(),
+            allow: None,
+            cause: None,
+        }))
+    }
+
+    /// Adds a human explanation.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.0.detail = Some(detail.into());
+        self
+    }
+
+    /// 400: malformed input, one entry per field.
+    pub fn invalid_input(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => "1 field is invalid".to_owned(),
+            n => format!("{n} fields are invalid"),
+        };
+        let mut error = Self::new(StatusCode::BAD_REQUEST, "invalid-input", "Invalid input")
+            .with_detail(detail);
+        error.0.errors = errors;
+        error
+    }
+
+    /// 400: a single malformed field or parameter.
+    pub fn invalid_field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::invalid_input(vec![FieldError::new(field, code, message)])
+    }
+
+    /// 400: a body that is not the JSON expected.
+    pub fn malformed_body(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Malformed request body",
+        )
+        .with_detail(detail)
+    }
+
+    /// 404: no such resource, or one the caller may not know exists.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").with_detail(detail)
+    }
+
+    /// 405 with the methods the resource has.
+    pub fn method_not_allowed(allow: String) -> Self {
+        let mut error = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+        )
+        .with_detail(format!("this resource answers {allow}"));
+        error.0.allow = Some(allow);
+        error
+    }
+
+    /// 413: the body is larger than the configured limit.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Request body too large",
+        )
+        .with_detail(format!("request bodies are limited to {limit} bytes"))
+    }
+
+    /// 415: the body is not `application/json`.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+        )
+        .with_detail("send the body as application/json")
+    }
+
+    /// 503: the database cannot be reached; retry later.
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service-unavailable",
+            "Service unavailable",
+        )
+        .with_detail("the service cannot reach its database; retry later");
+        error.0.cause = Some(cause.into());
+        error
+    }
+
+    /// 500: a bug. The cause is logged, the client learns nothing of it.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal server error",
+        )
+        .with_detail("the request could not be completed; quote the instance when reporting it");
+        error.0.cause = Some(cause.into());
+        error
+    }
+
+    /// A problem for a status produced outside our handlers (the framework,
+    /// the documentation pages).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (kind, title) = match status.as_u16() {
+            400 => ("bad-request", "Bad request"),
+            401 => ("unauthorized", "Unauthorized"),
+            403 => ("forbidden", "Forbidden"),
+            404 => ("not-found", "Not found"),
+            405 => ("method-not-allowed", "Method not allowed"),
+            406 => ("not-acceptable", "Not acceptable"),
+            408 => ("request-timeout", "Request timeout"),
+            409 => ("conflict", "Conflict"),
+            412 => ("precondition-failed", "Precondition failed"),
+            413 => ("payload-too-large", "Request body too large"),
+            414 => ("uri-too-long", "URI too long"),
+            415 => ("unsupported-media-type", "Unsupported media type"),
+            422 => ("unprocessable", "Unprocessable content"),
+            429 => ("too-many-requests", "Too many requests"),
+            431 => ("headers-too-large", "Request headers too large"),
+            503 => ("service-unavailable", "Service unavailable"),
+            s if s >= 500 => ("internal", "Internal server error"),
+            _ => ("bad-request", "Bad request"),
+        };
+        let status = if status.is_client_error() || status.is_server_error() {
+            status
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        Self::new(status, kind, title)
+    }
+
+    /// The problem `type` tag (after the prefix).
+    pub fn kind(&self) -> &'static str {
+        self.0.kind
+    }
+
+    /// The body this error renders.
+    pub fn problem(&self) -> Problem {
+        let details = &self.0;
+        Problem {
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{}", details.kind),
+            title: details.title.to_owned(),
+            status: details.status.as_u16(),
+            detail: details.detail.clone(),
+            instance: request_id::current(),
+            errors: details.errors.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.title)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let details = &self.0;
+        if let Some(cause) = details
+            .cause
+            .as_deref()
+            .filter(|_| details.status.is_server_error())
+        {
+            tracing::error!(error.kind = details.kind, error.cause = %cause, "request failed");
+        }
+        let mut response = HttpResponse::build(details.status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(allow) = details
+            .allow
+            .as_deref()
+            .and_then(|a| HeaderValue::from_str(a).ok())
+        {
+            response.insert_header((header::ALLOW, allow));
+        }
+        match serde_json::to_vec(&self.problem()) {
+            Ok(body) => response.body(body),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<PersistenceError> for ApiError {
+    fn from(error: PersistenceError) -> Self {
+        match error {
+            PersistenceError::Unavailable(cause) => Self::unavailable(cause),
+            other => Self::internal(other.to_string()),
+        }
+    }
+}
+
+/// `400 Bad Request` in the OpenAPI document.
+#[derive(ToResponse)]
+#[response(
+    description = "Malformed input: the problem names each invalid field or parameter",
+    content_type = "application/problem+json"
+)]
+#[derive(Debug)]
+pub struct BadRequest(#[to_schema] pub Problem);
+
+/// `404 Not Found` in the OpenAPI document.
+#[derive(ToResponse)]
+#[response(
+    description = "No such resource, or one the caller may not see",
+    content_type = "application/problem+json"
+)]
+#[derive(Debug)]
+pub struct NotFound(#[to_schema] pub Problem);
+
+/// `503 Service Unavailable` in the OpenAPI document.
+#[derive(ToResponse)]
+#[response(
+    description = "The database cannot be reached; retry later",
+    content_type = "application/problem+json"
+)]
+#[derive(Debug)]
+pub struct Unavailable(#[to_schema] pub Problem);
+
+/// `500 Internal Server Error` in the OpenAPI document.
+#[derive(ToResponse)]
+#[response(
+    description = "A fault on the server; the body says nothing of its cause",
+    content_type = "application/problem+json"
+)]
+#[derive(Debug)]
+pub struct Internal(#[to_schema] pub Problem);

@@ -1,0 +1,155 @@
+//! Builds the HTTP server from a configuration; binds port 0 in tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use adosexo_persistence::Db;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::extract::BodyLimit;
+use crate::problem::ApiError;
+use crate::routes::openapi_json::OpenApiJson;
+use crate::routing::{RouteTable, ensure_problem, fallback};
+use crate::state::AppState;
+use crate::{openapi, request_id, routes};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Database problem (unreachable, malformed URL, migrations).
+    #[error(transparent)]
+    Database(#[from] adosexo_persistence::StartupError),
+    /// The address cannot be listened on.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The configured address.
+        addr: String,
+        /// What the OS said.
+        reason: String,
+    },
+    /// The OpenAPI document could not be serialised (a bug).
+    #[error("cannot serialise the OpenAPI document: {0}")]
+    OpenApi(String),
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds.
+    pub fn build(config: &Config) -> Result<Self, StartupError> {
+        let db = Db::connect(&config.database_url, config.pool)?;
+        let applied = db.migrate()?;
+        tracing::info!(
+            db.backend = %db.backend(),
+            db.migrations_applied = applied,
+            "database ready"
+        );
+        Self::build_with_db(config, db)
+    }
+
+    /// Binds a server on an already migrated database.
+    pub fn build_with_db(config: &Config, db: Db) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(config.bind).map_err(|e| StartupError::Bind {
+            addr: config.bind.to_string(),
+            reason: e.to_string(),
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind {
+                addr: config.bind.to_string(),
+                reason: e.to_string(),
+            })?
+            .port();
+
+        let doc = openapi::document();
+        let doc_json = doc
+            .to_pretty_json()
+            .map_err(|e| StartupError::OpenApi(e.to_string()))?;
+        let routes_table = web::Data::new(RouteTable::from_openapi(
+            &doc,
+            &[("/docs", "GET"), ("/docs/{tail}*", "GET")],
+        ));
+        let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
+        let state = web::Data::new(AppState { db });
+        let body_limit = config.body_limit;
+
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .app_data(routes_table.clone())
+                .app_data(doc_json.clone())
+                .app_data(BodyLimit(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    ApiError::invalid_field("path", "invalid", e.to_string()).into()
+                }))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::invalid_field("query", "invalid", e.to_string()).into()
+                }))
+                .app_data(web::JsonConfig::default().limit(body_limit))
+                .configure(routes::configure)
+                .split_for_parts();
+            app.service(web::redirect("/docs", "/docs/"))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])),
+                )
+                .default_service(web::to(fallback))
+                .wrap(ErrorHandlers::new().default_handler(ensure_problem))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("Cache-Control", "no-store"))
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
+                .wrap(from_fn(request_id::observe))
+        })
+        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(|e| StartupError::Bind {
+            addr: config.bind.to_string(),
+            reason: e.to_string(),
+        })?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            server: server.run(),
+            port,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM or `handle().stop(true)`; in-flight
+    /// requests get the shutdown time-out to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,9 @@
+//! The rules of the Ado Sexo programme.
+//!
+//! This crate knows no HTTP, no SQL and no clock: every value that exists is
+//! valid (parse, don't validate), every decision is a pure function, and time
+//! is passed in by the caller.
+
+pub mod territory;
+
+pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};

@@ -1,0 +1,2 @@
+DROP TABLE departements;
+DROP TABLE regions;

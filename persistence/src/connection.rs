@@ -1,0 +1,212 @@
+//! The connection type shared by both backends, its pool, and the bridge
+//! from async handlers to synchronous diesel.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+use crate::error::{PersistenceError, StartupError, one_line};
+use crate::migrations;
+use crate::url::{Backend, DatabaseUrl};
+
+/// One diesel connection over either backend. Queries written against it
+/// compile for both; the few that cannot (upserts, `ILIKE`, …) match on the
+/// variant and say why.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL (production).
+    Postgres(PgConnection),
+    /// SQLite (embedded default).
+    Sqlite(SqliteConnection),
+}
+
+impl std::fmt::Debug for DbConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Postgres(_) => "DbConnection::Postgres",
+            Self::Sqlite(_) => "DbConnection::Sqlite",
+        })
+    }
+}
+
+/// Applied to every new SQLite connection: wait for locks instead of failing
+/// at once (first, or the others can fail), write-ahead log, foreign keys.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON;";
+
+/// Opens connections of the backend the URL names, and only that one (the
+/// derived `MultiConnection::establish` would silently try the other).
+#[derive(Debug)]
+struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(_) => {
+                PgConnection::establish(&self.url.expose()).map(DbConnection::Postgres)
+            }
+            DatabaseUrl::Sqlite(_) => {
+                let mut conn = SqliteConnection::establish(&self.url.expose())?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Pool sizing and time-outs.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    /// Connections kept at most.
+    pub max_size: u32,
+    /// How long a request waits for a connection before the database is
+    /// reported unavailable.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The database: a pool of connections to one backend. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    url: DatabaseUrl,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Connects once to surface the real error (unreachable server, wrong
+    /// password, unwritable file), then builds the pool. Creates the folder
+    /// of a SQLite file on first run.
+    pub fn connect(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, StartupError> {
+        let sqlite_dir = url
+            .sqlite_path()
+            .and_then(|path| path.parent())
+            .filter(|dir| !dir.as_os_str().is_empty());
+        if let Some(dir) = sqlite_dir {
+            std::fs::create_dir_all(dir).map_err(|e| StartupError::CreateDir {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        let manager = Manager { url: url.clone() };
+        let first = manager.establish().map_err(|e| StartupError::Connect {
+            backend: url.backend(),
+            target: url.to_string(),
+            reason: one_line(&e.to_string()),
+        })?;
+        drop(first);
+        let pool = Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.connection_timeout)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(manager);
+        Ok(Self {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, StartupError> {
+        let mut conn = self
+            .checkout()
+            .map_err(|e| StartupError::Migrate(e.to_string()))?;
+        migrations::run_pending(&mut conn).map_err(StartupError::Migrate)
+    }
+
+    fn checkout(&self) -> Result<PooledConnection<Manager>, PersistenceError> {
+        self.pool
+            .get()
+            .map_err(|e| PersistenceError::Unavailable(one_line(&e.to_string())))
+    }
+
+    /// Runs `work` with a pooled connection on tokio's blocking pool, inside
+    /// the caller's tracing span.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, PersistenceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError> + Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = db.checkout()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| PersistenceError::Task(e.to_string()))?
+    }
+
+    /// Runs `work` in a transaction on the blocking pool: all or nothing.
+    pub async fn transaction<T, F>(&self, work: F) -> Result<T, PersistenceError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError> + Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(work)).await
+    }
+
+    /// Whether the database answers and every migration is applied.
+    pub async fn readiness(&self) -> Result<(), PersistenceError> {
+        self.run(|conn| {
+            conn.batch_execute("SELECT 1")?;
+            match migrations::pending_count(conn) {
+                Ok(0) => Ok(()),
+                Ok(n) => Err(PersistenceError::Unavailable(format!(
+                    "{n} migration(s) not applied"
+                ))),
+                Err(e) => Err(PersistenceError::Unavailable(e)),
+            }
+        })
+        .await
+    }
+}

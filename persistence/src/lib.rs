@@ -1,0 +1,17 @@
+//! Storage for adosexo: one diesel connection type over SQLite and
+//! PostgreSQL, an r2d2 pool, embedded migrations per backend, and the
+//! repositories the API calls.
+//!
+//! Diesel is synchronous: [`Db::run`] moves every unit of database work onto
+//! tokio's blocking pool so that the async executor never waits on I/O.
+
+mod connection;
+mod error;
+pub mod migrations;
+pub mod schema;
+pub mod territory;
+mod url;
+
+pub use connection::{Db, DbConnection, PoolOptions};
+pub use error::{PersistenceError, StartupError};
+pub use url::{Backend, DatabaseUrl, DatabaseUrlError};

@@ -1,0 +1,11 @@
+//! End-to-end tests: real HTTP against the real app, each test on a fresh
+//! SQLite database, and again on PostgreSQL when `TEST_DATABASE_URL` is set.
+#![expect(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failed expectation is a failed test"
+)]
+
+mod foundation;
+mod helpers;
