@@ -341,3 +341,81 @@ mod tests {
         assert_eq!(ok.and_then(|q| q.cursor).as_deref(), Some("75"));
     }
 }
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+    use actix_web::{App, HttpResponse, test};
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Note {
+        #[validate(length(min = 1, message = "text must not be empty"))]
+        text: String,
+    }
+
+    async fn echo(ApiJson(note): ApiJson<Note>) -> HttpResponse {
+        HttpResponse::Ok().body(note.text)
+    }
+
+    async fn call(content_type: &str, body: Vec<u8>) -> (u16, String, serde_json::Value) {
+        let app = test::init_service(
+            App::new()
+                .app_data(BodyLimit(1024))
+                .app_data(web::PayloadConfig::new(1024))
+                .route("/", web::post().to(echo)),
+        )
+        .await;
+        let req = test::TestRequest::post()
+            .uri("/")
+            .insert_header(("content-type", content_type))
+            .set_payload(body)
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = test::read_body(res).await;
+        (
+            status,
+            ct,
+            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    #[actix_web::test]
+    async fn json_bodies_fail_as_problems() {
+        let (status, ct, _) = call("application/json", br#"{"text":"hello"}"#.to_vec()).await;
+        assert_eq!((status, ct.as_str()), (200, ""));
+
+        let (status, ct, p) = call("text/plain", br#"{"text":"hello"}"#.to_vec()).await;
+        assert_eq!((status, ct.as_str()), (415, "application/problem+json"));
+        assert_eq!(p["type"], "urn:adosexo:problem:unsupported-media-type");
+
+        let big = format!(r#"{{"text":"{}"}}"#, "a".repeat(2000));
+        let (status, _, p) = call("application/json", big.into_bytes()).await;
+        assert_eq!(status, 413);
+        assert_eq!(p["type"], "urn:adosexo:problem:payload-too-large");
+
+        let (status, _, p) = call("application/json", b"{\"text\": ".to_vec()).await;
+        assert_eq!(status, 400);
+        assert_eq!(p["type"], "urn:adosexo:problem:malformed-body");
+
+        let (status, _, p) = call("application/json", br#"{"text":""}"#.to_vec()).await;
+        assert_eq!(status, 400);
+        assert_eq!(p["errors"][0]["field"], "text");
+        assert_eq!(p["errors"][0]["message"], "text must not be empty");
+
+        let (status, _, p) = call("application/json", vec![b'"', 0xff, 0xfe, b'"']).await;
+        assert_eq!(status, 400, "invalid UTF-8: {p}");
+
+        let (status, _, _) =
+            call("application/merge-patch+json", br#"{"text":"x"}"#.to_vec()).await;
+        assert_eq!(status, 200, "+json media types are JSON");
+    }
+}

@@ -10,6 +10,10 @@ mod error;
 pub mod migrations;
 pub mod schema;
 pub mod territory;
+pub mod testing;
+
+#[cfg(test)]
+mod backend_tests;
 mod url;
 
 pub use connection::{Db, DbConnection, PoolOptions};

@@ -3,8 +3,7 @@
 //! test on the server `TEST_DATABASE_URL` names and dropped afterwards.
 
 use adosexo_api::{Application, Config};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use adosexo_persistence::testing::{TEST_DATABASE_URL, TestDatabase};
 
 /// Which backend a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,17 +40,6 @@ macro_rules! both_backends {
     };
 }
 
-enum TestDatabase {
-    Sqlite(
-        #[expect(dead_code, reason = "held for its Drop, which deletes the folder")]
-        tempfile::TempDir,
-    ),
-    Postgres {
-        admin_url: String,
-        name: String,
-    },
-}
-
 /// A running application and a client for it.
 pub struct TestApp {
     /// `http://127.0.0.1:port`.
@@ -60,43 +48,20 @@ pub struct TestApp {
     pub kind: Kind,
     /// A client without redirects.
     pub client: reqwest::Client,
-    database: TestDatabase,
+    /// Dropped after the app's client: deletes the database.
+    _database: TestDatabase,
 }
 
 impl TestApp {
     /// Starts the app on `kind`; panics with the reason if it cannot.
     pub async fn spawn(kind: Kind) -> Self {
-        match kind {
-            Kind::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary folder");
-                let url = format!("sqlite://{}", dir.path().join("adosexo.db").display());
-                Self::start(kind, &url, TestDatabase::Sqlite(dir)).await
-            }
-            Kind::Postgres => {
-                let admin_url =
-                    std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL is set");
-                let name = format!("adosexo_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&admin_url)
-                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is unreachable: {e}"));
-                admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("create the test database");
-                let url = database_url_with_name(&admin_url, &name);
-                Self::start(kind, &url, TestDatabase::Postgres { admin_url, name }).await
-            }
-        }
-    }
-
-    /// On PostgreSQL when `TEST_DATABASE_URL` is set, `None` otherwise.
-    pub async fn spawn_postgres() -> Option<Self> {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.trim().is_empty() => Some(Self::spawn(Kind::Postgres).await),
-            _ => None,
-        }
-    }
-
-    async fn start(kind: Kind, url: &str, database: TestDatabase) -> Self {
-        let config = test_config(url);
+        let database = match kind {
+            Kind::Sqlite => TestDatabase::sqlite().expect("a SQLite test database"),
+            Kind::Postgres => TestDatabase::postgres()
+                .expect("a PostgreSQL test database")
+                .expect("TEST_DATABASE_URL is set"),
+        };
+        let config = test_config(database.url());
         let app = Application::build(&config).unwrap_or_else(|e| panic!("the app starts: {e}"));
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
@@ -108,7 +73,15 @@ impl TestApp {
             address,
             kind,
             client,
-            database,
+            _database: database,
+        }
+    }
+
+    /// On PostgreSQL when `TEST_DATABASE_URL` is set, `None` otherwise.
+    pub async fn spawn_postgres() -> Option<Self> {
+        match std::env::var(TEST_DATABASE_URL) {
+            Ok(url) if !url.trim().is_empty() => Some(Self::spawn(Kind::Postgres).await),
+            _ => None,
         }
     }
 
@@ -128,18 +101,6 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let TestDatabase::Postgres { admin_url, name } = &self.database {
-            // FORCE ends the server's pooled connections (PostgreSQL 13+).
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
-    }
-}
-
 /// A configuration for tests: port 0, one worker, a small pool.
 pub fn test_config(database_url: &str) -> Config {
     let url = database_url.to_owned();
@@ -152,23 +113,6 @@ pub fn test_config(database_url: &str) -> Config {
         _ => None,
     })
     .expect("test configuration is valid")
-}
-
-/// The same server URL with another database name.
-pub fn database_url_with_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{host_part}/{name}?{query}"),
-        None => format!("{host_part}/{name}"),
-    }
 }
 
 /// The body as JSON, after checking the status.
@@ -208,20 +152,4 @@ pub async fn problem(response: reqwest::Response, status: u16, kind: &str) -> se
         "instance is the request id: {body}"
     );
     body
-}
-
-#[test]
-fn database_names_are_replaced() {
-    assert_eq!(
-        database_url_with_name("postgres://root@127.0.0.1:5432/postgres", "x"),
-        "postgres://root@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        database_url_with_name("postgresql://u:p@h/db?sslmode=disable", "x"),
-        "postgresql://u:p@h/x?sslmode=disable"
-    );
-    assert_eq!(
-        database_url_with_name("postgres://h:5432", "x"),
-        "postgres://h:5432/x"
-    );
 }

@@ -1,0 +1,132 @@
+//! The `adosexo` binary as an operator meets it: subcommands, start-up
+//! errors on one line, graceful stop on SIGTERM.
+#![expect(
+    clippy::expect_used,
+    reason = "test code: a failed expectation is a failed test"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_adosexo");
+
+fn adosexo(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(BIN);
+    command.args(args).env_clear();
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("the binary runs")
+}
+
+#[test]
+fn openapi_prints_the_committed_document() {
+    let output = adosexo(&["openapi"], &[]);
+    assert!(output.status.success());
+    let committed = include_str!("../../openapi/openapi.json");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
+}
+
+#[test]
+fn malformed_database_url_stops_with_one_line() {
+    let output = adosexo(&["serve"], &[("DATABASE_URL", "mysql://u:hunter2@h/db")]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("adosexo: DATABASE_URL: unsupported database URL scheme `mysql`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"));
+}
+
+#[test]
+fn unreachable_database_stops_with_one_line_and_no_password() {
+    let output = adosexo(
+        &["migrate"],
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://adosexo:hunter2@127.0.0.1:1/adosexo",
+            ),
+            ("RUST_LOG", "off"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "adosexo: cannot connect to PostgreSQL at postgres://adosexo:***@127.0.0.1:1/adosexo:"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"));
+}
+
+#[test]
+fn bad_setting_names_the_variable() {
+    let output = adosexo(&["serve"], &[("ADOSEXO_BIND", "everywhere")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("adosexo: ADOSEXO_BIND: `everywhere` is not a socket address"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn migrate_then_serve_then_stop_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("data/adosexo.db").display());
+    let output = adosexo(&["migrate"], &[("DATABASE_URL", &url)]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .env("ADOSEXO_BIND", "127.0.0.1:0")
+        .env("ADOSEXO_LOG_FORMAT", "json")
+        .env("ADOSEXO_SHUTDOWN_TIMEOUT_SECS", "5")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    let mut listening = None;
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8 log line");
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("JSON logs ({e}): {line}"));
+        if let Some(message) = event["message"]
+            .as_str()
+            .filter(|m| m.starts_with("listening on "))
+        {
+            listening = Some(message.to_owned());
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never listened"
+        );
+    }
+    let listening = listening.expect("a 'listening on' line");
+    assert!(listening.contains("/docs/"), "{listening}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = child.wait().expect("exits");
+    assert!(exit.success(), "graceful stop exits 0: {exit:?}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
+}

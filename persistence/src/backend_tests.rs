@@ -1,0 +1,207 @@
+//! Persistence on both backends: SQLite always, PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+use adosexo_domain::{DepartementCode, RegionCode};
+use diesel::prelude::*;
+
+use crate::schema::{departements, regions};
+use crate::territory::{self, DepartementFilter};
+use crate::testing::TestDatabase;
+use crate::{Backend, DatabaseUrl, Db, PoolOptions, StartupError};
+
+/// Runs `check` on a migrated database of each available backend.
+fn on_each_backend(check: impl Fn(&Db, Backend)) {
+    let mut databases = vec![TestDatabase::sqlite().expect("sqlite")];
+    databases.extend(TestDatabase::postgres().expect("TEST_DATABASE_URL reachable when set"));
+    for database in &databases {
+        let url = DatabaseUrl::parse(database.url()).expect("url");
+        let db = Db::connect(&url, PoolOptions::default()).expect("connect");
+        check(&db, database.backend());
+    }
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+#[test]
+fn migrations_apply_once_then_readiness_holds() {
+    on_each_backend(|db, backend| {
+        assert!(
+            block_on(db.readiness()).is_err(),
+            "{backend}: not ready before migrations"
+        );
+        let applied = db.migrate().expect("migrate");
+        assert!(applied >= 1, "{backend}");
+        assert_eq!(
+            db.migrate().expect("again"),
+            0,
+            "{backend}: nothing left to apply"
+        );
+        block_on(db.readiness()).expect("ready");
+        assert_eq!(db.backend(), backend);
+    });
+}
+
+#[test]
+fn schema_rs_matches_the_migrated_tables() {
+    // Every table and column diesel knows exists with a compatible type.
+    on_each_backend(|db, backend| {
+        db.migrate().expect("migrate");
+        block_on(db.run(|conn| {
+            regions::table
+                .select(regions::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            departements::table
+                .select(departements::all_columns)
+                .limit(1)
+                .load::<(String, String, String)>(conn)?;
+            Ok(())
+        }))
+        .unwrap_or_else(|e| panic!("{backend}: {e}"));
+    });
+}
+
+#[test]
+fn reference_territory_is_complete() {
+    on_each_backend(|db, backend| {
+        db.migrate().expect("migrate");
+        let all = block_on(db.run(|conn| {
+            territory::list_departements(
+                conn,
+                &DepartementFilter {
+                    limit: 500,
+                    ..Default::default()
+                },
+            )
+        }))
+        .expect("list");
+        assert_eq!(all.len(), 101, "{backend}");
+        assert!(
+            all.windows(2).all(|w| w[0].code < w[1].code),
+            "{backend}: code order"
+        );
+
+        let idf = block_on(db.run(|conn| {
+            territory::list_departements(
+                conn,
+                &DepartementFilter {
+                    region: Some(RegionCode::parse("11").expect("code")),
+                    after: Some("91".into()),
+                    limit: 2,
+                },
+            )
+        }))
+        .expect("list");
+        let codes: Vec<_> = idf.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["92", "93"], "{backend}: region filter and keyset");
+
+        let corse = block_on(db.run(|conn| {
+            territory::find_departement(conn, &DepartementCode::parse("2B").expect("code"))
+        }))
+        .expect("find")
+        .expect("2B exists");
+        assert_eq!(
+            (corse.name.as_str(), corse.region_name.as_str()),
+            ("Haute-Corse", "Corse")
+        );
+        let none = block_on(db.run(|conn| {
+            territory::find_departement(conn, &DepartementCode::parse("20").expect("code"))
+        }))
+        .expect("find");
+        assert_eq!(none, None);
+    });
+}
+
+#[test]
+fn transactions_are_all_or_nothing() {
+    on_each_backend(|db, backend| {
+        db.migrate().expect("migrate");
+        let result: Result<(), _> = block_on(db.transaction(|conn| {
+            diesel::insert_into(regions::table)
+                .values((regions::code.eq("99"), regions::name.eq("Test region")))
+                .execute(conn)?;
+            // Same primary key: the second insert fails and the first is undone.
+            diesel::insert_into(regions::table)
+                .values((regions::code.eq("99"), regions::name.eq("Again")))
+                .execute(conn)?;
+            Ok(())
+        }));
+        assert!(
+            matches!(result, Err(crate::PersistenceError::Constraint(_))),
+            "{backend}: {result:?}"
+        );
+        let left: i64 = block_on(db.run(|conn| {
+            Ok(regions::table
+                .filter(regions::code.eq("99"))
+                .count()
+                .get_result(conn)?)
+        }))
+        .expect("count");
+        assert_eq!(left, 0, "{backend}: nothing half-written");
+    });
+}
+
+#[test]
+fn unreachable_postgres_is_one_clear_line_without_password() {
+    let url = DatabaseUrl::parse("postgres://adosexo:topsecret@127.0.0.1:1/adosexo").expect("url");
+    let error = Db::connect(&url, PoolOptions::default()).expect_err("nothing listens on port 1");
+    let message = error.to_string();
+    assert!(matches!(error, StartupError::Connect { .. }), "{message}");
+    assert!(
+        message.starts_with(
+            "cannot connect to PostgreSQL at postgres://adosexo:***@127.0.0.1:1/adosexo: "
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("topsecret"), "{message}");
+    assert!(!message.contains('\n'), "{message}");
+}
+
+#[test]
+fn wrong_postgres_password_is_reported() {
+    // Only meaningful where a server runs; trust authentication accepts any
+    // password, so this checks an unknown database instead.
+    let Some(database) = TestDatabase::postgres().expect("reachable when set") else {
+        return;
+    };
+    let url = crate::testing::with_database_name(database.url(), "adosexo_no_such_database");
+    let error = Db::connect(
+        &DatabaseUrl::parse(&url).expect("url"),
+        PoolOptions::default(),
+    )
+    .expect_err("no such database");
+    let message = error.to_string();
+    assert!(message.contains("adosexo_no_such_database"), "{message}");
+    assert!(
+        message.starts_with("cannot connect to PostgreSQL"),
+        "{message}"
+    );
+}
+
+#[test]
+fn sqlite_folder_is_created_on_first_run() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("nested/data/adosexo.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).expect("url");
+    let db = Db::connect(&url, PoolOptions::default()).expect("connect");
+    db.migrate().expect("migrate");
+    assert!(path.exists());
+}
+
+#[test]
+fn unwritable_sqlite_location_is_one_clear_line() {
+    let url = DatabaseUrl::parse("sqlite:///proc/adosexo/data.db").expect("url");
+    let message = Db::connect(&url, PoolOptions::default())
+        .expect_err("cannot create")
+        .to_string();
+    assert!(
+        message.starts_with("cannot create the folder /proc/adosexo"),
+        "{message}"
+    );
+}

@@ -1,0 +1,132 @@
+//! Fresh databases for tests: a temporary SQLite file, or a PostgreSQL
+//! database created on the server `TEST_DATABASE_URL` names and dropped
+//! (with its connections) when the value is dropped. Used by this crate's
+//! tests and by the end-to-end tests.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+use crate::url::Backend;
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    url: String,
+    backend: Backend,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Sqlite(
+        #[expect(dead_code, reason = "held for its Drop, which deletes the folder")]
+        tempfile::TempDir,
+    ),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+/// Why a test database could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create a test database: {0}")]
+pub struct TestDatabaseError(String);
+
+impl TestDatabase {
+    /// A new SQLite database in a temporary folder.
+    pub fn sqlite() -> Result<Self, TestDatabaseError> {
+        let dir = tempfile::tempdir().map_err(|e| TestDatabaseError(e.to_string()))?;
+        let url = format!("sqlite://{}", dir.path().join("adosexo.db").display());
+        Ok(Self {
+            url,
+            backend: Backend::Sqlite,
+            cleanup: Cleanup::Sqlite(dir),
+        })
+    }
+
+    /// A new PostgreSQL database when `TEST_DATABASE_URL` is set; `Ok(None)`
+    /// when it is not; an error when the server is unreachable.
+    pub fn postgres() -> Result<Option<Self>, TestDatabaseError> {
+        let Some(admin_url) = std::env::var(TEST_DATABASE_URL)
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        else {
+            return Ok(None);
+        };
+        let name = format!("adosexo_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&admin_url)
+            .map_err(|e| TestDatabaseError(format!("{TEST_DATABASE_URL} is unreachable: {e}")))?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .map_err(|e| TestDatabaseError(e.to_string()))?;
+        Ok(Some(Self {
+            url: with_database_name(&admin_url, &name),
+            backend: Backend::Postgres,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        }))
+    }
+
+    /// Its URL, for `DATABASE_URL`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Its backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            // FORCE ends the connections still pooled (PostgreSQL 13+).
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The same server URL with another database name.
+pub fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base.get(authority_start..).and_then(|rest| rest.find('/')) {
+        Some(slash) => base.get(..authority_start + slash).unwrap_or(base),
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names_are_replaced() {
+        assert_eq!(
+            with_database_name("postgres://root@127.0.0.1:5432/postgres", "x"),
+            "postgres://root@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database_name("postgresql://u:p@h/db?sslmode=disable", "x"),
+            "postgresql://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database_name("postgres://h:5432", "x"),
+            "postgres://h:5432/x"
+        );
+    }
+}
