@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use adosexo_persistence::{DatabaseUrl, PoolOptions};
 
+use crate::auth::tokens::TokenSettings;
 use crate::telemetry::LogFormat;
 
 /// Where the SQLite file goes when `DATABASE_URL` is not set.
@@ -31,6 +32,61 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// `ADOSEXO_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `ADOSEXO_ENV`: `development` (default) or `production`.
+    pub environment: Environment,
+    /// Token keys: `ADOSEXO_JWT_PRIVATE_KEY_FILE` (or `ADOSEXO_JWT_PRIVATE_KEY`,
+    /// the PEM itself) and `ADOSEXO_JWT_PREVIOUS_PUBLIC_KEY_FILE`.
+    pub jwt_keys: JwtKeySource,
+    /// `ADOSEXO_JWT_ISSUER`, `ADOSEXO_JWT_AUDIENCE`,
+    /// `ADOSEXO_ACCESS_TOKEN_TTL_SECS`, `ADOSEXO_REFRESH_TOKEN_TTL_SECS`.
+    pub tokens: TokenSettings,
+    /// `ADOSEXO_LOGIN_MAX_FAILURES`, `ADOSEXO_LOGIN_MAX_FAILURES_PER_ADDRESS`,
+    /// `ADOSEXO_LOGIN_WINDOW_SECS`.
+    pub throttle: ThrottleSettings,
+    /// `ADOSEXO_AUDIT_RETENTION_DAYS`: 183 to 1095 (default 365).
+    pub audit_retention_days: u32,
+}
+
+/// Where the service runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine: missing keys are generated (loudly).
+    Development,
+    /// Production: every secret must be configured.
+    Production,
+}
+
+/// Where the token signing keys come from. `Debug` never shows a key.
+#[derive(Clone, Default)]
+pub struct JwtKeySource {
+    /// The private key (PKCS#8 PEM), if configured.
+    pub private_pem: Option<String>,
+    /// Previous public keys (SPKI PEM) still accepted.
+    pub previous_public_pems: Vec<String>,
+}
+
+impl std::fmt::Debug for JwtKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeySource")
+            .field(
+                "private_pem",
+                &self.private_pem.as_ref().map(|_| "[redacted]"),
+            )
+            .field("previous_public_pems", &self.previous_public_pems.len())
+            .finish()
+    }
+}
+
+/// Login throttling: failures allowed per account and per client address
+/// within a window, before 429.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottleSettings {
+    /// Failures per account (e-mail) within the window.
+    pub max_failures: i64,
+    /// Failures per client address within the window.
+    pub max_failures_per_address: i64,
+    /// The window.
+    pub window: Duration,
 }
 
 /// A variable that is set but unusable.
@@ -101,8 +157,77 @@ impl Config {
                 None => None,
                 Some(_) => Some(parse_range(&get, "ADOSEXO_WORKERS", 1, 1..=256)?),
             },
+            environment: match get("ADOSEXO_ENV").as_deref().map(str::trim) {
+                None | Some("development") => Environment::Development,
+                Some("production") => Environment::Production,
+                Some(_) => {
+                    return Err(ConfigError {
+                        var: "ADOSEXO_ENV",
+                        message: "expected `development` or `production`".into(),
+                    });
+                }
+            },
+            jwt_keys: JwtKeySource {
+                private_pem: match (
+                    get("ADOSEXO_JWT_PRIVATE_KEY_FILE"),
+                    get("ADOSEXO_JWT_PRIVATE_KEY"),
+                ) {
+                    (Some(path), _) => Some(read_file("ADOSEXO_JWT_PRIVATE_KEY_FILE", &path)?),
+                    (None, Some(pem)) => Some(pem),
+                    (None, None) => None,
+                },
+                previous_public_pems: get("ADOSEXO_JWT_PREVIOUS_PUBLIC_KEY_FILE")
+                    .map(|path| read_file("ADOSEXO_JWT_PREVIOUS_PUBLIC_KEY_FILE", &path))
+                    .transpose()?
+                    .into_iter()
+                    .collect(),
+            },
+            tokens: TokenSettings {
+                issuer: get("ADOSEXO_JWT_ISSUER").unwrap_or_else(|| "adosexo".to_owned()),
+                audience: get("ADOSEXO_JWT_AUDIENCE").unwrap_or_else(|| "adosexo-api".to_owned()),
+                access_ttl: Duration::from_secs(parse_range(
+                    &get,
+                    "ADOSEXO_ACCESS_TOKEN_TTL_SECS",
+                    900,
+                    60..=3600,
+                )?),
+                refresh_ttl: Duration::from_secs(parse_range(
+                    &get,
+                    "ADOSEXO_REFRESH_TOKEN_TTL_SECS",
+                    30 * 86_400,
+                    3600..=90 * 86_400,
+                )?),
+            },
+            throttle: ThrottleSettings {
+                max_failures: parse_range(&get, "ADOSEXO_LOGIN_MAX_FAILURES", 5, 1..=1000)?,
+                max_failures_per_address: parse_range(
+                    &get,
+                    "ADOSEXO_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                    50,
+                    1..=100_000,
+                )?,
+                window: Duration::from_secs(parse_range(
+                    &get,
+                    "ADOSEXO_LOGIN_WINDOW_SECS",
+                    900,
+                    1..=86_400,
+                )?),
+            },
+            audit_retention_days: parse_range(
+                &get,
+                "ADOSEXO_AUDIT_RETENTION_DAYS",
+                365,
+                183..=1095,
+            )?,
         })
     }
+}
+
+fn read_file(var: &'static str, path: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path.trim()).map_err(|e| ConfigError {
+        var,
+        message: format!("cannot read {}: {e}", path.trim()),
+    })
 }
 
 fn parse<T: std::str::FromStr>(

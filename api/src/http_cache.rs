@@ -52,6 +52,41 @@ pub fn json_with_etag<T: Serialize>(
     Ok(response.content_type("application/json").body(body))
 }
 
+/// The strong ETag of a versioned resource.
+pub fn version_etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The version `If-Match` names: 428 when absent, 412 when it names no
+/// version of ours (so nothing changes).
+pub fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or_else(ApiError::precondition_required)?
+        .to_str()
+        .map_err(|_| ApiError::precondition_failed())?;
+    value
+        .trim()
+        .strip_prefix("\"v")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(ApiError::precondition_failed)
+}
+
+/// A JSON response of a versioned, private resource: `ETag` from its
+/// version, never cached by intermediaries.
+pub fn versioned_json<T: Serialize>(
+    status: actix_web::http::StatusCode,
+    value: &T,
+    version: i64,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, version_etag(version)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,14 @@
 //! and start-up. Handlers decode, ask `adosexo-domain`, store through
 //! `adosexo-persistence`, and encode; they decide nothing themselves.
 
+pub mod audit;
+pub mod auth;
 pub mod config;
+pub mod context;
 pub mod extract;
+pub mod guard;
 pub mod http_cache;
+pub mod idempotency;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
@@ -14,6 +19,7 @@ pub mod routing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod wire;
 
 pub use config::Config;
 pub use startup::Application;

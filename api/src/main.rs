@@ -61,11 +61,17 @@ fn run(command: Command) -> Result<(), String> {
             telemetry::init(config.log_format, &config.log_filter, std::io::stdout)?;
             let app = Application::build(&config).map_err(|e| e.to_string())?;
             let url = format!("http://{}:{}", config.bind.ip(), app.port());
-            tracing::info!(
-                "listening on {url} — documentation at {url}/docs/, OpenAPI at {url}/api/v1/openapi.json"
-            );
             actix_web::rt::System::new()
-                .block_on(app.run_until_stopped())
+                .block_on(async move {
+                    let server = actix_web::rt::spawn(app.run_until_stopped());
+                    // The server's first poll binds its workers and installs the
+                    // SIGINT/SIGTERM handlers; only then is it ready to announce.
+                    tokio::task::yield_now().await;
+                    tracing::info!(
+                        "listening on {url} — documentation at {url}/docs/, OpenAPI at {url}/api/v1/openapi.json"
+                    );
+                    server.await.map_err(std::io::Error::other)?
+                })
                 .map_err(|e| e.to_string())?;
             tracing::info!("stopped");
             Ok(())

@@ -5,8 +5,37 @@ use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
 use utoipa_actix_web::AppExt;
 
-use crate::problem::{BadRequest, FieldError, Internal, NotFound, Problem, Unavailable};
+use utoipa::Modify;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::problem::{
+    BadRequest, Conflict, FieldError, Forbidden, Internal, NotFound, PayloadTooLarge,
+    PreconditionFailed, PreconditionRequired, Problem, TooManyRequests, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
+};
 use crate::routes;
+
+/// Declares the bearer (JWT) security scheme.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut Document) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .description(Some(
+                            "An access token from `createToken` (EdDSA JWT, 15 minutes).",
+                        ))
+                        .build(),
+                ),
+            );
+        }
+    }
+}
 
 /// Top-level metadata and shared components.
 #[derive(OpenApi)]
@@ -22,11 +51,22 @@ use crate::routes;
     ),
     components(
         schemas(Problem, FieldError),
-        responses(BadRequest, NotFound, Unavailable, Internal),
+        responses(
+            BadRequest, NotFound, Unavailable, Internal, Unauthorized, Forbidden, Conflict, PreconditionFailed,
+            PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests
+        ),
     ),
+    modifiers(&BearerScheme),
     tags(
         (name = "operations", description = "Probes and the API's own description"),
         (name = "reference", description = "Reference data: départements and regions"),
+        (name = "auth", description = "Tokens: sign-in, refresh, logout, verification keys"),
+        (name = "me", description = "The authenticated caller"),
+        (name = "organisations", description = "The programme and its partner organisations"),
+        (name = "accounts", description = "People's accounts"),
+        (name = "clients", description = "Partner apps (client credentials)"),
+        (name = "settings", description = "Security settings"),
+        (name = "audit", description = "The audit trail"),
     ),
 )]
 struct ApiDoc;

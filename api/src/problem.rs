@@ -87,7 +87,7 @@ struct Details {
     title: &'static str,
     detail: Option<String>,
     errors: Vec<FieldError>,
-    allow: Option<String>,
+    headers: Vec<(header::HeaderName, String)>,
     /// Logged (once), never sent.
     cause: Option<String>,
 }
@@ -100,7 +100,7 @@ impl ApiError {
             title,
             detail: None,
             errors: Vec::new(),
-            allow: None,
+            headers: Vec::new(),
             cause: None,
         }))
     }
@@ -152,7 +152,96 @@ impl ApiError {
             "Method not allowed",
         )
         .with_detail(format!("this resource answers {allow}"));
-        error.0.allow = Some(allow);
+        error.0.headers.push((header::ALLOW, allow));
+        error
+    }
+
+    /// 401: no valid credentials; `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut error =
+            Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized").with_detail(detail);
+        error.0.headers.push((
+            header::WWW_AUTHENTICATE,
+            "Bearer realm=\"adosexo\"".to_owned(),
+        ));
+        error
+    }
+
+    /// 401 of a named kind (e.g. `totp-required`).
+    pub fn unauthorized_kind(
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        let mut error = Self::new(StatusCode::UNAUTHORIZED, kind, title).with_detail(detail);
+        error.0.headers.push((
+            header::WWW_AUTHENTICATE,
+            "Bearer realm=\"adosexo\"".to_owned(),
+        ));
+        error
+    }
+
+    /// 401 from the token endpoint: wrong identifier, password, code or
+    /// secret — never which.
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-credentials",
+            "Invalid credentials",
+        )
+        .with_detail("the credentials are not valid")
+    }
+
+    /// 403: the caller's roles do not include this function.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+            .with_detail("your role does not allow this operation")
+    }
+
+    /// 409: the request conflicts with the current state.
+    pub fn conflict(kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, kind, title).with_detail(detail)
+    }
+
+    /// 412: `If-Match` names a version that is no longer current.
+    pub fn precondition_failed() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "Precondition failed",
+        )
+        .with_detail(
+            "the resource changed since you read it; read it again and retry with its new ETag",
+        )
+    }
+
+    /// 428: the change needs `If-Match`.
+    pub fn precondition_required() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "Precondition required",
+        )
+        .with_detail("send If-Match with the ETag of the version you read")
+    }
+
+    /// 422: a rule of the domain refuses the request; `kind` names the rule.
+    pub fn rule(kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, kind, title).with_detail(detail)
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(retry_after_secs: u64, detail: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+        )
+        .with_detail(detail);
+        error
+            .0
+            .headers
+            .push((header::RETRY_AFTER, retry_after_secs.max(1).to_string()));
         error
     }
 
@@ -217,6 +306,7 @@ impl ApiError {
             414 => ("uri-too-long", "URI too long"),
             415 => ("unsupported-media-type", "Unsupported media type"),
             422 => ("unprocessable", "Unprocessable content"),
+            428 => ("precondition-required", "Precondition required"),
             429 => ("too-many-requests", "Too many requests"),
             431 => ("headers-too-large", "Request headers too large"),
             503 => ("service-unavailable", "Service unavailable"),
@@ -273,12 +363,10 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(details.status);
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        if let Some(allow) = details
-            .allow
-            .as_deref()
-            .and_then(|a| HeaderValue::from_str(a).ok())
-        {
-            response.insert_header((header::ALLOW, allow));
+        for (name, value) in &details.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                response.insert_header((name.clone(), value));
+            }
         }
         match serde_json::to_vec(&self.problem()) {
             Ok(body) => response.body(body),
@@ -331,3 +419,73 @@ pub struct Unavailable(#[to_schema] pub Problem);
 )]
 #[derive(Debug)]
 pub struct Internal(#[to_schema] pub Problem);
+
+/// `401 Unauthorized` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "No valid access token (missing, invalid, expired, revoked session or disabled account)",
+    content_type = "application/problem+json"
+)]
+pub struct Unauthorized(#[to_schema] pub Problem);
+
+/// `403 Forbidden` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "The caller's role does not allow this operation",
+    content_type = "application/problem+json"
+)]
+pub struct Forbidden(#[to_schema] pub Problem);
+
+/// `409 Conflict` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "The request conflicts with the current state (e.g. a duplicate)",
+    content_type = "application/problem+json"
+)]
+pub struct Conflict(#[to_schema] pub Problem);
+
+/// `412 Precondition Failed` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`If-Match` names a version that is no longer current: nothing changed",
+    content_type = "application/problem+json"
+)]
+pub struct PreconditionFailed(#[to_schema] pub Problem);
+
+/// `428 Precondition Required` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "The change needs `If-Match` with the ETag read",
+    content_type = "application/problem+json"
+)]
+pub struct PreconditionRequired(#[to_schema] pub Problem);
+
+/// `413 Payload Too Large` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "The request body is larger than the limit",
+    content_type = "application/problem+json"
+)]
+pub struct PayloadTooLarge(#[to_schema] pub Problem);
+
+/// `415 Unsupported Media Type` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "The body is not JSON",
+    content_type = "application/problem+json"
+)]
+pub struct UnsupportedMediaType(#[to_schema] pub Problem);
+
+/// `422 Unprocessable Content` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "A rule refuses the request; `type` names the rule",
+    content_type = "application/problem+json"
+)]
+pub struct Unprocessable(#[to_schema] pub Problem);
+
+/// `429 Too Many Requests` in the OpenAPI document.
+#[derive(Debug, ToResponse)]
+#[response(description = "Too many attempts; retry after `Retry-After` seconds", content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait")))]
+pub struct TooManyRequests(#[to_schema] pub Problem);

@@ -10,7 +10,9 @@ use adosexo_persistence::Db;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::Config;
+use crate::auth::keys::SigningKeys;
+use crate::config::{Config, Environment};
+use crate::context::Clock;
 use crate::extract::BodyLimit;
 use crate::problem::ApiError;
 use crate::routes::openapi_json::OpenApiJson;
@@ -32,6 +34,9 @@ pub enum StartupError {
         /// What the OS said.
         reason: String,
     },
+    /// Token keys missing or unusable.
+    #[error("{0}")]
+    Keys(String),
     /// The OpenAPI document could not be serialised (a bug).
     #[error("cannot serialise the OpenAPI document: {0}")]
     OpenApi(String),
@@ -54,6 +59,12 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Connects to the database, applies migrations and binds.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, Clock::system())
+    }
+
+    /// As `build`, with another clock (tests).
+    pub fn build_with_clock(config: &Config, clock: Clock) -> Result<Self, StartupError> {
+        let keys = signing_keys(config)?;
         let db = Db::connect(&config.database_url, config.pool)?;
         let applied = db.migrate()?;
         tracing::info!(
@@ -61,11 +72,18 @@ impl Application {
             db.migrations_applied = applied,
             "database ready"
         );
-        Self::build_with_db(config, db)
+        let state = AppState {
+            db,
+            keys: Arc::new(keys),
+            tokens: config.tokens.clone(),
+            throttle: config.throttle,
+            clock,
+        };
+        Self::build_with_state(config, state)
     }
 
     /// Binds a server on an already migrated database.
-    pub fn build_with_db(config: &Config, db: Db) -> Result<Self, StartupError> {
+    pub fn build_with_state(config: &Config, state: AppState) -> Result<Self, StartupError> {
         let listener = TcpListener::bind(config.bind).map_err(|e| StartupError::Bind {
             addr: config.bind.to_string(),
             reason: e.to_string(),
@@ -87,7 +105,7 @@ impl Application {
             &[("/docs", "GET"), ("/docs/{tail}*", "GET")],
         ));
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
-        let state = web::Data::new(AppState { db });
+        let state = web::Data::new(state);
         let body_limit = config.body_limit;
 
         let mut server = HttpServer::new(move || {
@@ -151,5 +169,26 @@ impl Application {
     /// requests get the shutdown time-out to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The token keys from configuration; in development only, a generated key
+/// with a loud warning when none is configured.
+pub fn signing_keys(config: &Config) -> Result<SigningKeys, StartupError> {
+    match (&config.jwt_keys.private_pem, config.environment) {
+        (Some(pem), _) => SigningKeys::from_pem(pem, &config.jwt_keys.previous_public_pems).map_err(StartupError::Keys),
+        (None, Environment::Development) => {
+            tracing::warn!(
+                "NO TOKEN SIGNING KEY CONFIGURED: generated a temporary one (development mode). Tokens \
+                 will not survive a restart and other instances will refuse them. Set \
+                 ADOSEXO_JWT_PRIVATE_KEY_FILE (see `adosexo keys generate`); production refuses to start without it."
+            );
+            SigningKeys::generate().map_err(StartupError::Keys)
+        }
+        (None, Environment::Production) => Err(StartupError::Keys(
+            "ADOSEXO_JWT_PRIVATE_KEY_FILE (or ADOSEXO_JWT_PRIVATE_KEY) is required when ADOSEXO_ENV=production; \
+             create one with `adosexo keys generate`"
+                .to_owned(),
+        )),
     }
 }

@@ -1,10 +1,25 @@
 //! What every handler can reach.
 
+use std::sync::Arc;
+
 use adosexo_persistence::Db;
+
+use crate::auth::keys::SigningKeys;
+use crate::auth::tokens::TokenSettings;
+use crate::config::ThrottleSettings;
+use crate::context::Clock;
 
 /// Shared application state (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The database.
     pub db: Db,
+    /// Token signing and verification keys.
+    pub keys: Arc<SigningKeys>,
+    /// Token issuer, audience and lifetimes.
+    pub tokens: TokenSettings,
+    /// Login throttling.
+    pub throttle: ThrottleSettings,
+    /// The clock.
+    pub clock: Clock,
 }

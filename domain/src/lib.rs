@@ -4,6 +4,9 @@
 //! valid (parse, don't validate), every decision is a pure function, and time
 //! is passed in by the caller.
 
+pub mod audit;
+pub mod authz;
+pub mod identity;
 pub mod territory;
 
 pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};

@@ -61,7 +61,7 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(departements::all_columns)
                 .limit(1)
                 .load::<(String, String, String)>(conn)?;
-            Ok(())
+            Ok::<_, crate::PersistenceError>(())
         }))
         .unwrap_or_else(|e| panic!("{backend}: {e}"));
     });
@@ -122,7 +122,7 @@ fn reference_territory_is_complete() {
 fn transactions_are_all_or_nothing() {
     on_each_backend(|db, backend| {
         db.migrate().expect("migrate");
-        let result: Result<(), _> = block_on(db.transaction(|conn| {
+        let result: Result<(), crate::PersistenceError> = block_on(db.transaction(|conn| {
             diesel::insert_into(regions::table)
                 .values((regions::code.eq("99"), regions::name.eq("Test region")))
                 .execute(conn)?;
@@ -137,10 +137,12 @@ fn transactions_are_all_or_nothing() {
             "{backend}: {result:?}"
         );
         let left: i64 = block_on(db.run(|conn| {
-            Ok(regions::table
-                .filter(regions::code.eq("99"))
-                .count()
-                .get_result(conn)?)
+            Ok::<_, crate::PersistenceError>(
+                regions::table
+                    .filter(regions::code.eq("99"))
+                    .count()
+                    .get_result(conn)?,
+            )
         }))
         .expect("count");
         assert_eq!(left, 0, "{backend}: nothing half-written");

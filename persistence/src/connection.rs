@@ -170,10 +170,11 @@ impl Db {
 
     /// Runs `work` with a pooled connection on tokio's blocking pool, inside
     /// the caller's tracing span.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, PersistenceError>
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError> + Send + 'static,
+        E: From<PersistenceError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let db = self.clone();
         let span = tracing::Span::current();
@@ -183,16 +184,34 @@ impl Db {
             work(&mut conn)
         })
         .await
-        .map_err(|e| PersistenceError::Task(e.to_string()))?
+        .map_err(|e| E::from(PersistenceError::Task(e.to_string())))?
     }
 
-    /// Runs `work` in a transaction on the blocking pool: all or nothing.
-    pub async fn transaction<T, F>(&self, work: F) -> Result<T, PersistenceError>
+    /// Runs `work` in a write transaction on the blocking pool (see
+    /// [`write_transaction`]): all or nothing. Any error of `work` rolls back
+    /// and is returned as is.
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, PersistenceError> + Send + 'static,
+        E: From<PersistenceError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        self.run(move |conn| conn.transaction(work)).await
+        self.run(move |conn| {
+            let mut failure = None;
+            let outcome = write_transaction(conn, |conn| {
+                work(conn).map_err(|e| {
+                    failure = Some(e);
+                    diesel::result::Error::RollbackTransaction
+                })
+            });
+            match outcome {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(failure.unwrap_or_else(|| E::from(PersistenceError::from(error))))
+                }
+            }
+        })
+        .await
     }
 
     /// Whether the database answers and every migration is applied.
@@ -208,5 +227,39 @@ impl Db {
             }
         })
         .await
+    }
+}
+
+/// A transaction that will write. On SQLite it begins `IMMEDIATE`, taking
+/// the write lock at once (waiting up to `busy_timeout`): a deferred
+/// transaction that read first could not upgrade later and would fail with
+/// "database is locked". Nested calls become savepoints.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            let depth = AnsiTransactionManager::transaction_manager_status_mut(inner)
+                .transaction_depth()?;
+            if depth.is_some() {
+                return conn.transaction(work);
+            }
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Postgres(_) => return conn.transaction(work),
+    }
+    match work(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            Manager::rollback_transaction(conn)?;
+            Err(error)
+        }
     }
 }

@@ -5,17 +5,21 @@
 //! Diesel is synchronous: [`Db::run`] moves every unit of database work onto
 //! tokio's blocking pool so that the async executor never waits on I/O.
 
+pub mod audit;
 mod connection;
 mod error;
+pub mod idempotency;
+pub mod identity;
 pub mod migrations;
 pub mod schema;
 pub mod territory;
 pub mod testing;
+pub mod time;
 
 #[cfg(test)]
 mod backend_tests;
 mod url;
 
-pub use connection::{Db, DbConnection, PoolOptions};
+pub use connection::{Db, DbConnection, PoolOptions, write_transaction};
 pub use error::{PersistenceError, StartupError};
 pub use url::{Backend, DatabaseUrl, DatabaseUrlError};

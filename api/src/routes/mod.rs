@@ -1,9 +1,16 @@
 //! Every route, registered once: this builds both the router and the
 //! OpenAPI document (see `openapi::document`).
 
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod clients;
 pub mod departements;
 pub mod health;
+pub mod me;
 pub mod openapi_json;
+pub mod organisations;
+pub mod settings;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,10 +19,32 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(auth::jwks)
         .service(
             scope("/api/v1")
                 .service(openapi_json::get)
                 .service(departements::list)
-                .service(departements::get),
+                .service(departements::get)
+                .service(auth::token)
+                .service(auth::logout)
+                .service(me::get)
+                .service(me::start_totp)
+                .service(me::confirm_totp)
+                .service(organisations::list)
+                .service(organisations::create)
+                .service(organisations::get)
+                .service(organisations::update)
+                .service(accounts::list)
+                .service(accounts::create)
+                .service(accounts::get)
+                .service(accounts::update)
+                .service(accounts::disable)
+                .service(accounts::enable)
+                .service(clients::list)
+                .service(clients::create)
+                .service(clients::revoke)
+                .service(settings::get)
+                .service(settings::put)
+                .service(audit::list),
         );
 }

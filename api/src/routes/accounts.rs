@@ -1,0 +1,687 @@
+//! Accounts of people (admin-managed; supervisors read).
+
+use std::collections::BTreeSet;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use adosexo_domain::DepartementCode;
+use adosexo_domain::authz::{Action, Resource};
+use adosexo_domain::identity::{
+    AccountRuleError, Email, OrganisationKind, Roles, Status, check_account, parse_territory,
+    territory_list,
+};
+use adosexo_persistence::identity::{self, AccountChanges, AccountRow, NewAccount};
+use adosexo_persistence::{DbConnection, PersistenceError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::audit::{self, Outcome};
+use crate::auth::{Authenticated, password};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::guard::permit;
+use crate::http_cache::{if_match, versioned_json};
+use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::pagination::{limit, page, parse_id};
+use crate::problem::{ApiError, FieldError};
+use crate::state::AppState;
+use crate::wire::{RoleWire, StatusWire};
+use crate::wire::{SecretString, instant};
+
+/// An account (never its password or TOTP secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    /// Id (UUID v7).
+    pub id: String,
+    /// E-mail address (sign-in identifier), lower case.
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Organisation.
+    pub organisation_id: String,
+    /// Roles.
+    #[schema(inline)]
+    pub roles: Vec<RoleWire>,
+    /// Territory (coordinators and regional referents): département codes.
+    pub territory: Vec<String>,
+    /// `active` or `disabled`.
+    #[schema(inline)]
+    pub status: StatusWire,
+    /// Whether a password is set.
+    pub has_password: bool,
+    /// Whether TOTP is enrolled.
+    pub totp_enabled: bool,
+    /// Version, as in the `ETag`.
+    pub version: i64,
+    /// Created at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<AccountRow> for AccountView {
+    type Error = ApiError;
+    fn try_from(row: AccountRow) -> Result<Self, ApiError> {
+        let stored =
+            |what: &str| ApiError::internal(format!("stored {what} of account {}", row.id));
+        let roles = Roles::parse_list(&row.roles).map_err(|_| stored("roles"))?;
+        let territory = parse_territory(&row.territory).map_err(|_| stored("territory"))?;
+        Ok(Self {
+            status: StatusWire(row.status.parse().map_err(|_| stored("status"))?),
+            roles: roles.iter().map(RoleWire).collect(),
+            territory: territory.iter().map(|d| d.to_string()).collect(),
+            has_password: row.password_hash.is_some(),
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            organisation_id: row.organisation_id,
+            totp_enabled: row.totp_enabled,
+            version: row.version,
+            created_at: instant(row.created_at),
+            updated_at: instant(row.updated_at),
+        })
+    }
+}
+
+/// A page of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPage {
+    /// In creation order.
+    pub items: Vec<AccountView>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and paging.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[validate(range(min = 1, max = 200, message = "limit must be from 1 to 200"))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    pub cursor: Option<String>,
+    /// Only accounts of this organisation.
+    #[param(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    pub organisation_id: Option<String>,
+}
+
+/// List accounts.
+#[utoipa::path(
+    operation_id = "listAccounts",
+    tag = "accounts",
+    summary = "List accounts",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of accounts", body = AccountPage),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/accounts")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    permit(
+        &state,
+        &auth,
+        Action::ListAccounts,
+        Resource::Service,
+        "account",
+        None,
+    )
+    .await?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| parse_id("cursor", c))
+        .transpose()?;
+    let organisation = query
+        .organisation_id
+        .as_deref()
+        .map(|c| parse_id("organisation_id", c))
+        .transpose()?;
+    let limit = limit(query.limit);
+    let now = state.clock.now();
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "list_accounts",
+        "account",
+        None,
+        Outcome::Success,
+    );
+    let rows = state
+        .db
+        .transaction(move |conn| {
+            let rows = identity::list_accounts(
+                conn,
+                organisation.as_deref(),
+                after.as_deref(),
+                i64::from(limit) + 1,
+            )?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            Ok::<_, ApiError>(rows)
+        })
+        .await?;
+    let (rows, next_cursor) = page(rows, limit, |r| r.id.clone());
+    let items = rows
+        .into_iter()
+        .map(AccountView::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(AccountPage { items, next_cursor }))
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    /// E-mail address, the sign-in identifier (unique).
+    #[validate(length(min = 3, max = 254, message = "email must have 3 to 254 characters"))]
+    #[schema(max_length = 254, example = "coordinator@adosexo.example")]
+    pub email: String,
+    /// Name shown to others.
+    #[validate(length(
+        min = 1,
+        max = 200,
+        message = "display_name must have 1 to 200 characters"
+    ))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: String,
+    /// Organisation id.
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    pub organisation_id: String,
+    /// Roles (at least one; staff roles are not combined with partner or analyst).
+    #[schema(inline, min_items = 1)]
+    #[validate(length(min = 1, max = 6, message = "roles has 1 to 6 entries"))]
+    pub roles: Vec<RoleWire>,
+    /// Territory of coordinators and regional referents: département codes.
+    #[serde(default)]
+    #[validate(length(max = 101, message = "territory has at most 101 départements"))]
+    pub territory: Vec<String>,
+    /// Initial password (at least 12 characters); without it the account cannot sign in yet.
+    pub password: Option<SecretString>,
+}
+
+/// Loads the organisation's kind, parses roles and territory, and checks the rules.
+fn checked_profile(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    roles: &[RoleWire],
+    territory: &[String],
+) -> Result<(Roles, BTreeSet<DepartementCode>), ApiError> {
+    let roles = Roles::new(roles.iter().map(|r| r.0))
+        .map_err(|e| ApiError::invalid_field("roles", "invalid", e.to_string()))?;
+    let mut errors = Vec::new();
+    let mut codes = BTreeSet::new();
+    for (i, code) in territory.iter().enumerate() {
+        match DepartementCode::parse(code) {
+            Ok(code) => match adosexo_persistence::territory::find_departement(conn, &code)? {
+                Some(_) => {
+                    codes.insert(code);
+                }
+                None => errors.push(FieldError::new(
+                    format!("territory[{i}]"),
+                    "unknown",
+                    format!("no département has the code {code}"),
+                )),
+            },
+            Err(e) => errors.push(FieldError::new(
+                format!("territory[{i}]"),
+                "format",
+                e.to_string(),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_input(errors));
+    }
+    let organisation = identity::find_organisation(conn, organisation_id)?.ok_or_else(|| {
+        ApiError::rule(
+            "unknown-organisation",
+            "Unknown organisation",
+            "no organisation has this id",
+        )
+    })?;
+    let kind: OrganisationKind = organisation
+        .kind
+        .parse()
+        .map_err(|e| ApiError::internal(format!("stored kind: {e}")))?;
+    check_account(&roles, kind, &codes).map_err(rule_error)?;
+    Ok((roles, codes))
+}
+
+fn rule_error(error: AccountRuleError) -> ApiError {
+    ApiError::rule(error.tag(), "Account rule", error.to_string())
+}
+
+fn email_taken(error: PersistenceError) -> ApiError {
+    match error {
+        PersistenceError::Constraint(_) => ApiError::conflict(
+            "email-taken",
+            "E-mail taken",
+            "another account has this e-mail address",
+        ),
+        other => other.into(),
+    }
+}
+
+fn hashed_password(password: Option<&SecretString>) -> Result<Option<String>, ApiError> {
+    password
+        .map(|p| {
+            password::check_strength(p.expose())
+                .map_err(|m| ApiError::invalid_field("password", "length", m))?;
+            password::hash(p.expose()).map_err(ApiError::internal)
+        })
+        .transpose()
+}
+
+/// Create an account.
+#[utoipa::path(
+    operation_id = "createAccount",
+    tag = "accounts",
+    summary = "Create an account",
+    description = "Rules (422, `type` names the rule): staff roles only in the programme's organisation \
+                   (`staff-outside-programme`), partner accounts only in partner organisations \
+                   (`partner-inside-programme`), a territory for coordinators and regional referents only \
+                   (`territory-required`, `territory-not-applicable`). Honours `Idempotency-Key`.",
+    request_body(content = CreateAccount, content_type = "application/json"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = AccountView,
+         headers(("Location" = String, description = "The new resource"), ("ETag" = String, description = "Its version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 409, response = crate::problem::Conflict),
+        (status = 413, response = crate::problem::PayloadTooLarge),
+        (status = 415, response = crate::problem::UnsupportedMediaType),
+        (status = 422, response = crate::problem::Unprocessable),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[post("/accounts")]
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    key: IdempotencyKey,
+    ApiJson(body): ApiJson<CreateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    permit(
+        &state,
+        &auth,
+        Action::CreateAccount,
+        Resource::Service,
+        "account",
+        None,
+    )
+    .await?;
+    let email = Email::parse(&body.email)
+        .map_err(|e| ApiError::invalid_field("email", "format", e.to_string()))?;
+    let organisation_id = parse_id("organisation_id", &body.organisation_id)?;
+    let digest = idempotency::digest(&body)?;
+    let password_hash = hashed_password(body.password.as_ref())?;
+    let now = state.clock.now();
+    let (actor, ctx) = (auth.actor.clone(), auth.ctx.clone());
+    idempotency::create(
+        &state,
+        &auth.actor.id,
+        key,
+        "create_account",
+        digest,
+        "/api/v1/accounts",
+        move |conn| {
+            let (roles, territory) =
+                checked_profile(conn, &organisation_id, &body.roles, &body.territory)?;
+            let new = NewAccount {
+                id: uuid::Uuid::now_v7().to_string(),
+                email: email.as_str().to_owned(),
+                display_name: body.display_name.trim().to_owned(),
+                organisation_id,
+                roles: roles.to_list(),
+                territory: territory_list(&territory),
+                password_hash,
+            };
+            let row = identity::insert_account(conn, &new, now).map_err(email_taken)?;
+            let entry = audit::entry(
+                Some(&actor),
+                &ctx,
+                "create_account",
+                "account",
+                Some(&row.id),
+                Outcome::Success,
+            );
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            let version = row.version;
+            let view = AccountView::try_from(row)?;
+            Ok(Created {
+                id: view.id.clone(),
+                version,
+                body: view,
+                replay_body: None,
+            })
+        },
+    )
+    .await
+}
+
+/// Get an account.
+#[utoipa::path(
+    operation_id = "getAccount",
+    tag = "accounts",
+    summary = "Get an account",
+    params(("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = AccountView, headers(("ETag" = String, description = "Its version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/accounts/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    permit(
+        &state,
+        &auth,
+        Action::ReadAccount,
+        Resource::Service,
+        "account",
+        Some(&id),
+    )
+    .await?;
+    let now = state.clock.now();
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "read_account",
+        "account",
+        Some(&id),
+        Outcome::Success,
+    );
+    let row = state
+        .db
+        .transaction(move |conn| {
+            let row = identity::find_account(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("no account with this id"))?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
+    let version = row.version;
+    Ok(versioned_json(
+        StatusCode::OK,
+        &AccountView::try_from(row)?,
+        version,
+    ))
+}
+
+/// Changes to an account (absent fields stay as they are).
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccount {
+    /// New name.
+    #[validate(length(
+        min = 1,
+        max = 200,
+        message = "display_name must have 1 to 200 characters"
+    ))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: Option<String>,
+    /// New roles.
+    #[schema(inline, min_items = 1)]
+    #[validate(length(min = 1, max = 6, message = "roles has 1 to 6 entries"))]
+    pub roles: Option<Vec<RoleWire>>,
+    /// New territory.
+    #[validate(length(max = 101, message = "territory has at most 101 départements"))]
+    pub territory: Option<Vec<String>>,
+    /// New password (at least 12 characters); ends the account's sessions.
+    pub password: Option<SecretString>,
+}
+
+/// Change an account (needs `If-Match`).
+#[utoipa::path(
+    operation_id = "updateAccount",
+    tag = "accounts",
+    summary = "Change an account",
+    params(
+        ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = String, Header, description = "The ETag of the version read"),
+    ),
+    request_body(content = UpdateAccount, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed account", body = AccountView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 412, response = crate::problem::PreconditionFailed),
+        (status = 413, response = crate::problem::PayloadTooLarge),
+        (status = 415, response = crate::problem::UnsupportedMediaType),
+        (status = 422, response = crate::problem::Unprocessable),
+        (status = 428, response = crate::problem::PreconditionRequired),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[patch("/accounts/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    ApiJson(body): ApiJson<UpdateAccount>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    permit(
+        &state,
+        &auth,
+        Action::UpdateAccount,
+        Resource::Service,
+        "account",
+        Some(&id),
+    )
+    .await?;
+    let expected = if_match(&req)?;
+    let password_hash = hashed_password(body.password.as_ref())?;
+    let now = state.clock.now();
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "update_account",
+        "account",
+        Some(&id),
+        Outcome::Success,
+    );
+    let row = state
+        .db
+        .transaction(move |conn| {
+            let current = identity::find_account(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("no account with this id"))?;
+            let roles: Vec<RoleWire> = match &body.roles {
+                Some(roles) => roles.clone(),
+                None => Roles::parse_list(&current.roles)
+                    .map_err(|e| ApiError::internal(e.to_string()))?
+                    .iter()
+                    .map(RoleWire)
+                    .collect(),
+            };
+            let territory: Vec<String> = match &body.territory {
+                Some(t) => t.clone(),
+                None => current
+                    .territory
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            let (roles, territory) =
+                checked_profile(conn, &current.organisation_id, &roles, &territory)?;
+            let changes = AccountChanges {
+                display_name: body.display_name.map(|n| n.trim().to_owned()),
+                roles: Some(roles.to_list()),
+                territory: Some(territory_list(&territory)),
+                password_hash: password_hash.clone().map(Some),
+                ..Default::default()
+            };
+            let row = identity::update_account(conn, &id, Some(expected), &changes, now)?
+                .ok_or_else(ApiError::precondition_failed)?;
+            if password_hash.is_some() {
+                identity::revoke_sessions_of(conn, &id, "password changed", now)?;
+            }
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
+    let version = row.version;
+    Ok(versioned_json(
+        StatusCode::OK,
+        &AccountView::try_from(row)?,
+        version,
+    ))
+}
+
+async fn change_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: &str,
+    status: Status,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", id)?;
+    permit(
+        &state,
+        &auth,
+        Action::ChangeAccountStatus,
+        Resource::Service,
+        "account",
+        Some(&id),
+    )
+    .await?;
+    let expected = if_match(&req)?;
+    let now = state.clock.now();
+    let action = if status == Status::Disabled {
+        "disable_account"
+    } else {
+        "enable_account"
+    };
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        action,
+        "account",
+        Some(&id),
+        Outcome::Success,
+    );
+    let row = state
+        .db
+        .transaction(move |conn| {
+            if identity::find_account(conn, &id)?.is_none() {
+                return Err(ApiError::not_found("no account with this id"));
+            }
+            let changes = AccountChanges {
+                status: Some(status.as_str().to_owned()),
+                ..Default::default()
+            };
+            let row = identity::update_account(conn, &id, Some(expected), &changes, now)?
+                .ok_or_else(ApiError::precondition_failed)?;
+            if status == Status::Disabled {
+                identity::revoke_sessions_of(conn, &id, "account disabled", now)?;
+            }
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            Ok::<_, ApiError>(row)
+        })
+        .await?;
+    let version = row.version;
+    Ok(versioned_json(
+        StatusCode::OK,
+        &AccountView::try_from(row)?,
+        version,
+    ))
+}
+
+/// Disable an account: its sessions end at once (needs `If-Match`).
+#[utoipa::path(
+    operation_id = "disableAccount",
+    tag = "accounts",
+    summary = "Disable an account",
+    description = "The account can no longer sign in; its access and refresh tokens are refused at once.",
+    params(
+        ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = String, Header, description = "The ETag of the version read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The disabled account", body = AccountView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 412, response = crate::problem::PreconditionFailed),
+        (status = 428, response = crate::problem::PreconditionRequired),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[post("/accounts/{id}/disable")]
+pub async fn disable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    change_status(req, state, auth, &id, Status::Disabled).await
+}
+
+/// Enable a disabled account again (needs `If-Match`).
+#[utoipa::path(
+    operation_id = "enableAccount",
+    tag = "accounts",
+    summary = "Enable an account",
+    params(
+        ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = String, Header, description = "The ETag of the version read"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The enabled account", body = AccountView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 412, response = crate::problem::PreconditionFailed),
+        (status = 428, response = crate::problem::PreconditionRequired),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[post("/accounts/{id}/enable")]
+pub async fn enable(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    change_status(req, state, auth, &id, Status::Active).await
+}

@@ -1,0 +1,138 @@
+//! Wire forms of domain values: fixed-list enumerations as snake_case
+//! strings, documented with their values.
+
+use std::borrow::Cow;
+
+use adosexo_domain::identity::StringEnum;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
+
+/// The schema of a fixed-list enumeration: a string with its values.
+fn enum_schema<T: StringEnum>() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(T::all().iter().map(|v| v.as_str())))
+        .into()
+}
+
+/// Declares the wire form of a domain enumeration: a snake_case string,
+/// documented with its values (use with `#[schema(inline)]`).
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $wire:ident => $domain:ty) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $wire(pub $domain);
+
+        impl Serialize for $wire {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(StringEnum::as_str(self.0))
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $wire {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = Cow::<'de, str>::deserialize(deserializer)?;
+                text.parse::<$domain>().map($wire).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl PartialSchema for $wire {
+            fn schema() -> RefOr<Schema> {
+                enum_schema::<$domain>()
+            }
+        }
+
+        impl ToSchema for $wire {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(<$domain as StringEnum>::NAME)
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// A role on the wire.
+    RoleWire => adosexo_domain::identity::Role
+);
+wire_enum!(
+    /// An organisation kind on the wire.
+    KindWire => adosexo_domain::identity::OrganisationKind
+);
+wire_enum!(
+    /// A status on the wire.
+    StatusWire => adosexo_domain::identity::Status
+);
+wire_enum!(
+    /// A partner app scope on the wire.
+    ScopeWire => adosexo_domain::identity::Scope
+);
+
+/// A stored instant, for the wire (RFC 3339, UTC).
+pub fn instant(stored: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    adosexo_persistence::time::from_db(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use adosexo_domain::identity::Role;
+
+    #[test]
+    fn enums_round_trip_and_name_allowed_values() {
+        let role: RoleWire = serde_json::from_str("\"regional_referent\"").expect("parses");
+        assert_eq!(role, RoleWire(Role::RegionalReferent));
+        assert_eq!(
+            serde_json::to_string(&role).expect("json"),
+            "\"regional_referent\""
+        );
+        let error = serde_json::from_str::<RoleWire>("\"root\"")
+            .expect_err("unknown")
+            .to_string();
+        assert!(
+            error.contains("expected one of: admin, supervisor"),
+            "{error}"
+        );
+        let schema = serde_json::to_value(RoleWire::schema()).expect("json");
+        assert_eq!(schema["enum"][5], "analyst");
+    }
+}
+
+/// A secret on the wire (password, client secret, refresh token): never
+/// printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// The secret itself. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl PartialSchema for SecretString {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                utoipa::openapi::schema::KnownFormat::Password,
+            )))
+            .min_length(Some(1))
+            .max_length(Some(1024))
+            .into()
+    }
+}
+
+impl ToSchema for SecretString {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Secret")
+    }
+}

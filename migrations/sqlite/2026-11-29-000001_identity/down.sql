@@ -1,0 +1,13 @@
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_purge_gate;
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE settings;
+DROP TABLE idempotency_keys;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE api_clients;
+DROP TABLE accounts;
+DROP TABLE organisations;
