@@ -19,8 +19,19 @@ pub struct BodyLimit(pub usize);
 /// A JSON body, decoded strictly (unknown fields are refused by the types)
 /// and validated. Wrong media type: 415; too large: 413; malformed: 400
 /// naming the field; rule broken: 400 with one entry per field.
+///
+/// The outcome is kept until the handler asks for it with `into_inner`,
+/// after authentication and authorization: a caller who may not use an
+/// operation learns nothing about its input rules.
 #[derive(Debug)]
-pub struct ApiJson<T>(pub T);
+pub struct ApiJson<T>(Result<T, ApiError>);
+
+impl<T> ApiJson<T> {
+    /// The decoded body, or why it is refused.
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T> FromRequest for ApiJson<T>
 where
@@ -30,6 +41,19 @@ where
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let decoding = decode_body::<T>(req, payload);
+        Box::pin(async move { Ok(Self(decoding.await)) })
+    }
+}
+
+fn decode_body<T>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<T, ApiError>>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    {
         let limit = req
             .app_data::<BodyLimit>()
             .copied()
@@ -55,7 +79,7 @@ where
             value
                 .validate()
                 .map_err(|e| ApiError::invalid_input(field_errors(&e)))?;
-            Ok(Self(value))
+            Ok(value)
         })
     }
 }
@@ -112,9 +136,17 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// Query parameters, decoded strictly and validated; errors name the parameter.
+/// Query parameters, decoded strictly and validated; errors name the
+/// parameter. Like `ApiJson`, the outcome waits for `into_inner`.
 #[derive(Debug)]
-pub struct ApiQuery<T>(pub T);
+pub struct ApiQuery<T>(Result<T, ApiError>);
+
+impl<T> ApiQuery<T> {
+    /// The decoded parameters, or why they are refused.
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T> FromRequest for ApiQuery<T>
 where
@@ -124,7 +156,7 @@ where
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(decode_query(req.query_string()).map(Self))
+        std::future::ready(Ok(Self(decode_query(req.query_string()))))
     }
 }
 
@@ -355,8 +387,8 @@ mod http_tests {
         text: String,
     }
 
-    async fn echo(ApiJson(note): ApiJson<Note>) -> HttpResponse {
-        HttpResponse::Ok().body(note.text)
+    async fn echo(note: ApiJson<Note>) -> Result<HttpResponse, ApiError> {
+        Ok(HttpResponse::Ok().body(note.into_inner()?.text))
     }
 
     async fn call(content_type: &str, body: Vec<u8>) -> (u16, String, serde_json::Value) {

@@ -12,9 +12,11 @@ use sha2::{Digest, Sha256};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// The optional `Idempotency-Key` header (1 to 255 visible ASCII characters).
-#[derive(Clone, Debug, Default)]
-pub struct IdempotencyKey(pub Option<String>);
+/// The optional `Idempotency-Key` header (1 to 255 visible ASCII
+/// characters); a malformed one is refused when `create` runs, after
+/// authorization.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey(Result<Option<String>, String>);
 
 impl FromRequest for IdempotencyKey {
     type Error = ApiError;
@@ -22,21 +24,17 @@ impl FromRequest for IdempotencyKey {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = match req.headers().get("idempotency-key") {
-            None => Ok(Self(None)),
+            None => Ok(None),
             Some(value) => match value.to_str() {
                 Ok(v)
                     if (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) =>
                 {
-                    Ok(Self(Some(v.to_owned())))
+                    Ok(Some(v.to_owned()))
                 }
-                _ => Err(ApiError::invalid_field(
-                    "Idempotency-Key",
-                    "format",
-                    "Idempotency-Key is 1 to 255 visible ASCII characters",
-                )),
+                _ => Err("Idempotency-Key is 1 to 255 visible ASCII characters".to_owned()),
             },
         };
-        std::future::ready(key)
+        std::future::ready(Ok(Self(key)))
     }
 }
 
@@ -78,12 +76,15 @@ where
     T: Serialize + Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<Created<T>, ApiError> + Send + 'static,
 {
+    let key = key
+        .0
+        .map_err(|m| ApiError::invalid_field("Idempotency-Key", "format", m))?;
     let actor_id = actor_id.to_owned();
     let now = state.clock.now();
     let outcome = state
         .db
         .transaction(move |conn| {
-            let stored = match &key.0 {
+            let stored = match &key {
                 Some(key) => idempotency::find(conn, &actor_id, key)?,
                 None => None,
             };
@@ -100,7 +101,7 @@ where
             let created = create(conn)?;
             let body = serde_json::to_value(&created.body)
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            if let Some(key) = &key.0 {
+            if let Some(key) = &key {
                 let stored = created.replay_body.as_ref().unwrap_or(&body).to_string();
                 idempotency::store(
                     conn,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use adosexo_api::config::Config;
 use adosexo_api::startup::Application;
-use adosexo_api::{openapi, telemetry};
+use adosexo_api::{cli, openapi, telemetry};
 use adosexo_persistence::Db;
 use clap::{Parser, Subcommand};
 
@@ -25,6 +25,51 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Accounts administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Seed demo data: one account per role and a partner app (SQLite only
+    /// unless --allow-postgres).
+    Demo {
+        /// Allow seeding a PostgreSQL database.
+        #[arg(long)]
+        allow_postgres: bool,
+    },
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an admin account (and the programme's organisation if missing).
+    /// The password is read from ADOSEXO_ADMIN_PASSWORD, or else from the
+    /// first line of standard input; never from the command line.
+    Create {
+        /// E-mail address (sign-in identifier).
+        #[arg(long)]
+        email: String,
+        /// Name shown to others.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names the first broken entry (exit 1).
+    Verify,
+    /// Delete entries older than ADOSEXO_AUDIT_RETENTION_DAYS; the rest stays verifiable.
+    Purge,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print a new Ed25519 private key (PKCS#8 PEM) for ADOSEXO_JWT_PRIVATE_KEY_FILE.
+    Generate,
 }
 
 fn main() -> ExitCode {
@@ -39,8 +84,105 @@ fn main() -> ExitCode {
     }
 }
 
+fn out(text: &str) -> Result<(), String> {
+    writeln!(std::io::stdout().lock(), "{text}").map_err(|e| e.to_string())
+}
+
+/// Configuration, logs to stderr, a migrated database.
+fn database() -> Result<(Config, Db), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    telemetry::init(config.log_format, &config.log_filter, std::io::stderr)?;
+    let db = Db::connect(&config.database_url, config.pool).map_err(|e| e.to_string())?;
+    db.migrate().map_err(|e| e.to_string())?;
+    Ok((config, db))
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map(|rt| rt.block_on(future))
+        .map_err(|e| e.to_string())
+}
+
+fn admin_password() -> Result<String, String> {
+    if let Ok(password) = std::env::var("ADOSEXO_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(
+            "no password: set ADOSEXO_ADMIN_PASSWORD or write it on standard input".to_owned(),
+        );
+    }
+    Ok(password)
+}
+
 fn run(command: Command) -> Result<(), String> {
     match command {
+        Command::Admin(AdminCommand::Create { email, name }) => {
+            let password = admin_password()?;
+            let (_, db) = database()?;
+            let id = block_on(cli::create_admin(
+                &db,
+                &email,
+                &name,
+                &password,
+                chrono::Utc::now(),
+            ))??;
+            out(&format!(
+                "admin account {id} created for {}",
+                email.trim().to_lowercase()
+            ))
+        }
+        Command::Demo { allow_postgres } => {
+            // Decide before touching the database: not even migrations.
+            let config = Config::from_env().map_err(|e| e.to_string())?;
+            if config.database_url.backend() == adosexo_persistence::Backend::Postgres
+                && !allow_postgres
+            {
+                return Err(cli::DEMO_ON_POSTGRES.to_owned());
+            }
+            let (_, db) = database()?;
+            let demo = block_on(cli::seed_demo(&db, allow_postgres, chrono::Utc::now()))??;
+            out(&format!(
+                "demo data created; every account's password is {}",
+                cli::DEMO_PASSWORD
+            ))?;
+            for (role, email) in &demo.accounts {
+                out(&format!("  {role:<18} {email}"))?;
+            }
+            out(&format!(
+                "  partner app        client_id {} client_secret {} (shown once)",
+                demo.client.0, demo.client.1
+            ))
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let (_, db) = database()?;
+            match block_on(cli::verify_audit(&db))?? {
+                Ok(checked) => out(&format!("audit chain intact: {checked} entries checked")),
+                Err(broken) => Err(broken),
+            }
+        }
+        Command::Audit(AuditCommand::Purge) => {
+            let (config, db) = database()?;
+            let purged = block_on(cli::purge_audit(
+                &db,
+                config.audit_retention_days,
+                chrono::Utc::now(),
+            ))??;
+            out(&format!(
+                "{purged} audit entries older than {} days purged; the chain still verifies from its new anchor",
+                config.audit_retention_days
+            ))
+        }
+        Command::Keys(KeysCommand::Generate) => {
+            out(adosexo_api::auth::keys::generate_private_pem()?.trim_end())
+        }
         Command::Openapi => {
             let json = openapi::document_json().map_err(|e| e.to_string())?;
             std::io::stdout()

@@ -110,6 +110,17 @@ pub fn with_database_name(url: &str, name: &str) -> String {
     }
 }
 
+/// Runs raw SQL on a database (tests that play an attacker with database
+/// rights, or inspect raw storage).
+pub async fn execute_sql(db: &crate::Db, sql: &str) -> Result<(), crate::PersistenceError> {
+    let sql = sql.to_owned();
+    db.run(move |conn| {
+        diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
+        Ok(())
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

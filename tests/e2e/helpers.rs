@@ -48,6 +48,8 @@ pub struct TestApp {
     pub kind: Kind,
     /// A client without redirects.
     pub client: reqwest::Client,
+    /// The database's URL, for direct access (CLI functions, tampering).
+    pub database_url: String,
     /// Dropped after the app's client: deletes the database.
     _database: TestDatabase,
 }
@@ -73,6 +75,7 @@ impl TestApp {
             address,
             kind,
             client,
+            database_url: database.url().to_owned(),
             _database: database,
         }
     }
@@ -101,11 +104,19 @@ impl TestApp {
     }
 }
 
-/// A configuration for tests: port 0, one worker, a small pool.
+/// The token signing key of test apps (tests forge tokens with it).
+pub const TEST_JWT_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MFECAQEwBQYDK2VwBCIEIDxe2Gc7ztFI8zMJNfe+aMDokkOuRHPf0d47AV3Ie/YF
+gSEAdV4U1EXkX/igl8HR3rKB1FbCkbRvNc4GcAgDuXDFAMs=
+-----END PRIVATE KEY-----
+";
+
+/// A configuration for tests: port 0, one worker, a small pool, the test key.
 pub fn test_config(database_url: &str) -> Config {
     let url = database_url.to_owned();
     Config::from_lookup(move |name| match name {
         "DATABASE_URL" => Some(url.clone()),
+        "ADOSEXO_JWT_PRIVATE_KEY" => Some(TEST_JWT_KEY.into()),
         "ADOSEXO_BIND" => Some("127.0.0.1:0".into()),
         "ADOSEXO_WORKERS" => Some("1".into()),
         "ADOSEXO_DB_POOL_SIZE" => Some("4".into()),
@@ -152,4 +163,241 @@ pub async fn problem(response: reqwest::Response, status: u16, kind: &str) -> se
         "instance is the request id: {body}"
     );
     body
+}
+
+/// Tokens from `createToken`.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: Option<String>,
+    pub body: serde_json::Value,
+}
+
+impl TestApp {
+    /// A database handle on the app's database.
+    pub fn db(&self) -> adosexo_persistence::Db {
+        let url = adosexo_persistence::DatabaseUrl::parse(&self.database_url).expect("url");
+        adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
+            .expect("connect")
+    }
+
+    /// `method path` with `Authorization: Bearer token`.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    /// Posts a token request; returns the raw response.
+    pub async fn token_request(&self, body: serde_json::Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, "/api/v1/auth/token")
+            .json(&body)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// Signs in with a password (and TOTP code), expecting success.
+    pub async fn login(&self, email: &str, password: &str) -> Tokens {
+        let response = self
+            .token_request(serde_json::json!({"grant_type": "password", "username": email, "password": password}))
+            .await;
+        tokens(response).await
+    }
+
+    /// Creates the first admin through the command-line function; returns its tokens.
+    pub async fn bootstrap_admin(&self) -> Tokens {
+        adosexo_api::cli::create_admin(
+            &self.db(),
+            "admin@test.example",
+            "Test Admin",
+            ADMIN_PASSWORD,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("admin created");
+        self.login("admin@test.example", ADMIN_PASSWORD).await
+    }
+
+    /// POST JSON as `token`, expecting `status`; returns the body.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+        status: u16,
+    ) -> serde_json::Value {
+        let response = self
+            .authed(reqwest::Method::POST, path, token)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
+        json(response, status).await
+    }
+
+    /// GET as `token`, expecting `status`; returns the body.
+    pub async fn get_json(&self, path: &str, token: &str, status: u16) -> serde_json::Value {
+        let response = self
+            .authed(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("sent");
+        json(response, status).await
+    }
+}
+
+/// The bootstrap admin's password.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// Tokens from a successful token response.
+pub async fn tokens(response: reqwest::Response) -> Tokens {
+    let body = json(response, 200).await;
+    Tokens {
+        access: body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned(),
+        refresh: body["refresh_token"].as_str().map(str::to_owned),
+        body,
+    }
+}
+
+/// Everyone of a small world: the programme, two partner organisations,
+/// one account per role and a partner app of organisation A.
+pub struct World {
+    pub admin: Tokens,
+    pub programme_id: String,
+    pub org_a: String,
+    pub org_b: String,
+    pub school: String,
+    /// `(role, account id, tokens)` for supervisor, coordinator,
+    /// regional_referent, partner (person of A), analyst.
+    pub people: Vec<(&'static str, String, Tokens)>,
+    pub client_id: String,
+    pub client_secret: String,
+    pub client: Tokens,
+}
+
+impl World {
+    /// Tokens of the person with `role`.
+    pub fn token(&self, role: &str) -> &str {
+        if role == "admin" {
+            return &self.admin.access;
+        }
+        if role == "partner_app" {
+            return &self.client.access;
+        }
+        self.people
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .map(|(_, _, t)| t.access.as_str())
+            .expect("role in the world")
+    }
+
+    /// The account id of the person with `role`.
+    pub fn account(&self, role: &str) -> &str {
+        self.people
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .map(|(_, id, _)| id.as_str())
+            .expect("role")
+    }
+}
+
+/// The password of every person in the world.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Builds the world through the API, as an admin would.
+    pub async fn world(&self) -> World {
+        let admin = self.bootstrap_admin().await;
+        let me = self.get_json("/api/v1/me", &admin.access, 200).await;
+        let programme_id = me["organisation_id"].as_str().expect("org").to_owned();
+        let org = |name: &str, kind: &str, dep: &str, secrecy: bool| serde_json::json!({"name": name, "kind": kind, "departement_code": dep, "shares_secrecy": secrecy});
+        let org_a = self
+            .post_json(
+                "/api/v1/organisations",
+                &admin.access,
+                org("ASE 93", "ase", "93", true),
+                201,
+            )
+            .await;
+        let org_b = self
+            .post_json(
+                "/api/v1/organisations",
+                &admin.access,
+                org("PJJ 75", "pjj", "75", true),
+                201,
+            )
+            .await;
+        let school = self
+            .post_json(
+                "/api/v1/organisations",
+                &admin.access,
+                org("Collège", "school", "93", false),
+                201,
+            )
+            .await;
+        let org_a = org_a["id"].as_str().expect("id").to_owned();
+        let org_b = org_b["id"].as_str().expect("id").to_owned();
+        let school = school["id"].as_str().expect("id").to_owned();
+        let mut people = Vec::new();
+        for (role, org_id, territory) in [
+            ("supervisor", programme_id.clone(), vec![]),
+            ("coordinator", programme_id.clone(), vec!["75", "93"]),
+            ("regional_referent", programme_id.clone(), vec!["13"]),
+            ("partner", org_a.clone(), vec![]),
+            ("analyst", programme_id.clone(), vec![]),
+        ] {
+            let email = format!("{role}@test.example");
+            let account = self
+                .post_json(
+                    "/api/v1/accounts",
+                    &admin.access,
+                    serde_json::json!({
+                        "email": email, "display_name": format!("Test {role}"), "organisation_id": org_id,
+                        "roles": [role], "territory": territory, "password": PASSWORD
+                    }),
+                    201,
+                )
+                .await;
+            let tokens = self.login(&email, PASSWORD).await;
+            people.push((role, account["id"].as_str().expect("id").to_owned(), tokens));
+        }
+        let client = self
+            .post_json(
+                "/api/v1/clients",
+                &admin.access,
+                serde_json::json!({"name": "ASE 93 app", "organisation_id": org_a, "scopes": ["referrals:read", "referrals:write"]}),
+                201,
+            )
+            .await;
+        let client_id = client["id"].as_str().expect("id").to_owned();
+        let client_secret = client["client_secret"]
+            .as_str()
+            .expect("secret shown once")
+            .to_owned();
+        let client_tokens = tokens(
+            self.token_request(serde_json::json!({
+                "grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret
+            }))
+            .await,
+        )
+        .await;
+        World {
+            admin,
+            programme_id,
+            org_a,
+            org_b,
+            school,
+            people,
+            client_id,
+            client_secret,
+            client: client_tokens,
+        }
+    }
 }

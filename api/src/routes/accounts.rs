@@ -133,7 +133,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -144,6 +144,7 @@ pub async fn list(
         None,
     )
     .await?;
+    let query = query.into_inner()?;
     let after = query
         .cursor
         .as_deref()
@@ -321,7 +322,7 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
     key: IdempotencyKey,
-    ApiJson(body): ApiJson<CreateAccount>,
+    body: ApiJson<CreateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -332,6 +333,7 @@ pub async fn create(
         None,
     )
     .await?;
+    let body = body.into_inner()?;
     let email = Email::parse(&body.email)
         .map_err(|e| ApiError::invalid_field("email", "format", e.to_string()))?;
     let organisation_id = parse_id("organisation_id", &body.organisation_id)?;
@@ -493,7 +495,7 @@ pub async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    ApiJson(body): ApiJson<UpdateAccount>,
+    body: ApiJson<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     permit(
@@ -505,6 +507,7 @@ pub async fn update(
         Some(&id),
     )
     .await?;
+    let body = body.into_inner()?;
     let expected = if_match(&req)?;
     let password_hash = hashed_password(body.password.as_ref())?;
     let now = state.clock.now();

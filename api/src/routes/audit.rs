@@ -128,7 +128,7 @@ pub struct AuditQuery {
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<AuditQuery>,
+    query: ApiQuery<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -139,6 +139,7 @@ pub async fn list(
         None,
     )
     .await?;
+    let query = query.into_inner()?;
     let before_seq = query
         .cursor
         .as_deref()

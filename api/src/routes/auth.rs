@@ -137,8 +137,9 @@ pub struct TokenResponse {
 pub async fn token(
     state: web::Data<AppState>,
     ctx: RequestContext,
-    ApiJson(request): ApiJson<TokenRequest>,
+    request: ApiJson<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let request = request.into_inner()?;
     let issued = match &request {
         TokenRequest::Password {
             username,

@@ -118,7 +118,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -129,6 +129,7 @@ pub async fn list(
         None,
     )
     .await?;
+    let query = query.into_inner()?;
     let after = query
         .cursor
         .as_deref()
@@ -205,7 +206,7 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
     key: IdempotencyKey,
-    ApiJson(body): ApiJson<CreateClient>,
+    body: ApiJson<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -216,6 +217,7 @@ pub async fn create(
         None,
     )
     .await?;
+    let body = body.into_inner()?;
     let organisation_id = parse_id("organisation_id", &body.organisation_id)?;
     let request_digest = idempotency::digest(&body)?;
     let secret = new_secret().map_err(ApiError::internal)?;

@@ -98,8 +98,9 @@ pub struct ListDepartementsQuery {
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    ApiQuery(query): ApiQuery<ListDepartementsQuery>,
+    query: ApiQuery<ListDepartementsQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner()?;
     let region = query
         .region
         .as_deref()

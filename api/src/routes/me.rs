@@ -213,7 +213,7 @@ pub struct TotpConfirmation {
 pub async fn confirm_totp(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiJson(body): ApiJson<TotpConfirmation>,
+    body: ApiJson<TotpConfirmation>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -224,6 +224,7 @@ pub async fn confirm_totp(
         Some(&auth.actor.id),
     )
     .await?;
+    let body = body.into_inner()?;
     let now = state.clock.now();
     let (id, session_id) = (auth.actor.id.clone(), auth.session_id.clone());
     let entry = audit::entry(

@@ -116,7 +116,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -127,6 +127,7 @@ pub async fn list(
         None,
     )
     .await?;
+    let query = query.into_inner()?;
     let after = query
         .cursor
         .as_deref()
@@ -218,7 +219,7 @@ pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
     key: IdempotencyKey,
-    ApiJson(body): ApiJson<CreateOrganisation>,
+    body: ApiJson<CreateOrganisation>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -229,6 +230,7 @@ pub async fn create(
         None,
     )
     .await?;
+    let body = body.into_inner()?;
     let digest = idempotency::digest(&body)?;
     let now = state.clock.now();
     let actor = auth.actor.clone();
@@ -373,7 +375,7 @@ pub async fn update(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
-    ApiJson(body): ApiJson<UpdateOrganisation>,
+    body: ApiJson<UpdateOrganisation>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     permit(
@@ -385,6 +387,7 @@ pub async fn update(
         Some(&id),
     )
     .await?;
+    let body = body.into_inner()?;
     let expected = if_match(&req)?;
     let now = state.clock.now();
     let entry = audit::entry(

@@ -80,7 +80,7 @@ pub async fn get(
 pub async fn put(
     state: web::Data<AppState>,
     auth: Authenticated,
-    ApiJson(body): ApiJson<SecuritySettings>,
+    body: ApiJson<SecuritySettings>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -91,6 +91,7 @@ pub async fn put(
         None,
     )
     .await?;
+    let body = body.into_inner()?;
     let now = state.clock.now();
     let entry = audit::entry(
         Some(&auth.actor),
