@@ -130,3 +130,151 @@ fn migrate_then_serve_then_stop_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
 }
+
+fn adosexo_with_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("written");
+    child.wait_with_output().expect("exits")
+}
+
+#[test]
+fn admin_from_stdin_then_audit_verify_names_an_edited_row() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("adosexo.db").display());
+    let env = [("DATABASE_URL", url.as_str()), ("RUST_LOG", "warn")];
+
+    let output = adosexo_with_stdin(
+        &[
+            "admin",
+            "create",
+            "--email",
+            "Chief@Example.org",
+            "--name",
+            "Chief",
+        ],
+        &env,
+        "a long enough password\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created for chief@example.org"));
+
+    let short = [
+        ("DATABASE_URL", url.as_str()),
+        ("ADOSEXO_ADMIN_PASSWORD", "short"),
+    ];
+    let output = adosexo(
+        &["admin", "create", "--email", "b@example.org", "--name", "B"],
+        &short,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("a password has at least 12 characters")
+    );
+
+    let output = adosexo(&["demo"], &env);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for role in [
+        "admin",
+        "supervisor",
+        "coordinator",
+        "regional_referent",
+        "partner",
+        "analyst",
+        "partner app",
+    ] {
+        assert!(stdout.contains(role), "{stdout}");
+    }
+
+    let output = adosexo(&["audit", "verify"], &env);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("audit chain intact: "));
+
+    // Someone with database rights edits entry 4 directly in SQL.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let url = adosexo_persistence::DatabaseUrl::parse(&url).expect("url");
+            let db =
+                adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
+                    .expect("db");
+            db.run(adosexo_persistence::audit::disable_guard_for_tests)
+                .await
+                .expect("guard");
+            adosexo_persistence::testing::execute_sql(
+                &db,
+                "UPDATE audit_log SET action = 'nothing to see' WHERE seq = 4",
+            )
+            .await
+            .expect("edited");
+        });
+    let output = adosexo(&["audit", "verify"], &env);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("adosexo: audit chain broken at entry 4 ("),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn demo_is_refused_on_postgres_before_touching_it() {
+    // Nothing listens on port 1: the answer is the refusal, not a connection error.
+    let output = adosexo(
+        &["demo"],
+        &[("DATABASE_URL", "postgres://u:p@127.0.0.1:1/prod")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing to seed demo data into PostgreSQL"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn production_refuses_to_start_without_a_signing_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("adosexo.db").display());
+    let output = adosexo(
+        &["serve"],
+        &[
+            ("DATABASE_URL", &url),
+            ("ADOSEXO_ENV", "production"),
+            ("RUST_LOG", "off"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ADOSEXO_JWT_PRIVATE_KEY_FILE"), "{stderr}");
+}
