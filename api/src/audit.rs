@@ -1,10 +1,15 @@
 //! Writing the audit trail: who did what to which record, with what
 //! outcome — never content. Entries for writes go in the write's own
-//! transaction; entries for reads and denials are written before the
-//! response leaves, and a failure to write them fails the request.
+//! transaction. Entries for reads and denials go through the `Auditor`, a
+//! writer thread that commits whatever is queued in one transaction (group
+//! commit); each request waits for the commit of its entries before it
+//! answers, so nothing is lost and a failure to audit fails the request.
 
 use adosexo_domain::identity::Actor;
 use adosexo_persistence::audit::{self, NewAuditEntry};
+use adosexo_persistence::{Db, PersistenceError};
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::context::RequestContext;
 use crate::problem::ApiError;
@@ -55,12 +60,99 @@ pub fn entry(
     }
 }
 
-/// Appends entries now, in their own transaction.
+/// Appends entries now (through the group-commit writer) and waits until
+/// they are committed.
 pub async fn record(state: &AppState, entries: Vec<NewAuditEntry>) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |conn| audit::append(conn, &entries, now))
-        .await?;
-    Ok(())
+    state.auditor.record(entries, state.clock.now()).await
+}
+
+/// How long the writer waits after the first entry for others to join its
+/// commit: a little latency for many fewer transactions under load.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Largest number of entries committed in one transaction.
+const MAX_BATCH: usize = 1024;
+
+/// Why a batch was not committed, shared by every request in it.
+#[derive(Clone, Debug)]
+enum Failure {
+    Unavailable(String),
+    Other(String),
+}
+
+struct Pending {
+    entries: Vec<NewAuditEntry>,
+    at: DateTime<Utc>,
+    done: oneshot::Sender<Result<(), Failure>>,
+}
+
+/// The queue to the audit writer thread. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Auditor {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl Auditor {
+    /// Starts the writer thread; it stops when the last `Auditor` is dropped.
+    pub fn start(db: Db) -> std::io::Result<Self> {
+        let (queue, mut receiver) = mpsc::channel::<Pending>(4 * MAX_BATCH);
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || {
+                while let Some(first) = receiver.blocking_recv() {
+                    // Let concurrent requests join this commit.
+                    std::thread::sleep(LINGER);
+                    let mut count = first.entries.len();
+                    let mut batch = vec![first];
+                    while count < MAX_BATCH {
+                        match receiver.try_recv() {
+                            Ok(next) => {
+                                count += next.entries.len();
+                                batch.push(next);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let result = {
+                        let timed: Vec<(&NewAuditEntry, DateTime<Utc>)> = batch
+                            .iter()
+                            .flat_map(|p| p.entries.iter().map(|e| (e, p.at)))
+                            .collect();
+                        db.run_blocking(|conn| audit::append_timed(conn, &timed))
+                    };
+                    let outcome = result.map_err(|e| match e {
+                        PersistenceError::Unavailable(cause) => Failure::Unavailable(cause),
+                        other => Failure::Other(other.to_string()),
+                    });
+                    for pending in batch {
+                        let _ = pending.done.send(outcome.clone());
+                    }
+                }
+            })?;
+        Ok(Self { queue })
+    }
+
+    /// Queues entries and waits for their commit.
+    pub async fn record(
+        &self,
+        entries: Vec<NewAuditEntry>,
+        at: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = oneshot::channel();
+        self.queue
+            .send(Pending { entries, at, done })
+            .await
+            .map_err(|_| ApiError::internal("the audit writer has stopped"))?;
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(Failure::Unavailable(cause))) => {
+                Err(ApiError::unavailable(format!("audit: {cause}")))
+            }
+            Ok(Err(Failure::Other(cause))) => Err(ApiError::internal(format!("audit: {cause}"))),
+            Err(_) => Err(ApiError::internal("the audit writer has stopped")),
+        }
+    }
 }

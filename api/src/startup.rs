@@ -10,6 +10,7 @@ use adosexo_persistence::Db;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::audit::Auditor;
 use crate::auth::keys::SigningKeys;
 use crate::config::{Config, Environment};
 use crate::context::Clock;
@@ -34,6 +35,9 @@ pub enum StartupError {
         /// What the OS said.
         reason: String,
     },
+    /// The audit writer thread could not start.
+    #[error("cannot start the audit writer: {0}")]
+    AuditWriter(String),
     /// Token keys missing or unusable.
     #[error("{0}")]
     Keys(String),
@@ -72,7 +76,10 @@ impl Application {
             db.migrations_applied = applied,
             "database ready"
         );
+        let auditor =
+            Auditor::start(db.clone()).map_err(|e| StartupError::AuditWriter(e.to_string()))?;
         let state = AppState {
+            auditor,
             db,
             keys: Arc::new(keys),
             tokens: config.tokens.clone(),

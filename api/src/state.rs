@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use adosexo_persistence::Db;
 
+use crate::audit::Auditor;
 use crate::auth::keys::SigningKeys;
 use crate::auth::tokens::TokenSettings;
 use crate::config::ThrottleSettings;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub throttle: ThrottleSettings,
     /// The clock.
     pub clock: Clock,
+    /// The audit trail's group-commit writer.
+    pub auditor: Auditor,
 }

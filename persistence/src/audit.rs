@@ -92,13 +92,24 @@ pub fn append(
     entries: &[NewAuditEntry],
     now: DateTime<Utc>,
 ) -> Result<(), PersistenceError> {
+    let timed: Vec<(&NewAuditEntry, DateTime<Utc>)> = entries.iter().map(|e| (e, now)).collect();
+    append_timed(conn, &timed)
+}
+
+/// Appends entries, each with its own time, in order and chained, in one
+/// transaction (the batch writer's group commit). All or none.
+pub fn append_timed(
+    conn: &mut DbConnection,
+    entries: &[(&NewAuditEntry, DateTime<Utc>)],
+) -> Result<(), PersistenceError> {
     if entries.is_empty() {
         return Ok(());
     }
     write_transaction(conn, |conn| {
         let (mut seq, mut prev) = lock_head(conn)?;
-        let at = to_db(now);
-        for entry in entries {
+        let mut rows = Vec::with_capacity(entries.len());
+        for (entry, now) in entries {
+            let at = to_db(*now);
             seq += 1;
             let record = AuditRecord {
                 seq,
@@ -115,31 +126,60 @@ pub fn append(
                 client_addr: entry.client_addr.clone(),
             };
             let hash = chain_hash(&prev, &record);
-            diesel::insert_into(audit_log::table)
-                .values((
-                    audit_log::seq.eq(seq),
-                    audit_log::id.eq(&record.id),
-                    audit_log::at.eq(at),
-                    audit_log::actor_id.eq(&record.actor_id),
-                    audit_log::actor_organisation_id.eq(&record.actor_organisation_id),
-                    audit_log::actor_role.eq(&record.actor_role),
-                    audit_log::action.eq(&record.action),
-                    audit_log::resource_type.eq(&record.resource_type),
-                    audit_log::resource_id.eq(&record.resource_id),
-                    audit_log::outcome.eq(&record.outcome),
-                    audit_log::request_id.eq(&record.request_id),
-                    audit_log::client_addr.eq(&record.client_addr),
-                    audit_log::prev_hash.eq(&prev),
-                    audit_log::hash.eq(&hash),
-                ))
-                .execute(conn)?;
-            prev = hash;
+            rows.push(AuditInsert {
+                seq,
+                id: record.id,
+                at,
+                actor_id: record.actor_id,
+                actor_organisation_id: record.actor_organisation_id,
+                actor_role: record.actor_role,
+                action: record.action,
+                resource_type: record.resource_type,
+                resource_id: record.resource_id,
+                outcome: record.outcome,
+                request_id: record.request_id,
+                client_addr: record.client_addr,
+                prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            });
+        }
+        // Multi-row inserts do not compile on the shared connection type:
+        // one statement per batch on each backend's own connection.
+        for chunk in rows.chunks(1000) {
+            match conn {
+                DbConnection::Postgres(pg) => diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(pg)?,
+                DbConnection::Sqlite(sqlite) => diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(sqlite)?,
+            };
         }
         diesel::update(audit_head::table.find(1))
             .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
             .execute(conn)?;
         Ok(())
     })
+}
+
+/// One row of the log, as inserted.
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+struct AuditInsert {
+    seq: i64,
+    id: String,
+    at: NaiveDateTime,
+    actor_id: Option<String>,
+    actor_organisation_id: Option<String>,
+    actor_role: Option<String>,
+    action: String,
+    resource_type: String,
+    resource_id: Option<String>,
+    outcome: String,
+    request_id: Option<String>,
+    client_addr: Option<String>,
+    prev_hash: String,
+    hash: String,
 }
 
 /// Filters of the audit listing.

@@ -187,6 +187,17 @@ impl Db {
         .map_err(|e| E::from(PersistenceError::Task(e.to_string())))?
     }
 
+    /// Runs `work` with a pooled connection on the calling thread (for
+    /// threads of our own, never on the async executor).
+    pub fn run_blocking<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        E: From<PersistenceError>,
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    {
+        let mut conn = self.checkout()?;
+        work(&mut conn)
+    }
+
     /// Runs `work` in a write transaction on the blocking pool (see
     /// [`write_transaction`]): all or nothing. Any error of `work` rolls back
     /// and is returned as is.

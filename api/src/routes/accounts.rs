@@ -156,7 +156,6 @@ pub async fn list(
         .map(|c| parse_id("organisation_id", c))
         .transpose()?;
     let limit = limit(query.limit);
-    let now = state.clock.now();
     let entry = audit::entry(
         Some(&auth.actor),
         &auth.ctx,
@@ -167,17 +166,16 @@ pub async fn list(
     );
     let rows = state
         .db
-        .transaction(move |conn| {
-            let rows = identity::list_accounts(
+        .run(move |conn| {
+            identity::list_accounts(
                 conn,
                 organisation.as_deref(),
                 after.as_deref(),
                 i64::from(limit) + 1,
-            )?;
-            adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(rows)
+            )
         })
         .await?;
+    audit::record(&state, vec![entry]).await?;
     let (rows, next_cursor) = page(rows, limit, |r| r.id.clone());
     let items = rows
         .into_iter()
@@ -415,7 +413,6 @@ pub async fn get(
         Some(&id),
     )
     .await?;
-    let now = state.clock.now();
     let entry = audit::entry(
         Some(&auth.actor),
         &auth.ctx,
@@ -426,13 +423,10 @@ pub async fn get(
     );
     let row = state
         .db
-        .transaction(move |conn| {
-            let row = identity::find_account(conn, &id)?
-                .ok_or_else(|| ApiError::not_found("no account with this id"))?;
-            adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(row)
-        })
-        .await?;
+        .run(move |conn| identity::find_account(conn, &id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no account with this id"))?;
+    audit::record(&state, vec![entry]).await?;
     let version = row.version;
     Ok(versioned_json(
         StatusCode::OK,
