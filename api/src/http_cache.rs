@@ -57,21 +57,28 @@ pub fn version_etag(version: i64) -> String {
     format!("\"v{version}\"")
 }
 
-/// The version `If-Match` names: 428 when absent, 412 when it names no
-/// version of ours (so nothing changes).
+/// The version `If-Match` names: 428 when absent, 400 when it is not an
+/// ETag this API gives (`"v<version>"`). Whether it is still current is
+/// for the update to say (412).
 pub fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     let value = req
         .headers()
         .get(header::IF_MATCH)
-        .ok_or_else(ApiError::precondition_required)?
-        .to_str()
-        .map_err(|_| ApiError::precondition_failed())?;
+        .ok_or_else(ApiError::precondition_required)?;
     value
-        .trim()
-        .strip_prefix("\"v")
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix("\"v"))
         .and_then(|rest| rest.strip_suffix('"'))
+        .filter(|n| (1..=18).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|n| n.parse().ok())
-        .ok_or_else(ApiError::precondition_failed)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "If-Match",
+                "format",
+                "If-Match is the ETag of the version read, such as \"v3\"",
+            )
+        })
 }
 
 /// A JSON response of a versioned, private resource: `ETag` from its

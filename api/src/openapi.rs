@@ -37,6 +37,29 @@ impl Modify for BearerScheme {
     }
 }
 
+/// `TokenRequest` is internally tagged: serde refuses unknown fields of
+/// each grant, but utoipa cannot say so on enum variants. This closes them.
+struct ClosedTokenGrants;
+
+impl Modify for ClosedTokenGrants {
+    fn modify(&self, openapi: &mut Document) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        let grants = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("TokenRequest"));
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = grants {
+            for item in &mut one_of.items {
+                if let RefOr::T(Schema::Object(object)) = item {
+                    object.additional_properties =
+                        Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+    }
+}
+
 /// Top-level metadata and shared components.
 #[derive(OpenApi)]
 #[openapi(
@@ -78,6 +101,8 @@ pub fn document() -> Document {
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    // After the routes brought their schemas in.
+    ClosedTokenGrants.modify(&mut doc);
     doc.info.version = "1.0.0".to_owned();
     doc
 }
@@ -106,6 +131,36 @@ mod tests {
             committed == generated,
             "openapi/openapi.json differs from what the code generates; regenerate it with:\n    {REGENERATE}"
         );
+    }
+
+    #[test]
+    fn every_request_body_refuses_unknown_fields() {
+        // The server refuses unknown fields (400); the document must say so,
+        // or generated clients and fuzzers send them in good faith.
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let schemas = json["components"]["schemas"].as_object().expect("schemas");
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("item") {
+                let Some(reference) =
+                    op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+                else {
+                    continue;
+                };
+                let name = reference.trim_start_matches("#/components/schemas/");
+                let schema = &schemas[name];
+                let closed =
+                    |s: &serde_json::Value| s["additionalProperties"] == serde_json::json!(false);
+                let ok = closed(schema)
+                    || schema["oneOf"]
+                        .as_array()
+                        .is_some_and(|variants| variants.iter().all(closed));
+                assert!(
+                    ok,
+                    "{method} {path}: {name} does not declare additionalProperties: false"
+                );
+            }
+        }
     }
 
     #[test]

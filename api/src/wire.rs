@@ -69,6 +69,49 @@ wire_enum!(
     ScopeWire => adosexo_domain::identity::Scope
 );
 
+/// Validator rule: a well-formed INSEE département code.
+pub fn departement_code(code: &str) -> Result<(), validator::ValidationError> {
+    adosexo_domain::DepartementCode::parse(code)
+        .map(|_| ())
+        .map_err(|e| {
+            let mut error = validator::ValidationError::new("format");
+            error.message = Some(e.to_string().into());
+            error
+        })
+}
+
+/// Validator rule: every entry a well-formed INSEE département code.
+pub fn departement_codes(codes: &[DepartementCodeWire]) -> Result<(), validator::ValidationError> {
+    codes.iter().try_for_each(|c| departement_code(&c.0))
+}
+
+/// A département code on the wire (documented with its pattern).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct DepartementCodeWire(pub String);
+
+impl PartialSchema for DepartementCodeWire {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(DEPARTEMENT_PATTERN))
+            .examples([serde_json::json!("93")])
+            .into()
+    }
+}
+
+impl ToSchema for DepartementCodeWire {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("DepartementCode")
+    }
+}
+
+/// The pattern of département codes in the document.
+pub const DEPARTEMENT_PATTERN: &str = "^([0-9]{2}|2[ABab]|9[78][0-9])$";
+
+/// The pattern of e-mail addresses in the document (what `Email::parse` takes).
+pub const EMAIL_PATTERN: &str = "^[^@\\s\\x00-\\x1f\\x7f-\\x9f]+@[^@\\s\\x00-\\x1f\\x7f-\\x9f.][^@\\s\\x00-\\x1f\\x7f-\\x9f]*\\.[^@\\s\\x00-\\x1f\\x7f-\\x9f.]+$";
+
 /// A stored instant, for the wire (RFC 3339, UTC).
 pub fn instant(stored: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     adosexo_persistence::time::from_db(stored)

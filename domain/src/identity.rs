@@ -231,7 +231,7 @@ pub fn territory_list(territory: &BTreeSet<DepartementCode>) -> String {
         .join(",")
 }
 
-/// A normalised e-mail address (trimmed, lower case).
+/// A normalised e-mail address (lower case).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Email(String);
 
@@ -241,9 +241,9 @@ pub struct Email(String);
 pub struct EmailError;
 
 impl Email {
-    /// Parses and normalises an address.
+    /// Parses an address (no surrounding spaces) and lower-cases it.
     pub fn parse(input: &str) -> Result<Self, EmailError> {
-        let email = input.trim().to_lowercase();
+        let email = input.to_lowercase();
         let valid = email.len() <= 254
             && !email.chars().any(|c| c.is_whitespace() || c.is_control())
             && email.split_once('@').is_some_and(|(local, domain)| {
@@ -361,10 +361,13 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(
-            Email::parse("  Alice@Example.ORG ").map(|e| e.as_str().to_owned()),
+            Email::parse("Alice@Example.ORG").map(|e| e.as_str().to_owned()),
             Ok("alice@example.org".into())
         );
         for bad in [
+            " alice@example.org",
+            "alice@example.org\n",
+            "al\u{85}ice@example.org",
             "",
             "alice",
             "@example.org",
@@ -477,5 +480,88 @@ mod account_rules {
             check_account(&roles("partner"), ase, &t93),
             Err(AccountRuleError::TerritoryNotApplicable)
         );
+    }
+}
+
+/// Changes an admin may not make to their own account, so that nobody
+/// locks the programme out by mistake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SelfChangeError {
+    /// Disabling oneself.
+    #[error("you cannot disable your own account; ask another admin")]
+    DisableSelf,
+    /// Removing one's own admin role.
+    #[error("you cannot remove your own admin role; ask another admin")]
+    DropOwnAdmin,
+}
+
+impl SelfChangeError {
+    /// The rule's stable tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::DisableSelf => "cannot-disable-self",
+            Self::DropOwnAdmin => "cannot-drop-own-admin",
+        }
+    }
+}
+
+/// Checks a change of `target`'s account made by `actor`.
+pub fn check_self_change(
+    actor: &Actor,
+    target_id: &str,
+    new_roles: Option<&Roles>,
+    disabling: bool,
+) -> Result<(), SelfChangeError> {
+    if actor.id != target_id {
+        return Ok(());
+    }
+    if disabling {
+        return Err(SelfChangeError::DisableSelf);
+    }
+    match new_roles {
+        Some(roles) if actor.roles.has(Role::Admin) && !roles.has(Role::Admin) => {
+            Err(SelfChangeError::DropOwnAdmin)
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod self_change {
+    use super::*;
+
+    fn admin() -> Actor {
+        Actor {
+            id: "me".into(),
+            kind: ActorKind::Account,
+            organisation_id: "p".into(),
+            roles: Roles::new([Role::Admin]).expect("roles"),
+            territory: BTreeSet::new(),
+            scopes: BTreeSet::new(),
+            enrolment_only: false,
+        }
+    }
+
+    #[test]
+    fn admins_cannot_lock_themselves_out() {
+        let supervisor = Roles::new([Role::Supervisor]).expect("roles");
+        let both = Roles::new([Role::Admin, Role::Supervisor]).expect("roles");
+        assert_eq!(
+            check_self_change(&admin(), "me", None, true),
+            Err(SelfChangeError::DisableSelf)
+        );
+        assert_eq!(
+            check_self_change(&admin(), "me", Some(&supervisor), false),
+            Err(SelfChangeError::DropOwnAdmin)
+        );
+        assert_eq!(
+            check_self_change(&admin(), "me", Some(&both), false),
+            Ok(())
+        );
+        assert_eq!(
+            check_self_change(&admin(), "other", Some(&supervisor), true),
+            Ok(())
+        );
+        assert_eq!(check_self_change(&admin(), "me", None, false), Ok(()));
     }
 }

@@ -423,17 +423,19 @@ pub fn revoke_session(
     Ok(())
 }
 
-/// Revokes every open session of a subject; returns how many.
+/// Revokes every open session of a subject but `keep`; returns how many.
 pub fn revoke_sessions_of(
     conn: &mut DbConnection,
     subject_id: &str,
+    keep: Option<&str>,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, PersistenceError> {
     Ok(diesel::update(
         sessions::table
             .filter(sessions::subject_id.eq(subject_id))
-            .filter(sessions::revoked_at.is_null()),
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep.unwrap_or_default())),
     )
     .set((
         sessions::revoked_at.eq(Some(to_db(now))),

@@ -23,6 +23,7 @@ crate::both_backends!(
     idempotent_creation,
     if_match_guards_changes,
     account_rules_are_named,
+    admins_cannot_lock_themselves_out,
     bodies_fail_as_problems,
     every_operation_is_authorized_as_the_table_says,
 );
@@ -712,6 +713,20 @@ async fn if_match_guards_changes(app: TestApp) {
     assert_ne!(new_etag, etag);
     assert_eq!(json(changed, 200).await["name"], "PJJ Paris");
     problem(
+        patch(json!({"name": "x"}), Some("W/\"v1\""))
+            .await
+            .expect("sent"),
+        400,
+        "invalid-input",
+    )
+    .await;
+    problem(
+        patch(json!({"name": "x"}), Some("")).await.expect("sent"),
+        400,
+        "invalid-input",
+    )
+    .await;
+    problem(
         patch(json!({"name": "Stale"}), Some(&etag))
             .await
             .expect("sent"),
@@ -829,7 +844,23 @@ async fn account_rules_are_named(app: TestApp) {
         create(base(
             &world.programme_id,
             json!(["coordinator"]),
-            json!(["75", "20", "XX"]),
+            json!(["75", "20"]),
+        ))
+        .await
+        .expect("sent"),
+        422,
+        "unknown-departement",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().expect("detail").contains("20"),
+        "{body}"
+    );
+    let body = problem(
+        create(base(
+            &world.programme_id,
+            json!(["coordinator"]),
+            json!(["75", "XX"]),
         ))
         .await
         .expect("sent"),
@@ -837,9 +868,8 @@ async fn account_rules_are_named(app: TestApp) {
         "invalid-input",
     )
     .await;
-    assert_eq!(body["errors"][0]["field"], "territory[1]");
-    assert_eq!(body["errors"][1]["field"], "territory[2]");
-    let body = problem(
+    assert_eq!(body["errors"][0]["field"], "territory");
+    problem(
         create(base(
             &world.programme_id,
             json!(["partner", "coordinator"]),
@@ -847,11 +877,10 @@ async fn account_rules_are_named(app: TestApp) {
         ))
         .await
         .expect("sent"),
-        400,
-        "invalid-input",
+        422,
+        "incompatible-roles",
     )
     .await;
-    assert_eq!(body["errors"][0]["field"], "roles");
     let mut taken = base(&world.programme_id, json!(["analyst"]), json!([]));
     taken["email"] = json!("ANALYST@test.example");
     problem(create(taken).await.expect("sent"), 409, "email-taken").await;
@@ -859,6 +888,56 @@ async fn account_rules_are_named(app: TestApp) {
     weak["password"] = json!("short");
     let body = problem(create(weak).await.expect("sent"), 400, "invalid-input").await;
     assert_eq!(body["errors"][0]["field"], "password");
+}
+
+async fn admins_cannot_lock_themselves_out(app: TestApp) {
+    let world = app.world().await;
+    let admin = world.token("admin").to_owned();
+    let me = app.get_json("/api/v1/me", &admin, 200).await;
+    let path = format!("/api/v1/accounts/{}", me["id"].as_str().expect("id"));
+    let etag = |response: &reqwest::Response| {
+        response.headers()["etag"]
+            .to_str()
+            .expect("etag")
+            .to_owned()
+    };
+    let current = app
+        .authed(Method::GET, &path, &admin)
+        .send()
+        .await
+        .expect("sent");
+    let tag = etag(&current);
+    let response = app
+        .authed(Method::POST, &format!("{path}/disable"), &admin)
+        .header("If-Match", &tag)
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 422, "cannot-disable-self").await;
+    let response = app
+        .authed(Method::PATCH, &path, &admin)
+        .header("If-Match", &tag)
+        .json(&json!({"roles": ["supervisor"]}))
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 422, "cannot-drop-own-admin").await;
+    // Changing one's own password ends one's other sessions, not this one.
+    let other = app
+        .login("admin@test.example", crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let response = app
+        .authed(Method::PATCH, &path, &admin)
+        .header("If-Match", &tag)
+        .json(&json!({"password": "a brand new password"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    app.get_json("/api/v1/me", &admin, 200).await;
+    unauthorized(&app, &other.access, "other session after a password change").await;
+    app.login("admin@test.example", "a brand new password")
+        .await;
 }
 
 async fn bodies_fail_as_problems(app: TestApp) {

@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
 use adosexo_domain::identity::{
-    AccountRuleError, Email, OrganisationKind, Roles, Status, check_account, parse_territory,
-    territory_list,
+    AccountRuleError, Email, OrganisationKind, Roles, Status, check_account, check_self_change,
+    parse_territory, territory_list,
 };
 use adosexo_persistence::identity::{self, AccountChanges, AccountRow, NewAccount};
 use adosexo_persistence::{DbConnection, PersistenceError};
@@ -24,9 +24,9 @@ use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::pagination::{limit, page, parse_id};
-use crate::problem::{ApiError, FieldError};
+use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::wire::{RoleWire, StatusWire};
+use crate::wire::{DepartementCodeWire, RoleWire, StatusWire};
 use crate::wire::{SecretString, instant};
 
 /// An account (never its password or TOTP secret).
@@ -41,12 +41,10 @@ pub struct AccountView {
     /// Organisation.
     pub organisation_id: String,
     /// Roles.
-    #[schema(inline)]
     pub roles: Vec<RoleWire>,
     /// Territory (coordinators and regional referents): département codes.
     pub territory: Vec<String>,
     /// `active` or `disabled`.
-    #[schema(inline)]
     pub status: StatusWire,
     /// Whether a password is set.
     pub has_password: bool,
@@ -190,7 +188,12 @@ pub async fn list(
 pub struct CreateAccount {
     /// E-mail address, the sign-in identifier (unique).
     #[validate(length(min = 3, max = 254, message = "email must have 3 to 254 characters"))]
-    #[schema(max_length = 254, example = "coordinator@adosexo.example")]
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = "^[^@\\s\\x00-\\x1f\\x7f-\\x9f]+@[^@\\s\\x00-\\x1f\\x7f-\\x9f.][^@\\s\\x00-\\x1f\\x7f-\\x9f]*\\.[^@\\s\\x00-\\x1f\\x7f-\\x9f.]+$",
+        example = "coordinator@adosexo.example"
+    )]
     pub email: String,
     /// Name shown to others.
     #[validate(length(
@@ -206,14 +209,17 @@ pub struct CreateAccount {
     )]
     pub organisation_id: String,
     /// Roles (at least one; staff roles are not combined with partner or analyst).
-    #[schema(inline, min_items = 1)]
+    #[schema(min_items = 1, max_items = 6)]
     #[validate(length(min = 1, max = 6, message = "roles has 1 to 6 entries"))]
     pub roles: Vec<RoleWire>,
     /// Territory of coordinators and regional referents: département codes.
     #[serde(default)]
     #[validate(length(max = 101, message = "territory has at most 101 départements"))]
-    pub territory: Vec<String>,
+    #[validate(custom(function = "crate::wire::departement_codes"))]
+    #[schema(max_items = 101)]
+    pub territory: Vec<DepartementCodeWire>,
     /// Initial password (at least 12 characters); without it the account cannot sign in yet.
+    #[schema(value_type = Option<String>, format = Password, min_length = 12, max_length = 256)]
     pub password: Option<SecretString>,
 }
 
@@ -225,30 +231,20 @@ fn checked_profile(
     territory: &[String],
 ) -> Result<(Roles, BTreeSet<DepartementCode>), ApiError> {
     let roles = Roles::new(roles.iter().map(|r| r.0))
-        .map_err(|e| ApiError::invalid_field("roles", "invalid", e.to_string()))?;
-    let mut errors = Vec::new();
+        .map_err(|e| ApiError::rule("incompatible-roles", "Incompatible roles", e.to_string()))?;
     let mut codes = BTreeSet::new();
-    for (i, code) in territory.iter().enumerate() {
-        match DepartementCode::parse(code) {
-            Ok(code) => match adosexo_persistence::territory::find_departement(conn, &code)? {
-                Some(_) => {
-                    codes.insert(code);
-                }
-                None => errors.push(FieldError::new(
-                    format!("territory[{i}]"),
-                    "unknown",
-                    format!("no département has the code {code}"),
-                )),
-            },
-            Err(e) => errors.push(FieldError::new(
-                format!("territory[{i}]"),
-                "format",
-                e.to_string(),
-            )),
+    for code in territory {
+        // The format was checked with the body; existence is reference data.
+        let code = DepartementCode::parse(code)
+            .map_err(|e| ApiError::invalid_field("territory", "format", e.to_string()))?;
+        if adosexo_persistence::territory::find_departement(conn, &code)?.is_none() {
+            return Err(ApiError::rule(
+                "unknown-departement",
+                "Unknown département",
+                format!("territory: no département has the code {code}"),
+            ));
         }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid_input(errors));
+        codes.insert(code);
     }
     let organisation = identity::find_organisation(conn, organisation_id)?.ok_or_else(|| {
         ApiError::rule(
@@ -300,7 +296,7 @@ fn hashed_password(password: Option<&SecretString>) -> Result<Option<String>, Ap
                    (`partner-inside-programme`), a territory for coordinators and regional referents only \
                    (`territory-required`, `territory-not-applicable`). Honours `Idempotency-Key`.",
     request_body(content = CreateAccount, content_type = "application/json"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = AccountView,
@@ -347,8 +343,9 @@ pub async fn create(
         digest,
         "/api/v1/accounts",
         move |conn| {
+            let territory: Vec<String> = body.territory.iter().map(|c| c.0.clone()).collect();
             let (roles, territory) =
-                checked_profile(conn, &organisation_id, &body.roles, &body.territory)?;
+                checked_profile(conn, &organisation_id, &body.roles, &territory)?;
             let new = NewAccount {
                 id: uuid::Uuid::now_v7().to_string(),
                 email: email.as_str().to_owned(),
@@ -448,13 +445,16 @@ pub struct UpdateAccount {
     #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     /// New roles.
-    #[schema(inline, min_items = 1)]
+    #[schema(min_items = 1, max_items = 6)]
     #[validate(length(min = 1, max = 6, message = "roles has 1 to 6 entries"))]
     pub roles: Option<Vec<RoleWire>>,
     /// New territory.
     #[validate(length(max = 101, message = "territory has at most 101 départements"))]
-    pub territory: Option<Vec<String>>,
+    #[validate(custom(function = "crate::wire::departement_codes"))]
+    #[schema(max_items = 101)]
+    pub territory: Option<Vec<DepartementCodeWire>>,
     /// New password (at least 12 characters); ends the account's sessions.
+    #[schema(value_type = Option<String>, format = Password, min_length = 12, max_length = 256)]
     pub password: Option<SecretString>,
 }
 
@@ -465,7 +465,7 @@ pub struct UpdateAccount {
     summary = "Change an account",
     params(
         ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("If-Match" = String, Header, description = "The ETag of the version read"),
+        ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
     ),
     request_body(content = UpdateAccount, content_type = "application/json"),
     security(("bearer" = [])),
@@ -515,42 +515,50 @@ pub async fn update(
     );
     let row = state
         .db
-        .transaction(move |conn| {
-            let current = identity::find_account(conn, &id)?
-                .ok_or_else(|| ApiError::not_found("no account with this id"))?;
-            let roles: Vec<RoleWire> = match &body.roles {
-                Some(roles) => roles.clone(),
-                None => Roles::parse_list(&current.roles)
-                    .map_err(|e| ApiError::internal(e.to_string()))?
-                    .iter()
-                    .map(RoleWire)
-                    .collect(),
-            };
-            let territory: Vec<String> = match &body.territory {
-                Some(t) => t.clone(),
-                None => current
-                    .territory
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            };
-            let (roles, territory) =
-                checked_profile(conn, &current.organisation_id, &roles, &territory)?;
-            let changes = AccountChanges {
-                display_name: body.display_name.map(|n| n.trim().to_owned()),
-                roles: Some(roles.to_list()),
-                territory: Some(territory_list(&territory)),
-                password_hash: password_hash.clone().map(Some),
-                ..Default::default()
-            };
-            let row = identity::update_account(conn, &id, Some(expected), &changes, now)?
-                .ok_or_else(ApiError::precondition_failed)?;
-            if password_hash.is_some() {
-                identity::revoke_sessions_of(conn, &id, "password changed", now)?;
+        .transaction({
+            let (actor, session_id) = (auth.actor.clone(), auth.session_id.clone());
+            move |conn| {
+                let current = identity::find_account(conn, &id)?
+                    .ok_or_else(|| ApiError::not_found("no account with this id"))?;
+                let roles: Vec<RoleWire> = match &body.roles {
+                    Some(roles) => roles.clone(),
+                    None => Roles::parse_list(&current.roles)
+                        .map_err(|e| ApiError::internal(e.to_string()))?
+                        .iter()
+                        .map(RoleWire)
+                        .collect(),
+                };
+                let territory: Vec<String> = match &body.territory {
+                    Some(t) => t.iter().map(|c| c.0.clone()).collect(),
+                    None => current
+                        .territory
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                };
+                let (roles, territory) =
+                    checked_profile(conn, &current.organisation_id, &roles, &territory)?;
+                let changes = AccountChanges {
+                    display_name: body.display_name.map(|n| n.trim().to_owned()),
+                    roles: Some(roles.to_list()),
+                    territory: Some(territory_list(&territory)),
+                    password_hash: password_hash.clone().map(Some),
+                    ..Default::default()
+                };
+                let row = identity::update_account(conn, &id, Some(expected), &changes, now)?
+                    .ok_or_else(ApiError::precondition_failed)?;
+                check_self_change(&actor, &id, Some(&roles), false).map_err(|e| {
+                    ApiError::rule(e.tag(), "Change of one's own account", e.to_string())
+                })?;
+                if password_hash.is_some() {
+                    // Other sessions end; the one changing its own password goes on.
+                    let keep = (actor.id == id).then_some(session_id.as_str());
+                    identity::revoke_sessions_of(conn, &id, keep, "password changed", now)?;
+                }
+                adosexo_persistence::audit::append(conn, &[entry], now)?;
+                Ok::<_, ApiError>(row)
             }
-            adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(row)
         })
         .await?;
     let version = row.version;
@@ -578,6 +586,8 @@ async fn change_status(
         Some(&id),
     )
     .await?;
+    check_self_change(&auth.actor, &id, None, status == Status::Disabled)
+        .map_err(|e| ApiError::rule(e.tag(), "Change of one's own account", e.to_string()))?;
     let expected = if_match(&req)?;
     let now = state.clock.now();
     let action = if status == Status::Disabled {
@@ -606,7 +616,7 @@ async fn change_status(
             let row = identity::update_account(conn, &id, Some(expected), &changes, now)?
                 .ok_or_else(ApiError::precondition_failed)?;
             if status == Status::Disabled {
-                identity::revoke_sessions_of(conn, &id, "account disabled", now)?;
+                identity::revoke_sessions_of(conn, &id, None, "account disabled", now)?;
             }
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(row)
@@ -628,7 +638,7 @@ async fn change_status(
     description = "The account can no longer sign in; its access and refresh tokens are refused at once.",
     params(
         ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("If-Match" = String, Header, description = "The ETag of the version read"),
+        ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
     ),
     security(("bearer" = [])),
     responses(
@@ -638,6 +648,7 @@ async fn change_status(
         (status = 403, response = crate::problem::Forbidden),
         (status = 404, response = crate::problem::NotFound),
         (status = 412, response = crate::problem::PreconditionFailed),
+        (status = 422, response = crate::problem::Unprocessable),
         (status = 428, response = crate::problem::PreconditionRequired),
         (status = 503, response = crate::problem::Unavailable),
     ),
@@ -659,7 +670,7 @@ pub async fn disable(
     summary = "Enable an account",
     params(
         ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("If-Match" = String, Header, description = "The ETag of the version read"),
+        ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
     ),
     security(("bearer" = [])),
     responses(
@@ -669,6 +680,7 @@ pub async fn disable(
         (status = 403, response = crate::problem::Forbidden),
         (status = 404, response = crate::problem::NotFound),
         (status = 412, response = crate::problem::PreconditionFailed),
+        (status = 422, response = crate::problem::Unprocessable),
         (status = 428, response = crate::problem::PreconditionRequired),
         (status = 503, response = crate::problem::Unavailable),
     ),

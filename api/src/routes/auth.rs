@@ -26,7 +26,11 @@ pub enum TokenRequest {
     /// A person: e-mail and password, plus the TOTP code once enrolled (staff).
     Password {
         /// The account's e-mail address.
-        #[schema(example = "coordinator@adosexo.example")]
+        #[schema(
+            example = "coordinator@adosexo.example",
+            min_length = 1,
+            max_length = 254
+        )]
         username: String,
         /// The password.
         password: SecretString,
@@ -38,6 +42,7 @@ pub enum TokenRequest {
     /// A partner app: its client id and secret.
     ClientCredentials {
         /// The client id (given when the client was created).
+        #[schema(min_length = 1, max_length = 64)]
         client_id: String,
         /// The client secret (shown once when the client was created).
         client_secret: SecretString,
@@ -76,10 +81,10 @@ impl Validate for TokenRequest {
                 client_secret,
             } => {
                 check("client_id", client_id, 64);
-                check("client_secret", client_secret.expose(), 256);
+                check("client_secret", client_secret.expose(), 1024);
             }
             Self::RefreshToken { refresh_token } => {
-                check("refresh_token", refresh_token.expose(), 256)
+                check("refresh_token", refresh_token.expose(), 1024)
             }
         }
         if errors.is_empty() {

@@ -34,10 +34,8 @@ pub struct ClientView {
     /// The partner organisation it acts for.
     pub organisation_id: String,
     /// What it may do.
-    #[schema(inline)]
     pub scopes: Vec<ScopeWire>,
     /// `active` or `disabled` (revoked).
-    #[schema(inline)]
     pub status: StatusWire,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
@@ -174,7 +172,7 @@ pub struct CreateClient {
     )]
     pub organisation_id: String,
     /// What it may do.
-    #[schema(inline, min_items = 1)]
+    #[schema(min_items = 1, max_items = 5)]
     #[validate(length(min = 1, max = 5, message = "scopes has 1 to 5 entries"))]
     pub scopes: Vec<ScopeWire>,
 }
@@ -187,7 +185,7 @@ pub struct CreateClient {
     description = "The answer holds `client_secret`, which is stored hashed and never shown again. \
                    A replay with the same `Idempotency-Key` returns the client without its secret.",
     request_body(content = CreateClient, content_type = "application/json"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created, with its secret", body = ClientView,
@@ -335,7 +333,7 @@ pub async fn revoke(
             if !identity::revoke_client(conn, &id, now)? {
                 return Err(ApiError::not_found("no client with this id"));
             }
-            identity::revoke_sessions_of(conn, &id, "client revoked", now)?;
+            identity::revoke_sessions_of(conn, &id, None, "client revoked", now)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             identity::find_client(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("no client with this id"))

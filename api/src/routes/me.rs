@@ -31,12 +31,10 @@ pub struct Me {
     /// Their organisation.
     pub organisation_id: String,
     /// Their roles.
-    #[schema(inline)]
     pub roles: Vec<RoleWire>,
     /// Staff territory: INSEE département codes.
     pub territory: Vec<String>,
     /// A partner app's scopes.
-    #[schema(inline)]
     pub scopes: Vec<ScopeWire>,
     /// Whether TOTP is enrolled (people).
     pub totp_enabled: bool,

@@ -31,7 +31,6 @@ pub struct OrganisationView {
     /// Name.
     pub name: String,
     /// Kind.
-    #[schema(inline)]
     pub kind: KindWire,
     /// INSEE département code.
     pub departement_code: String,
@@ -39,7 +38,6 @@ pub struct OrganisationView {
     /// (may receive shared information, CASF L226-2-2).
     pub shares_secrecy: bool,
     /// `active` or `disabled`.
-    #[schema(inline)]
     pub status: StatusWire,
     /// Version, as in the `ETag`.
     pub version: i64,
@@ -93,7 +91,6 @@ pub struct ListQuery {
     )]
     pub cursor: Option<String>,
     /// Only organisations of this kind.
-    #[param(inline)]
     pub kind: Option<KindWire>,
 }
 
@@ -158,10 +155,10 @@ pub struct CreateOrganisation {
     #[schema(min_length = 1, max_length = 200, example = "ASE Seine-Saint-Denis")]
     pub name: String,
     /// Kind.
-    #[schema(inline)]
     pub kind: KindWire,
     /// INSEE département code.
     #[schema(pattern = "^([0-9]{2}|2[ABab]|9[78][0-9])$", example = "93")]
+    #[validate(custom(function = "crate::wire::departement_code"))]
     pub departement_code: String,
     /// Bound by professional secrecy and contributing to child protection.
     pub shares_secrecy: bool,
@@ -199,7 +196,7 @@ fn name_taken(error: PersistenceError) -> ApiError {
     summary = "Create an organisation",
     description = "Honours `Idempotency-Key`: a retry with the same key and body returns the first answer.",
     request_body(content = CreateOrganisation, content_type = "application/json"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe (1 to 255 visible ASCII characters)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = OrganisationView,
@@ -330,15 +327,14 @@ pub struct UpdateOrganisation {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// New kind.
-    #[schema(inline)]
     pub kind: Option<KindWire>,
     /// New département.
     #[schema(pattern = "^([0-9]{2}|2[ABab]|9[78][0-9])$")]
+    #[validate(custom(function = "crate::wire::departement_code"))]
     pub departement_code: Option<String>,
     /// New secrecy flag.
     pub shares_secrecy: Option<bool>,
     /// `active` or `disabled`.
-    #[schema(inline)]
     pub status: Option<StatusWire>,
 }
 
@@ -349,7 +345,7 @@ pub struct UpdateOrganisation {
     summary = "Change an organisation",
     params(
         ("id" = String, Path, description = "Organisation id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("If-Match" = String, Header, description = "The ETag of the version read"),
+        ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
     ),
     request_body(content = UpdateOrganisation, content_type = "application/json"),
     security(("bearer" = [])),
