@@ -45,6 +45,12 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// `ADOSEXO_AUDIT_RETENTION_DAYS`: 183 to 1095 (default 365).
     pub audit_retention_days: u32,
+    /// `ADOSEXO_NOTES_KEYS` (`kid:base64,…`) and `ADOSEXO_NOTES_KEY_ID` (the
+    /// sealing one). Never printed.
+    pub notes_keys: Option<NotesKeySource>,
+    /// `ADOSEXO_PROTECTION_DEADLINE_HOURS`: time to record the mandatory
+    /// child-protection decision (default 72).
+    pub protection_deadline: Duration,
 }
 
 /// Where the service runs.
@@ -74,6 +80,23 @@ impl std::fmt::Debug for JwtKeySource {
             )
             .field("previous_public_pems", &self.previous_public_pems.len())
             .finish()
+    }
+}
+
+/// The notes keys as configured. `Debug` shows only the current key id.
+#[derive(Clone)]
+pub struct NotesKeySource {
+    /// `kid:base64,…`.
+    pub keys: String,
+    /// The sealing key's id.
+    pub current: String,
+}
+
+impl std::fmt::Debug for NotesKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotesKeySource")
+            .field("current", &self.current)
+            .finish_non_exhaustive()
     }
 }
 
@@ -219,6 +242,19 @@ impl Config {
                 365,
                 183..=1095,
             )?,
+            notes_keys: match (get("ADOSEXO_NOTES_KEYS"), get("ADOSEXO_NOTES_KEY_ID")) {
+                (Some(keys), Some(current)) => Some(NotesKeySource { keys, current }),
+                (None, None) => None,
+                _ => {
+                    return Err(ConfigError {
+                        var: "ADOSEXO_NOTES_KEYS",
+                        message: "set both ADOSEXO_NOTES_KEYS and ADOSEXO_NOTES_KEY_ID".into(),
+                    });
+                }
+            },
+            protection_deadline: Duration::from_secs(
+                3600 * parse_range(&get, "ADOSEXO_PROTECTION_DEADLINE_HOURS", 72, 1..=720)?,
+            ),
         })
     }
 }

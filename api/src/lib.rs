@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod crypto;
 pub mod extract;
 pub mod guard;
 pub mod http_cache;

@@ -14,6 +14,7 @@ use crate::audit::Auditor;
 use crate::auth::keys::SigningKeys;
 use crate::config::{Config, Environment};
 use crate::context::Clock;
+use crate::crypto::NotesKeys;
 use crate::extract::BodyLimit;
 use crate::problem::ApiError;
 use crate::routes::openapi_json::OpenApiJson;
@@ -69,6 +70,7 @@ impl Application {
     /// As `build`, with another clock (tests).
     pub fn build_with_clock(config: &Config, clock: Clock) -> Result<Self, StartupError> {
         let keys = signing_keys(config)?;
+        let notes = notes_keys(config)?;
         let db = Db::connect(&config.database_url, config.pool)?;
         let applied = db.migrate()?;
         tracing::info!(
@@ -85,6 +87,8 @@ impl Application {
             tokens: config.tokens.clone(),
             throttle: config.throttle,
             clock,
+            notes: Arc::new(notes),
+            protection_deadline: config.protection_deadline,
         };
         Self::build_with_state(config, state)
     }
@@ -195,6 +199,42 @@ pub fn signing_keys(config: &Config) -> Result<SigningKeys, StartupError> {
         (None, Environment::Production) => Err(StartupError::Keys(
             "ADOSEXO_JWT_PRIVATE_KEY_FILE (or ADOSEXO_JWT_PRIVATE_KEY) is required when ADOSEXO_ENV=production; \
              create one with `adosexo keys generate`"
+                .to_owned(),
+        )),
+    }
+}
+
+/// Where development keeps its generated notes key.
+const DEV_NOTES_KEY_FILE: &str = "data/dev-notes.key";
+
+/// The notes keys from configuration; in development only, a key generated
+/// once into `data/dev-notes.key` (loudly), so notes survive restarts.
+pub fn notes_keys(config: &Config) -> Result<NotesKeys, StartupError> {
+    match (&config.notes_keys, config.environment) {
+        (Some(source), _) => NotesKeys::parse(&source.keys, &source.current)
+            .map_err(|e| StartupError::Keys(format!("ADOSEXO_NOTES_KEYS: {e}"))),
+        (None, Environment::Development) => {
+            let path = std::path::Path::new(DEV_NOTES_KEY_FILE);
+            let entry = match std::fs::read_to_string(path) {
+                Ok(entry) => entry.trim().to_owned(),
+                Err(_) => {
+                    let entry = NotesKeys::generate_entry("dev").map_err(StartupError::Keys)?;
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir).map_err(|e| StartupError::Keys(e.to_string()))?;
+                    }
+                    std::fs::write(path, &entry).map_err(|e| StartupError::Keys(format!("{DEV_NOTES_KEY_FILE}: {e}")))?;
+                    entry
+                }
+            };
+            tracing::warn!(
+                "NO NOTES KEY CONFIGURED: notes are sealed with the development key in {DEV_NOTES_KEY_FILE}. \
+                 Set ADOSEXO_NOTES_KEYS and ADOSEXO_NOTES_KEY_ID; production refuses to start without them."
+            );
+            NotesKeys::parse(&entry, "dev").map_err(StartupError::Keys)
+        }
+        (None, Environment::Production) => Err(StartupError::Keys(
+            "ADOSEXO_NOTES_KEYS and ADOSEXO_NOTES_KEY_ID are required when ADOSEXO_ENV=production; \
+             create a key with `adosexo keys generate-notes`"
                 .to_owned(),
         )),
     }

@@ -9,6 +9,7 @@ use crate::auth::keys::SigningKeys;
 use crate::auth::tokens::TokenSettings;
 use crate::config::ThrottleSettings;
 use crate::context::Clock;
+use crate::crypto::NotesKeys;
 
 /// Shared application state (cheap to clone).
 #[derive(Clone, Debug)]
@@ -25,4 +26,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The audit trail's group-commit writer.
     pub auditor: Auditor,
+    /// Keys sealing follow-up notes.
+    pub notes: Arc<NotesKeys>,
+    /// Time to record a mandatory child-protection decision.
+    pub protection_deadline: std::time::Duration,
 }

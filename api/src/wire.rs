@@ -68,6 +68,70 @@ wire_enum!(
     /// A partner app scope on the wire.
     ScopeWire => adosexo_domain::identity::Scope
 );
+wire_enum!(
+    /// Whom a referral is about.
+    PublicWire => adosexo_domain::referral::Public
+);
+wire_enum!(
+    /// A referral's context.
+    ContextWire => adosexo_domain::referral::Context
+);
+wire_enum!(
+    /// Who asks.
+    SourceKindWire => adosexo_domain::referral::SourceKind
+);
+wire_enum!(
+    /// How soon.
+    UrgencyWire => adosexo_domain::referral::Urgency
+);
+wire_enum!(
+    /// A risk indicator.
+    RiskIndicatorWire => adosexo_domain::referral::RiskIndicator
+);
+wire_enum!(
+    /// A gender.
+    GenderWire => adosexo_domain::referral::Gender
+);
+wire_enum!(
+    /// A referral's status.
+    ReferralStatusWire => adosexo_domain::referral::ReferralStatus
+);
+wire_enum!(
+    /// A referral lifecycle action.
+    ReferralActionWire => adosexo_domain::referral::ReferralAction
+);
+wire_enum!(
+    /// How the child-protection decision was taken.
+    ProtectionKindWire => adosexo_domain::referral::ProtectionDecisionKind
+);
+wire_enum!(
+    /// A follow-up's status.
+    FollowUpStatusWire => adosexo_domain::followup::FollowUpStatus
+);
+wire_enum!(
+    /// Why a follow-up closed.
+    ClosureReasonWire => adosexo_domain::followup::ClosureReason
+);
+wire_enum!(
+    /// A follow-up objective.
+    ObjectiveWire => adosexo_domain::followup::Objective
+);
+wire_enum!(
+    /// An objective's status.
+    ObjectiveStatusWire => adosexo_domain::followup::ObjectiveStatus
+);
+wire_enum!(
+    /// A note's kind.
+    NoteKindWire => adosexo_domain::followup::NoteKind
+);
+wire_enum!(
+    /// A follow-up status change.
+    FollowUpActionWire => adosexo_domain::followup::FollowUpAction
+);
+wire_enum!(
+    /// An educational measure.
+    MeasureKindWire => adosexo_domain::followup::MeasureKind
+);
 
 /// Validator rule: a well-formed INSEE département code.
 pub fn departement_code(code: &str) -> Result<(), validator::ValidationError> {

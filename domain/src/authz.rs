@@ -5,7 +5,8 @@
 //! not theirs) as 403, `Hidden` (the object is not theirs) as 404 so that a
 //! record's existence is not revealed.
 
-use crate::identity::{Actor, ActorKind, Role};
+use crate::DepartementCode;
+use crate::identity::{Actor, ActorKind, Role, Scope};
 
 /// Every action the API performs on behalf of an authenticated actor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +47,26 @@ pub enum Action {
     UpdateSecuritySettings,
     /// Read the audit trail.
     ReadAudit,
+    /// Submit a referral.
+    CreateReferral,
+    /// List referrals (staff: their territory; partners: their organisation's).
+    ListReferrals,
+    /// Read a referral and its timeline.
+    ReadReferral,
+    /// Review, accept, decline, redirect; record the child-protection decision.
+    TriageReferral,
+    /// Withdraw a referral before a decision.
+    WithdrawReferral,
+    /// List overdue child-protection decisions.
+    ListOverdueProtectionDecisions,
+    /// List follow-ups.
+    ListFollowUps,
+    /// Read a follow-up.
+    ReadFollowUp,
+    /// Change a follow-up (staff, objectives, measure, status).
+    ManageFollowUp,
+    /// Read or write the notes of a follow-up.
+    AccessNotes,
 }
 
 impl Action {
@@ -69,6 +90,16 @@ impl Action {
         Self::ReadSecuritySettings,
         Self::UpdateSecuritySettings,
         Self::ReadAudit,
+        Self::CreateReferral,
+        Self::ListReferrals,
+        Self::ReadReferral,
+        Self::TriageReferral,
+        Self::WithdrawReferral,
+        Self::ListOverdueProtectionDecisions,
+        Self::ListFollowUps,
+        Self::ReadFollowUp,
+        Self::ManageFollowUp,
+        Self::AccessNotes,
     ];
 
     /// A stable name, for the audit trail.
@@ -92,6 +123,16 @@ impl Action {
             Self::ReadSecuritySettings => "read_security_settings",
             Self::UpdateSecuritySettings => "update_security_settings",
             Self::ReadAudit => "read_audit",
+            Self::CreateReferral => "create_referral",
+            Self::ListReferrals => "list_referrals",
+            Self::ReadReferral => "read_referral",
+            Self::TriageReferral => "triage_referral",
+            Self::WithdrawReferral => "withdraw_referral",
+            Self::ListOverdueProtectionDecisions => "list_overdue_protection_decisions",
+            Self::ListFollowUps => "list_follow_ups",
+            Self::ReadFollowUp => "read_follow_up",
+            Self::ManageFollowUp => "manage_follow_up",
+            Self::AccessNotes => "access_notes",
         }
     }
 }
@@ -105,6 +146,20 @@ pub enum Resource<'a> {
     Organisation {
         /// Its id.
         id: &'a str,
+    },
+    /// A referral.
+    Referral {
+        /// The referring organisation, if any.
+        organisation_id: Option<&'a str>,
+        /// Where the young person lives (the case's département).
+        departement: &'a DepartementCode,
+    },
+    /// A follow-up.
+    FollowUp {
+        /// The case's département.
+        departement: &'a DepartementCode,
+        /// Lead and co-staff account ids.
+        staff: &'a [String],
     },
 }
 
@@ -150,11 +205,105 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         CreateClient | RevokeClient => has(Role::Admin),
         ReadSecuritySettings | UpdateSecuritySettings => has(Role::Admin),
         ReadAudit => has(Role::Supervisor),
+        CreateReferral => {
+            case_staff(actor) || (has(Role::Partner) && scoped(actor, Scope::ReferralsWrite))
+        }
+        ListReferrals => {
+            case_staff(actor) || (has(Role::Partner) && scoped(actor, Scope::ReferralsRead))
+        }
+        ReadReferral => return referral_access(actor, resource, Scope::ReferralsRead, true),
+        WithdrawReferral => return referral_access(actor, resource, Scope::ReferralsWrite, true),
+        TriageReferral => return referral_access(actor, resource, Scope::ReferralsWrite, false),
+        ListOverdueProtectionDecisions => has(Role::Supervisor),
+        ListFollowUps => case_staff(actor),
+        ReadFollowUp | ManageFollowUp => return follow_up_access(actor, resource, false),
+        AccessNotes => return follow_up_access(actor, resource, true),
     };
     if allowed {
         Ok(())
     } else {
         Err(Denial::Forbidden)
+    }
+}
+
+/// Staff who work on cases: supervisors, coordinators, regional referents
+/// (admins manage accounts and reference data, not cases).
+fn case_staff(actor: &Actor) -> bool {
+    actor.roles.has(Role::Supervisor) || territorial(actor)
+}
+
+fn territorial(actor: &Actor) -> bool {
+    actor.roles.has(Role::Coordinator) || actor.roles.has(Role::RegionalReferent)
+}
+
+/// People act with all their roles; partner apps only within their scopes.
+fn scoped(actor: &Actor, scope: Scope) -> bool {
+    actor.kind == ActorKind::Account || actor.scopes.contains(&scope)
+}
+
+/// Referrals: supervisors all; coordinators and referents those of their
+/// territory; partners those of their organisation (`partner_may`), 404 for
+/// the others.
+fn referral_access(
+    actor: &Actor,
+    resource: Resource<'_>,
+    scope: Scope,
+    partner_may: bool,
+) -> Result<(), Denial> {
+    let supervisor = actor.roles.has(Role::Supervisor);
+    let partner = actor.roles.has(Role::Partner) && partner_may;
+    if !(supervisor || territorial(actor) || partner) {
+        return Err(Denial::Forbidden);
+    }
+    if partner && !supervisor && !territorial(actor) && !scoped(actor, scope) {
+        return Err(Denial::Forbidden);
+    }
+    // A record that does not exist is nobody's: 404 for whoever may act on referrals.
+    let Resource::Referral {
+        organisation_id,
+        departement,
+    } = resource
+    else {
+        return Err(Denial::Hidden);
+    };
+    if supervisor {
+        return Ok(());
+    }
+    if territorial(actor) {
+        return if actor.territory.contains(departement) {
+            Ok(())
+        } else {
+            Err(Denial::Hidden)
+        };
+    }
+    if organisation_id == Some(actor.organisation_id.as_str()) {
+        Ok(())
+    } else {
+        Err(Denial::Hidden)
+    }
+}
+
+/// Follow-ups: supervisors all; staff on the follow-up; for everything but
+/// notes, also coordinators and referents of its territory. Notes: the
+/// follow-up's own staff and supervisors only.
+fn follow_up_access(actor: &Actor, resource: Resource<'_>, notes: bool) -> Result<(), Denial> {
+    let supervisor = actor.roles.has(Role::Supervisor);
+    if !(supervisor || territorial(actor)) {
+        return Err(Denial::Forbidden);
+    }
+    // A record that does not exist is nobody's: 404.
+    let Resource::FollowUp { departement, staff } = resource else {
+        return Err(Denial::Hidden);
+    };
+    if supervisor {
+        return Ok(());
+    }
+    let on_case = staff.contains(&actor.id);
+    match (on_case, actor.territory.contains(departement), notes) {
+        (true, _, _) => Ok(()),
+        (false, true, false) => Ok(()),
+        (false, true, true) => Err(Denial::Forbidden),
+        (false, false, _) => Err(Denial::Hidden),
     }
 }
 
@@ -174,8 +323,14 @@ mod tests {
             },
             organisation_id: "org-a".into(),
             roles: Roles::new([role]).expect("one role"),
-            territory: BTreeSet::new(),
-            scopes: BTreeSet::new(),
+            territory: if matches!(role, Role::Coordinator | Role::RegionalReferent) {
+                crate::identity::parse_territory("93").expect("93")
+            } else {
+                BTreeSet::new()
+            },
+            scopes: [Scope::ReferralsRead, Scope::ReferralsWrite]
+                .into_iter()
+                .collect(),
             enrolment_only: false,
         }
     }
@@ -214,6 +369,16 @@ mod tests {
             (ReadSecuritySettings, "YFFFFF"),
             (UpdateSecuritySettings, "YFFFFF"),
             (ReadAudit, "FYFFFF"),
+            (CreateReferral, "FYYYYF"),
+            (ListReferrals, "FYYYYF"),
+            (ReadReferral, "FYHHHF"),
+            (TriageReferral, "FYHHFF"),
+            (WithdrawReferral, "FYHHHF"),
+            (ListOverdueProtectionDecisions, "FYFFFF"),
+            (ListFollowUps, "FYYYFF"),
+            (ReadFollowUp, "FYHHFF"),
+            (ManageFollowUp, "FYHHFF"),
+            (AccessNotes, "FYHHFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -224,9 +389,20 @@ mod tests {
         }
         for (action, row) in table {
             for (role, expected) in ROLES.iter().zip(row.chars()) {
+                // Resources of another organisation, outside every territory.
                 let other = Resource::Organisation { id: "org-b" };
+                let far = DepartementCode::parse("976").expect("code");
+                let staff = ["someone-else".to_owned()];
                 let resource = match action {
                     ReadOrganisation => other,
+                    ReadReferral | TriageReferral | WithdrawReferral => Resource::Referral {
+                        organisation_id: Some("org-b"),
+                        departement: &far,
+                    },
+                    ReadFollowUp | ManageFollowUp | AccessNotes => Resource::FollowUp {
+                        departement: &far,
+                        staff: &staff,
+                    },
                     _ => Resource::Service,
                 };
                 let expected = match expected {
@@ -261,6 +437,129 @@ mod tests {
                 Resource::Organisation { id: "org-b" }
             ),
             Err(Denial::Hidden)
+        );
+    }
+
+    #[test]
+    fn referrals_follow_territory_and_organisation() {
+        let d93 = DepartementCode::parse("93").expect("code");
+        let d75 = DepartementCode::parse("75").expect("code");
+        let coordinator = actor(Role::Coordinator);
+        let own = Resource::Referral {
+            organisation_id: Some("org-b"),
+            departement: &d93,
+        };
+        let elsewhere = Resource::Referral {
+            organisation_id: Some("org-a"),
+            departement: &d75,
+        };
+        assert_eq!(authorize(&coordinator, Action::TriageReferral, own), Ok(()));
+        assert_eq!(
+            authorize(&coordinator, Action::TriageReferral, elsewhere),
+            Err(Denial::Hidden)
+        );
+        let partner = actor(Role::Partner);
+        assert_eq!(authorize(&partner, Action::ReadReferral, elsewhere), Ok(()));
+        assert_eq!(
+            authorize(&partner, Action::TriageReferral, elsewhere),
+            Err(Denial::Forbidden)
+        );
+        let mut read_only = actor(Role::Partner);
+        read_only.scopes = [Scope::ReferralsRead].into_iter().collect();
+        assert_eq!(
+            authorize(&read_only, Action::CreateReferral, Resource::Service),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&read_only, Action::WithdrawReferral, elsewhere),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&read_only, Action::ReadReferral, elsewhere),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn notes_are_for_the_follow_ups_own_staff() {
+        let d93 = DepartementCode::parse("93").expect("code");
+        let coordinator = actor(Role::Coordinator);
+        let mine = ["coordinator-id".to_owned()];
+        let others = ["someone".to_owned()];
+        let on_case = Resource::FollowUp {
+            departement: &d93,
+            staff: &mine,
+        };
+        let in_territory = Resource::FollowUp {
+            departement: &d93,
+            staff: &others,
+        };
+        assert_eq!(
+            authorize(&coordinator, Action::AccessNotes, on_case),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&coordinator, Action::ReadFollowUp, in_territory),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&coordinator, Action::AccessNotes, in_territory),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&actor(Role::Supervisor), Action::AccessNotes, in_territory),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&actor(Role::Partner), Action::AccessNotes, on_case),
+            Err(Denial::Forbidden)
+        );
+    }
+
+    #[test]
+    fn unknown_records_are_404_for_those_who_may_act_403_for_others() {
+        for action in [
+            Action::ReadReferral,
+            Action::TriageReferral,
+            Action::ReadFollowUp,
+            Action::AccessNotes,
+        ] {
+            assert_eq!(
+                authorize(&actor(Role::Supervisor), action, Resource::Service),
+                Err(Denial::Hidden),
+                "{action:?}"
+            );
+            assert_eq!(
+                authorize(&actor(Role::Coordinator), action, Resource::Service),
+                Err(Denial::Hidden),
+                "{action:?}"
+            );
+            assert_eq!(
+                authorize(&actor(Role::Analyst), action, Resource::Service),
+                Err(Denial::Forbidden),
+                "{action:?}"
+            );
+            assert_eq!(
+                authorize(&actor(Role::Admin), action, Resource::Service),
+                Err(Denial::Forbidden),
+                "{action:?}"
+            );
+        }
+        assert_eq!(
+            authorize(
+                &actor(Role::Partner),
+                Action::ReadReferral,
+                Resource::Service
+            ),
+            Err(Denial::Hidden)
+        );
+        assert_eq!(
+            authorize(
+                &actor(Role::Partner),
+                Action::TriageReferral,
+                Resource::Service
+            ),
+            Err(Denial::Forbidden)
         );
     }
 

@@ -56,6 +56,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 /// An enumeration with a fixed list of snake_case names (for wire types
 /// and storage).

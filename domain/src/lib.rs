@@ -6,7 +6,9 @@
 
 pub mod audit;
 pub mod authz;
+pub mod followup;
 pub mod identity;
+pub mod referral;
 pub mod territory;
 
 pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};

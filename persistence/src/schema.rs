@@ -161,3 +161,143 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    people (id) {
+        id -> Text,
+        kind -> Text,
+        first_name -> Text,
+        last_name -> Nullable<Text>,
+        name_key -> Text,
+        birth_date -> Nullable<Text>,
+        birth_year -> Nullable<Integer>,
+        gender -> Nullable<Text>,
+        departement_code -> Nullable<Text>,
+        placement -> Nullable<Text>,
+        measure -> Nullable<Text>,
+        relationship -> Nullable<Text>,
+        parental_authority -> Nullable<Bool>,
+        organisation_name -> Nullable<Text>,
+        professional_role -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reference_counters (kind, year) {
+        kind -> Text,
+        year -> Integer,
+        next_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        reference -> Text,
+        person_id -> Text,
+        departement_code -> Text,
+        lead_staff_id -> Text,
+        status -> Text,
+        closure_reason -> Nullable<Text>,
+        measure_kind -> Nullable<Text>,
+        measure_start -> Nullable<Text>,
+        measure_end -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follow_up_staff (follow_up_id, account_id) {
+        follow_up_id -> Text,
+        account_id -> Text,
+    }
+}
+
+diesel::table! {
+    follow_up_objectives (id) {
+        id -> Text,
+        follow_up_id -> Text,
+        objective -> Text,
+        status -> Text,
+        changed_at -> Timestamp,
+        changed_by -> Text,
+    }
+}
+
+diesel::table! {
+    follow_up_notes (id) {
+        id -> Text,
+        follow_up_id -> Text,
+        kind -> Text,
+        author_id -> Text,
+        created_at -> Timestamp,
+        key_id -> Text,
+        nonce -> Text,
+        ciphertext -> Text,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        reference -> Text,
+        public -> Text,
+        context -> Text,
+        source_kind -> Text,
+        source_organisation_id -> Nullable<Text>,
+        referrer_name -> Nullable<Text>,
+        referrer_contact -> Nullable<Text>,
+        submitted_by_id -> Text,
+        submitted_by_kind -> Text,
+        person_id -> Text,
+        departement_code -> Text,
+        risk_indicators -> Text,
+        summary -> Text,
+        urgency -> Text,
+        status -> Text,
+        decision_reason -> Nullable<Text>,
+        redirected_to -> Nullable<Text>,
+        lead_staff_id -> Nullable<Text>,
+        follow_up_id -> Nullable<Text>,
+        protection_required -> Bool,
+        protection_due_at -> Nullable<Timestamp>,
+        protection_kind -> Nullable<Text>,
+        protection_details -> Nullable<Text>,
+        protection_on -> Nullable<Text>,
+        protection_recorded_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referral_events (id) {
+        id -> Text,
+        referral_id -> Text,
+        at -> Timestamp,
+        actor_id -> Text,
+        actor_kind -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(referrals -> people (person_id));
+diesel::joinable!(follow_ups -> people (person_id));
+diesel::joinable!(referral_events -> referrals (referral_id));
+diesel::joinable!(follow_up_staff -> follow_ups (follow_up_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    referrals,
+    people,
+    follow_ups,
+    referral_events,
+    follow_up_staff
+);

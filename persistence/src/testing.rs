@@ -121,6 +121,27 @@ pub async fn execute_sql(db: &crate::Db, sql: &str) -> Result<(), crate::Persist
     .await
 }
 
+/// How many rows of `follow_up_notes` hold `needle` in any stored column
+/// (tests proving that notes are sealed at rest).
+pub async fn notes_storing(db: &crate::Db, needle: &str) -> Result<i64, crate::PersistenceError> {
+    use crate::schema::follow_up_notes as notes;
+    use diesel::prelude::*;
+    let pattern = format!("%{needle}%");
+    db.run(move |conn| {
+        Ok(notes::table
+            .filter(
+                notes::ciphertext
+                    .like(pattern.clone())
+                    .or(notes::nonce.like(pattern.clone()))
+                    .or(notes::kind.like(pattern.clone()))
+                    .or(notes::key_id.like(pattern.clone())),
+            )
+            .count()
+            .get_result(conn)?)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

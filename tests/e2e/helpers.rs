@@ -117,6 +117,8 @@ pub fn test_config(database_url: &str) -> Config {
     Config::from_lookup(move |name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "ADOSEXO_JWT_PRIVATE_KEY" => Some(TEST_JWT_KEY.into()),
+        "ADOSEXO_NOTES_KEYS" => Some("test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=".into()),
+        "ADOSEXO_NOTES_KEY_ID" => Some("test-1".into()),
         "ADOSEXO_BIND" => Some("127.0.0.1:0".into()),
         "ADOSEXO_WORKERS" => Some("1".into()),
         "ADOSEXO_DB_POOL_SIZE" => Some("4".into()),

@@ -11,3 +11,4 @@ mod foundation;
 mod helpers;
 mod identity;
 mod logs;
+mod referrals;

@@ -4,12 +4,15 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod clients;
 pub mod departements;
+pub mod followups;
 pub mod health;
 pub mod me;
 pub mod openapi_json;
 pub mod organisations;
+pub mod referrals;
 pub mod settings;
 
 use utoipa_actix_web::scope;
@@ -45,6 +48,25 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(clients::revoke)
                 .service(settings::get)
                 .service(settings::put)
-                .service(audit::list),
+                .service(audit::list)
+                .service(referrals::create)
+                .service(referrals::list)
+                .service(referrals::mine)
+                .service(referrals::overdue)
+                .service(referrals::get)
+                .service(referrals::review)
+                .service(referrals::accept)
+                .service(referrals::decline)
+                .service(referrals::redirect)
+                .service(referrals::withdraw)
+                .service(referrals::record_protection)
+                .service(followups::list)
+                .service(followups::mine)
+                .service(followups::get)
+                .service(followups::update)
+                .service(followups::change_status)
+                .service(followups::set_objective)
+                .service(followups::list_notes)
+                .service(followups::create_note),
         );
 }

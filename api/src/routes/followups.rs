@@ -1,0 +1,891 @@
+//! Follow-ups: the support of a person once a referral is accepted — staff,
+//! measure, objectives over time, status, and encrypted notes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use adosexo_domain::authz::{Action, Resource};
+use adosexo_domain::followup::{FollowUpAction, FollowUpStatus};
+use adosexo_domain::identity::Role;
+use adosexo_persistence::DbConnection;
+use adosexo_persistence::cases::{
+    self, FollowUpChanges, FollowUpFilter, FollowUpRow, NoteRow, ObjectiveRow,
+};
+use adosexo_persistence::identity;
+use adosexo_persistence::time::to_db;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::cases::{cursor_of, parse_cursor, stored, stored_departement};
+use crate::audit::{self, Outcome};
+use crate::auth::Authenticated;
+use crate::crypto::Sealed;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::guard::permit;
+use crate::http_cache::{if_match, versioned_json};
+use crate::pagination::{limit, parse_id};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::wire::{
+    ClosureReasonWire, FollowUpActionWire, FollowUpStatusWire, MeasureKindWire, NoteKindWire,
+    ObjectiveStatusWire, ObjectiveWire, instant,
+};
+
+/// An objective's status at one time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ObjectiveView {
+    /// The objective.
+    pub objective: ObjectiveWire,
+    /// Its status from `changed_at` on.
+    pub status: ObjectiveStatusWire,
+    /// When it changed.
+    pub changed_at: DateTime<Utc>,
+    /// Who changed it.
+    pub changed_by: String,
+}
+
+/// The educational measure (ASE/PJJ), which may end while support goes on.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Measure {
+    /// Kind.
+    pub kind: MeasureKindWire,
+    /// Start date.
+    pub start: Option<NaiveDate>,
+    /// End date (support goes on after it).
+    pub end: Option<NaiveDate>,
+}
+
+/// A follow-up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUpView {
+    /// Id.
+    pub id: String,
+    /// Human reference (`SUI-2026-000042`).
+    pub reference: String,
+    /// The person supported.
+    pub person_id: String,
+    /// Département of the case.
+    pub departement_code: String,
+    /// Lead staff.
+    pub lead_staff_id: String,
+    /// Lead and co-staff.
+    pub staff_ids: Vec<String>,
+    /// Where it stands.
+    pub status: FollowUpStatusWire,
+    /// Why it closed.
+    pub closure_reason: Option<ClosureReasonWire>,
+    /// The educational measure, if any.
+    pub measure: Option<Measure>,
+    /// Linked referrals' ids.
+    pub referral_ids: Vec<String>,
+    /// Current status of each objective.
+    pub objectives: Vec<ObjectiveView>,
+    /// Every objective change, oldest first.
+    pub objective_history: Vec<ObjectiveView>,
+    /// Version, as in the `ETag`.
+    pub version: i64,
+    /// Opened at.
+    pub created_at: DateTime<Utc>,
+    /// Last changed at.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of follow-ups, by last change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUpPage {
+    /// Oldest change first.
+    pub items: Vec<FollowUpView>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+struct Loaded {
+    row: FollowUpRow,
+    staff: Vec<String>,
+    referral_ids: Vec<String>,
+    objectives: Vec<ObjectiveRow>,
+}
+
+fn load(conn: &mut DbConnection, row: FollowUpRow) -> Result<Loaded, ApiError> {
+    let staff = cases::staff_of(conn, &row)?;
+    let referral_ids = cases::referrals_of_follow_up(conn, &row.id)?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let objectives = cases::objectives_of(conn, &row.id)?;
+    Ok(Loaded {
+        row,
+        staff,
+        referral_ids,
+        objectives,
+    })
+}
+
+fn date(text: Option<&str>) -> Option<NaiveDate> {
+    text.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+fn view(loaded: Loaded) -> Result<FollowUpView, ApiError> {
+    let Loaded {
+        row,
+        staff,
+        referral_ids,
+        objectives,
+    } = loaded;
+    let history = objectives
+        .into_iter()
+        .map(|o| {
+            Ok(ObjectiveView {
+                objective: ObjectiveWire(stored(&o.objective)?),
+                status: ObjectiveStatusWire(stored(&o.status)?),
+                changed_at: instant(o.changed_at),
+                changed_by: o.changed_by,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let mut current: Vec<ObjectiveView> = Vec::new();
+    for entry in &history {
+        current.retain(|c| c.objective != entry.objective);
+        current.push(ObjectiveView {
+            objective: entry.objective,
+            status: entry.status,
+            changed_at: entry.changed_at,
+            changed_by: entry.changed_by.clone(),
+        });
+    }
+    let measure = match row.measure_kind.as_deref() {
+        Some(kind) => Some(Measure {
+            kind: MeasureKindWire(stored(kind)?),
+            start: date(row.measure_start.as_deref()),
+            end: date(row.measure_end.as_deref()),
+        }),
+        None => None,
+    };
+    Ok(FollowUpView {
+        status: FollowUpStatusWire(stored(&row.status)?),
+        closure_reason: row
+            .closure_reason
+            .as_deref()
+            .map(stored)
+            .transpose()?
+            .map(ClosureReasonWire),
+        measure,
+        staff_ids: staff,
+        referral_ids,
+        objectives: current,
+        objective_history: history,
+        id: row.id,
+        reference: row.reference,
+        person_id: row.person_id,
+        departement_code: row.departement_code,
+        lead_staff_id: row.lead_staff_id,
+        version: row.version,
+        created_at: instant(row.created_at),
+        updated_at: instant(row.updated_at),
+    })
+}
+
+/// Loads a follow-up and its staff, then checks `action` on it.
+async fn authorized(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &str,
+    action: Action,
+) -> Result<Loaded, ApiError> {
+    let lookup = id.to_owned();
+    let loaded = state
+        .db
+        .run(move |conn| match cases::find_follow_up(conn, &lookup)? {
+            Some(row) => load(conn, row).map(Some),
+            None => Ok(None),
+        })
+        .await?;
+    let Some(loaded) = loaded else {
+        permit(
+            state,
+            auth,
+            action,
+            Resource::Service,
+            "follow_up",
+            Some(id),
+        )
+        .await?;
+        return Err(ApiError::not_found("no follow-up with this id"));
+    };
+    let departement = stored_departement(&loaded.row.departement_code)?;
+    let resource = Resource::FollowUp {
+        departement: &departement,
+        staff: &loaded.staff,
+    };
+    permit(state, auth, action, resource, "follow_up", Some(id)).await?;
+    Ok(loaded)
+}
+
+/// Filters and paging.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[validate(range(min = 1, max = 200, message = "limit must be from 1 to 200"))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,20}_[0-9a-f-]{36}$")]
+    pub cursor: Option<String>,
+    /// Only follow-ups in this status.
+    pub status: Option<FollowUpStatusWire>,
+    /// Only those changed at or after this instant (RFC 3339), for polling.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+async fn list_for(
+    state: &AppState,
+    auth: &Authenticated,
+    query: ListQuery,
+    own: bool,
+) -> Result<HttpResponse, ApiError> {
+    let after = query.cursor.as_deref().map(parse_cursor).transpose()?;
+    let limit = limit(query.limit);
+    let actor = &auth.actor;
+    let departements = (!own && !actor.roles.has(Role::Supervisor))
+        .then(|| actor.territory.iter().map(|d| d.to_string()).collect());
+    let filter = FollowUpFilter {
+        staff_id: own.then(|| actor.id.clone()),
+        departements,
+        status: query.status.map(|s| s.0.as_str().to_owned()),
+        updated_since: query.updated_since,
+        after,
+        limit: i64::from(limit) + 1,
+    };
+    let mut loaded = state
+        .db
+        .run(move |conn| {
+            let rows = cases::list_follow_ups(conn, &filter)?;
+            rows.into_iter()
+                .map(|r| load(conn, r))
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
+    let action = if own {
+        "list_my_follow_ups"
+    } else {
+        "list_follow_ups"
+    };
+    audit::record(
+        state,
+        vec![audit::entry(
+            Some(actor),
+            &auth.ctx,
+            action,
+            "follow_up",
+            None,
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    let next_cursor = if loaded.len() > limit as usize {
+        loaded.truncate(limit as usize);
+        loaded
+            .last()
+            .map(|l| cursor_of(l.row.updated_at, &l.row.id))
+    } else {
+        None
+    };
+    let items = loaded.into_iter().map(view).collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json(FollowUpPage { items, next_cursor }))
+}
+
+/// List follow-ups of the caller's territory (all for supervisors).
+#[utoipa::path(
+    operation_id = "listFollowUps",
+    tag = "follow-ups",
+    summary = "List follow-ups",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of follow-ups", body = FollowUpPage),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/follow-ups")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    permit(
+        &state,
+        &auth,
+        Action::ListFollowUps,
+        Resource::Service,
+        "follow_up",
+        None,
+    )
+    .await?;
+    list_for(&state, &auth, query.into_inner()?, false).await
+}
+
+/// The follow-ups the caller works on (lead or co-staff).
+#[utoipa::path(
+    operation_id = "listMyFollowUps",
+    tag = "me",
+    summary = "My follow-ups",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of follow-ups", body = FollowUpPage),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/me/follow-ups")]
+pub async fn mine(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    permit(
+        &state,
+        &auth,
+        Action::ListFollowUps,
+        Resource::Service,
+        "follow_up",
+        None,
+    )
+    .await?;
+    list_for(&state, &auth, query.into_inner()?, true).await
+}
+
+/// Read a follow-up.
+#[utoipa::path(
+    operation_id = "getFollowUp",
+    tag = "follow-ups",
+    summary = "Get a follow-up",
+    description = "Staff on the follow-up, coordinators and referents of its territory, supervisors. Audited.",
+    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The follow-up", body = FollowUpView, headers(("ETag" = String, description = "Its version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/follow-ups/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    let loaded = authorized(&state, &auth, &id, Action::ReadFollowUp).await?;
+    audit::record(
+        &state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "read_follow_up",
+            "follow_up",
+            Some(&id),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    let version = loaded.row.version;
+    Ok(versioned_json(StatusCode::OK, &view(loaded)?, version))
+}
+
+/// Changes to a follow-up.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateFollowUp {
+    /// The educational measure (replaces the previous one).
+    #[validate(nested)]
+    pub measure: Option<Measure>,
+    /// Staff to add as co-staff.
+    #[validate(length(max = 20, message = "add_staff has at most 20 entries"))]
+    #[schema(max_items = 20)]
+    pub add_staff: Option<Vec<String>>,
+}
+
+/// Change the measure or add co-staff (needs `If-Match`).
+#[utoipa::path(
+    operation_id = "updateFollowUp",
+    tag = "follow-ups",
+    summary = "Change a follow-up",
+    params(
+        ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
+    ),
+    request_body(content = UpdateFollowUp, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The follow-up", body = FollowUpView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 412, response = crate::problem::PreconditionFailed),
+        (status = 413, response = crate::problem::PayloadTooLarge),
+        (status = 415, response = crate::problem::UnsupportedMediaType),
+        (status = 422, response = crate::problem::Unprocessable),
+        (status = 428, response = crate::problem::PreconditionRequired),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[patch("/follow-ups/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: ApiJson<UpdateFollowUp>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    authorized(&state, &auth, &id, Action::ManageFollowUp).await?;
+    let body = body.into_inner()?;
+    let expected = if_match(&req)?;
+    if let Some(Measure {
+        start: Some(start),
+        end: Some(end),
+        ..
+    }) = &body.measure
+        && end < start
+    {
+        return Err(ApiError::invalid_field(
+            "measure.end",
+            "range",
+            "the measure ends before it starts",
+        ));
+    }
+    let add_staff = body
+        .add_staff
+        .unwrap_or_default()
+        .iter()
+        .map(|s| parse_id("add_staff", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let now = state.clock.now();
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "update_follow_up",
+        "follow_up",
+        Some(&id),
+        Outcome::Success,
+    );
+    let loaded = state
+        .db
+        .transaction(move |conn| {
+            for account in &add_staff {
+                let staff = identity::find_account(conn, account)?
+                    .filter(|a| {
+                        a.status == "active"
+                            && adosexo_domain::identity::Roles::parse_list(&a.roles)
+                                .is_ok_and(|r| r.is_staff())
+                    })
+                    .ok_or_else(|| {
+                        ApiError::rule(
+                            "not-staff",
+                            "Not staff",
+                            "co-staff must be active staff accounts",
+                        )
+                    })?;
+                cases::add_staff(conn, &id, &staff.id)?;
+            }
+            let changes = FollowUpChanges {
+                measure_kind: body
+                    .measure
+                    .as_ref()
+                    .map(|m| Some(m.kind.0.as_str().to_owned())),
+                measure_start: body
+                    .measure
+                    .as_ref()
+                    .map(|m| m.start.map(|d| d.format("%Y-%m-%d").to_string())),
+                measure_end: body
+                    .measure
+                    .as_ref()
+                    .map(|m| m.end.map(|d| d.format("%Y-%m-%d").to_string())),
+                ..Default::default()
+            };
+            let row = cases::update_follow_up(conn, &id, expected, &changes, now)?
+                .ok_or_else(ApiError::precondition_failed)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            load(conn, row)
+        })
+        .await?;
+    let version = loaded.row.version;
+    Ok(versioned_json(StatusCode::OK, &view(loaded)?, version))
+}
+
+/// A status change.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `pause`, `resume` or `close`.
+    pub action: FollowUpActionWire,
+    /// Why, when closing (fixed list).
+    pub closure_reason: Option<ClosureReasonWire>,
+}
+
+/// Pause, resume or close a follow-up (needs `If-Match`).
+#[utoipa::path(
+    operation_id = "changeFollowUpStatus",
+    tag = "follow-ups",
+    summary = "Pause, resume or close a follow-up",
+    description = "Nothing closes a follow-up by itself (end of a measure, majority). Closing needs a reason \
+                   and is refused while a linked referral's mandatory child-protection decision is missing.",
+    params(
+        ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
+    ),
+    request_body(content = StatusChange, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The follow-up", body = FollowUpView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 412, response = crate::problem::PreconditionFailed),
+        (status = 413, response = crate::problem::PayloadTooLarge),
+        (status = 415, response = crate::problem::UnsupportedMediaType),
+        (status = 422, response = crate::problem::Unprocessable),
+        (status = 428, response = crate::problem::PreconditionRequired),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[post("/follow-ups/{id}/status")]
+pub async fn change_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: ApiJson<StatusChange>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    authorized(&state, &auth, &id, Action::ManageFollowUp).await?;
+    let body = body.into_inner()?;
+    let expected = if_match(&req)?;
+    let action = body.action.0;
+    match (action, body.closure_reason) {
+        (FollowUpAction::Close, None) => {
+            return Err(ApiError::invalid_field(
+                "closure_reason",
+                "required",
+                "closing needs a closure_reason",
+            ));
+        }
+        (FollowUpAction::Pause | FollowUpAction::Resume, Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "closure_reason",
+                "unexpected",
+                "only closing takes a closure_reason",
+            ));
+        }
+        _ => {}
+    }
+    let now = state.clock.now();
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        &format!("{}_follow_up", action.as_str()),
+        "follow_up",
+        Some(&id),
+        Outcome::Success,
+    );
+    let loaded = state
+        .db
+        .transaction(move |conn| {
+            let current = cases::find_follow_up(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("no follow-up with this id"))?;
+            if current.version != expected {
+                return Err(ApiError::precondition_failed());
+            }
+            let missing = cases::referrals_of_follow_up(conn, &id)?
+                .iter()
+                .any(|r| r.protection_required && r.protection_recorded_at.is_none());
+            let from: FollowUpStatus = stored(&current.status)?;
+            let to = from
+                .apply(action, missing)
+                .map_err(|e| ApiError::rule(e.tag(), "Follow-up rule", e.to_string()))?;
+            let changes = FollowUpChanges {
+                status: Some(to.as_str().to_owned()),
+                closure_reason: Some(body.closure_reason.map(|r| r.0.as_str().to_owned())),
+                ..Default::default()
+            };
+            let row = cases::update_follow_up(conn, &id, expected, &changes, now)?
+                .ok_or_else(ApiError::precondition_failed)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            load(conn, row)
+        })
+        .await?;
+    let version = loaded.row.version;
+    Ok(versioned_json(StatusCode::OK, &view(loaded)?, version))
+}
+
+/// An objective's new status.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveChange {
+    /// The objective.
+    pub objective: ObjectiveWire,
+    /// Its status from now on.
+    pub status: ObjectiveStatusWire,
+}
+
+/// Record an objective's status (its history is kept).
+#[utoipa::path(
+    operation_id = "setFollowUpObjective",
+    tag = "follow-ups",
+    summary = "Set an objective's status",
+    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    request_body(content = ObjectiveChange, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The follow-up", body = FollowUpView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 413, response = crate::problem::PayloadTooLarge),
+        (status = 415, response = crate::problem::UnsupportedMediaType),
+        (status = 422, response = crate::problem::Unprocessable),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[post("/follow-ups/{id}/objectives")]
+pub async fn set_objective(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: ApiJson<ObjectiveChange>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    let loaded = authorized(&state, &auth, &id, Action::ManageFollowUp).await?;
+    let body = body.into_inner()?;
+    if loaded.row.status == "closed" {
+        return Err(ApiError::rule(
+            "follow-up-closed",
+            "Follow-up closed",
+            "a closed follow-up does not change",
+        ));
+    }
+    let now = state.clock.now();
+    let actor_id = auth.actor.id.clone();
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "set_follow_up_objective",
+        "follow_up",
+        Some(&id),
+        Outcome::Success,
+    );
+    let loaded = state
+        .db
+        .transaction(move |conn| {
+            cases::insert_objective(
+                conn,
+                &ObjectiveRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    follow_up_id: id.clone(),
+                    objective: body.objective.0.as_str().to_owned(),
+                    status: body.status.0.as_str().to_owned(),
+                    changed_at: to_db(now),
+                    changed_by: actor_id,
+                },
+            )?;
+            cases::touch_follow_up(conn, &id, now)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            let row = cases::find_follow_up(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("no follow-up with this id"))?;
+            load(conn, row)
+        })
+        .await?;
+    let version = loaded.row.version;
+    Ok(versioned_json(StatusCode::OK, &view(loaded)?, version))
+}
+
+/// A note, opened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteView {
+    /// Id.
+    pub id: String,
+    /// Meeting, phone call or observation.
+    pub kind: NoteKindWire,
+    /// The text.
+    pub body: String,
+    /// Author's account id.
+    pub author_id: String,
+    /// Written at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new note.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNote {
+    /// Meeting, phone call or observation.
+    pub kind: NoteKindWire,
+    /// The text (sealed before it is stored).
+    #[validate(length(min = 1, max = 20000, message = "body must have 1 to 20000 characters"))]
+    #[schema(min_length = 1, max_length = 20000)]
+    pub body: String,
+}
+
+/// Notes of a follow-up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteList {
+    /// Oldest first.
+    pub items: Vec<NoteView>,
+}
+
+fn note_context(note_id: &str, follow_up_id: &str) -> String {
+    format!("note:{note_id}|follow_up:{follow_up_id}")
+}
+
+/// Read the notes of a follow-up.
+#[utoipa::path(
+    operation_id = "listFollowUpNotes",
+    tag = "follow-ups",
+    summary = "Notes of a follow-up",
+    description = "The follow-up's own staff and supervisors only; never partners or analysts. Stored \
+                   encrypted; every read is audited.",
+    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The notes", body = NoteList),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/follow-ups/{id}/notes")]
+pub async fn list_notes(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    authorized(&state, &auth, &id, Action::AccessNotes).await?;
+    let lookup = id.clone();
+    let rows: Vec<NoteRow> = state
+        .db
+        .run(move |conn| cases::notes_of(conn, &lookup))
+        .await?;
+    audit::record(
+        &state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "read_notes",
+            "follow_up",
+            Some(&id),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|n| {
+            let sealed = Sealed {
+                key_id: n.key_id,
+                nonce: n.nonce,
+                ciphertext: n.ciphertext,
+            };
+            Ok(NoteView {
+                body: state
+                    .notes
+                    .open(&sealed, &note_context(&n.id, &n.follow_up_id))
+                    .map_err(ApiError::internal)?,
+                kind: NoteKindWire(stored(&n.kind)?),
+                id: n.id,
+                author_id: n.author_id,
+                created_at: instant(n.created_at),
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(HttpResponse::Ok().json(NoteList { items }))
+}
+
+/// Write a note on a follow-up.
+#[utoipa::path(
+    operation_id = "createFollowUpNote",
+    tag = "follow-ups",
+    summary = "Write a note",
+    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    request_body(content = CreateNote, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Written", body = NoteView),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 413, response = crate::problem::PayloadTooLarge),
+        (status = 415, response = crate::problem::UnsupportedMediaType),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[post("/follow-ups/{id}/notes")]
+pub async fn create_note(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: ApiJson<CreateNote>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    authorized(&state, &auth, &id, Action::AccessNotes).await?;
+    let body = body.into_inner()?;
+    let now = state.clock.now();
+    let note_id = uuid::Uuid::now_v7().to_string();
+    let sealed = state
+        .notes
+        .seal(&body.body, &note_context(&note_id, &id))
+        .map_err(ApiError::internal)?;
+    let row = NoteRow {
+        id: note_id.clone(),
+        follow_up_id: id.clone(),
+        kind: body.kind.0.as_str().to_owned(),
+        author_id: auth.actor.id.clone(),
+        created_at: to_db(now),
+        key_id: sealed.key_id,
+        nonce: sealed.nonce,
+        ciphertext: sealed.ciphertext,
+    };
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "create_note",
+        "follow_up",
+        Some(&id),
+        Outcome::Success,
+    );
+    state
+        .db
+        .transaction(move |conn| {
+            cases::insert_note(conn, &row)?;
+            cases::touch_follow_up(conn, &id, now)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(NoteView {
+        id: note_id,
+        kind: body.kind,
+        body: body.body,
+        author_id: auth.actor.id.clone(),
+        created_at: instant(to_db(now)),
+    }))
+}

@@ -1,0 +1,677 @@
+//! Referrals and follow-ups end to end: intake, idempotency, triage, the
+//! danger rule, concurrency on ETags, partner views, sealed notes, audit.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, World, json, problem};
+
+crate::both_backends!(
+    partner_refers_staff_accept_partner_sees_the_outcome,
+    minor_in_prostitution_needs_a_protection_decision,
+    concurrent_accepts_with_one_etag_let_one_through,
+    notes_are_sealed_and_only_for_the_follow_ups_staff,
+    referral_input_errors_are_named,
+    staff_see_possible_duplicates_and_join_a_follow_up,
+    reads_of_referrals_and_follow_ups_are_audited,
+);
+
+fn referral(first_name: &str, context: &str, birth_date: &str, departement: &str) -> Value {
+    json!({
+        "public": "young_person",
+        "context": context,
+        "source": "partner_organisation",
+        "referrer": {"name": "Mme Diallo, éducatrice", "contact": "01 23 45 67 89"},
+        "person": {"first_name": first_name, "birth_date": birth_date, "departement_code": departement, "placement": "foyer"},
+        "risk_indicators": ["runaway", "online_exposure"],
+        "summary": "Fugues répétées, contacts en ligne avec des adultes.",
+        "urgency": "urgent"
+    })
+}
+
+async fn submit(app: &TestApp, token: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .authed(Method::POST, "/api/v1/referrals", token)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await.expect("sent")
+}
+
+/// `POST path` with `If-Match: etag` and a JSON body.
+async fn act(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    etag: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .authed(Method::POST, path, token)
+        .header("If-Match", etag);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("sent")
+}
+
+fn etag(response: &reqwest::Response) -> String {
+    response.headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_owned()
+}
+
+/// Staff accepting: the coordinator, leading.
+async fn accept(app: &TestApp, world: &World, id: &str, etag: &str) -> reqwest::Response {
+    act(
+        app,
+        world.token("coordinator"),
+        &format!("/api/v1/referrals/{id}/accept"),
+        etag,
+        Some(json!({"lead_staff_id": world.account("coordinator")})),
+    )
+    .await
+}
+
+async fn partner_refers_staff_accept_partner_sees_the_outcome(app: TestApp) {
+    let world = app.world().await;
+    let body = referral("Lina", "pre_prostitution", "2011-04-02", "93");
+    let first = submit(
+        &app,
+        world.token("partner_app"),
+        &body,
+        Some("ase93-lina-1"),
+    )
+    .await;
+    let first_etag = etag(&first);
+    let first = json(first, 201).await;
+    let again = submit(
+        &app,
+        world.token("partner_app"),
+        &body,
+        Some("ase93-lina-1"),
+    )
+    .await;
+    let again = json(again, 201).await;
+    assert_eq!(
+        first["id"], again["id"],
+        "a retry never creates a second referral"
+    );
+    let reference = first["reference"].as_str().expect("reference");
+    assert!(
+        reference.starts_with("ORI-20") && reference.len() == "ORI-2026-000001".len(),
+        "{reference}"
+    );
+    assert_eq!(first["status"], "submitted");
+    assert!(
+        first.get("lead_staff_id").is_none(),
+        "partners never see staff fields"
+    );
+    let listed = app
+        .get_json("/api/v1/referrals", world.token("partner_app"), 200)
+        .await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+
+    let id = first["id"].as_str().expect("id").to_owned();
+    // Staff triage: in review, then accepted with a lead and a new follow-up.
+    let to_triage = app
+        .get_json("/api/v1/me/referrals", world.token("coordinator"), 200)
+        .await;
+    assert!(
+        to_triage["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|r| r["id"] == id.as_str())
+    );
+    let reviewed = act(
+        &app,
+        world.token("coordinator"),
+        &format!("/api/v1/referrals/{id}/review"),
+        &first_etag,
+        None,
+    )
+    .await;
+    let reviewed_etag = etag(&reviewed);
+    assert_eq!(json(reviewed, 200).await["status"], "in_review");
+    let accepted = accept(&app, &world, &id, &reviewed_etag).await;
+    let accepted = json(accepted, 200).await;
+    assert_eq!(accepted["status"], "accepted");
+    let follow_up_id = accepted["follow_up_id"]
+        .as_str()
+        .expect("a new follow-up")
+        .to_owned();
+    assert_eq!(accepted["lead_staff_id"], world.account("coordinator"));
+
+    // The partner sees "accepted", the timeline and whom to contact; nothing of the follow-up.
+    let seen = app
+        .get_json(
+            &format!("/api/v1/referrals/{id}"),
+            world.token("partner_app"),
+            200,
+        )
+        .await;
+    assert_eq!(seen["status"], "accepted");
+    let steps: Vec<_> = seen["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(steps, ["submit", "review", "accept"]);
+    assert_eq!(seen["timeline"][2]["by"], "staff");
+    assert_eq!(seen["team_contact"]["email"], "coordinator@test.example");
+    assert!(seen.get("follow_up_id").is_none() && seen.get("protection").is_none());
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/follow-ups/{follow_up_id}"),
+            world.token("partner_app"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 403, "forbidden").await;
+
+    // Another organisation's referral is a 404 for the partner.
+    let mut other = referral("Sam", "unknown", "2010-01-01", "75");
+    other["source_organisation_id"] = json!(world.org_b);
+    let other = json(
+        submit(&app, world.token("supervisor"), &other, None).await,
+        201,
+    )
+    .await;
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/referrals/{}", other["id"].as_str().expect("id")),
+            world.token("partner_app"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 404, "not-found").await;
+    // ...and a regional referent of another territory does not see it either.
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/referrals/{id}"),
+            world.token("regional_referent"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 404, "not-found").await;
+    // Actions after a decision are refused, forward only.
+    let response = act(
+        &app,
+        world.token("coordinator"),
+        &format!("/api/v1/referrals/{id}/review"),
+        &format!("\"v{}\"", accepted["version"]),
+        None,
+    )
+    .await;
+    problem(response, 422, "referral-transition-not-allowed").await;
+    // Polling: nothing changed since now.
+    let since = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let polled = app
+        .get_json(
+            &format!(
+                "/api/v1/referrals?updated_since={}",
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            world.token("partner_app"),
+            200,
+        )
+        .await;
+    assert_eq!(polled["items"], json!([]));
+}
+
+async fn minor_in_prostitution_needs_a_protection_decision(app: TestApp) {
+    let world = app.world().await;
+    let created = submit(
+        &app,
+        world.token("partner"),
+        &referral("Inès", "prostitution", "2012-09-15", "93"),
+        None,
+    )
+    .await;
+    let tag = etag(&created);
+    let created = json(created, 201).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let staff_view = app
+        .get_json(
+            &format!("/api/v1/referrals/{id}"),
+            world.token("coordinator"),
+            200,
+        )
+        .await;
+    assert_eq!(staff_view["protection"]["required"], true);
+    assert!(staff_view["protection"]["due_at"].is_string());
+
+    let refused = accept(&app, &world, &id, &tag).await;
+    let body = problem(refused, 422, "child-protection-decision-missing").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("2002-305")
+    );
+    // Nothing changed: the same ETag still works.
+    let decided = act(
+        &app,
+        world.token("coordinator"),
+        &format!("/api/v1/referrals/{id}/protection-decision"),
+        &tag,
+        Some(json!({"kind": "information_preoccupante", "on": "2026-01-10", "details": "IP envoyée à la CRIP 93"})),
+    )
+    .await;
+    let decided_tag = etag(&decided);
+    let decided = json(decided, 200).await;
+    assert_eq!(decided["protection"]["kind"], "information_preoccupante");
+    let accepted = accept(&app, &world, &id, &decided_tag).await;
+    assert_eq!(json(accepted, 200).await["status"], "accepted");
+
+    // An adult in prostitution: no decision required.
+    let adult = json(
+        submit(
+            &app,
+            world.token("partner"),
+            &referral("Maya", "prostitution", "2001-02-03", "93"),
+            None,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let adult_view = app
+        .get_json(
+            &format!("/api/v1/referrals/{}", adult["id"].as_str().expect("id")),
+            world.token("coordinator"),
+            200,
+        )
+        .await;
+    assert_eq!(adult_view["protection"]["required"], false);
+    // Overdue decisions are listed for the supervisor only.
+    let response = app
+        .authed(
+            Method::GET,
+            "/api/v1/protection-decisions/overdue",
+            world.token("coordinator"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 403, "forbidden").await;
+    let overdue = app
+        .get_json(
+            "/api/v1/protection-decisions/overdue",
+            world.token("supervisor"),
+            200,
+        )
+        .await;
+    assert_eq!(overdue["items"], json!([]), "deadlines are 72 hours away");
+}
+
+async fn concurrent_accepts_with_one_etag_let_one_through(app: TestApp) {
+    let world = app.world().await;
+    let created = submit(
+        &app,
+        world.token("partner"),
+        &referral("Noé", "pre_prostitution", "2010-05-05", "75"),
+        None,
+    )
+    .await;
+    let tag = etag(&created);
+    let id = json(created, 201).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let attempts: Vec<_> = (0..8).map(|_| accept(&app, &world, &id, &tag)).collect();
+    let mut statuses = Vec::new();
+    for response in futures_join(attempts).await {
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 412).count(),
+        7,
+        "{statuses:?}"
+    );
+    let follow_ups = app
+        .get_json("/api/v1/me/follow-ups", world.token("coordinator"), 200)
+        .await;
+    assert_eq!(
+        follow_ups["items"].as_array().map(Vec::len),
+        Some(1),
+        "one follow-up, not eight"
+    );
+}
+
+async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (slot, result) in pinned.iter_mut().zip(results.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => {
+                        *result = Some(value);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().map(|r| r.expect("completed")).collect()
+}
+
+async fn accepted_follow_up(
+    app: &TestApp,
+    world: &World,
+    name: &str,
+    birth: &str,
+    departement: &str,
+) -> (String, String) {
+    let created = submit(
+        app,
+        world.token("partner"),
+        &referral(name, "pre_prostitution", birth, departement),
+        None,
+    )
+    .await;
+    let tag = etag(&created);
+    let id = json(created, 201).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let accepted = json(accept(app, world, &id, &tag).await, 200).await;
+    (
+        id,
+        accepted["follow_up_id"]
+            .as_str()
+            .expect("follow-up")
+            .to_owned(),
+    )
+}
+
+async fn notes_are_sealed_and_only_for_the_follow_ups_staff(app: TestApp) {
+    let world = app.world().await;
+    let (_, follow_up) = accepted_follow_up(&app, &world, "Jade", "2011-01-01", "93").await;
+    let marker = "entretien-au-foyer-marqueur-7f3a9c";
+    let note = app
+        .post_json(
+            &format!("/api/v1/follow-ups/{follow_up}/notes"),
+            world.token("coordinator"),
+            json!({"kind": "meeting", "body": format!("Premier {marker}: elle veut parler de son copain.")}),
+            201,
+        )
+        .await;
+    assert_eq!(note["kind"], "meeting");
+    let notes = app
+        .get_json(
+            &format!("/api/v1/follow-ups/{follow_up}/notes"),
+            world.token("coordinator"),
+            200,
+        )
+        .await;
+    assert!(
+        notes["items"][0]["body"]
+            .as_str()
+            .expect("body")
+            .contains(marker)
+    );
+    app.get_json(
+        &format!("/api/v1/follow-ups/{follow_up}/notes"),
+        world.token("supervisor"),
+        200,
+    )
+    .await;
+    for role in ["partner", "partner_app", "analyst", "admin"] {
+        let response = app
+            .authed(
+                Method::GET,
+                &format!("/api/v1/follow-ups/{follow_up}/notes"),
+                world.token(role),
+            )
+            .send()
+            .await
+            .expect("sent");
+        problem(response, 403, "forbidden").await;
+    }
+    // The plaintext is nowhere in storage.
+    assert_eq!(
+        adosexo_persistence::testing::notes_storing(&app.db(), marker)
+            .await
+            .expect("query"),
+        0
+    );
+    assert_eq!(
+        adosexo_persistence::testing::notes_storing(&app.db(), "copain")
+            .await
+            .expect("query"),
+        0
+    );
+    if let Some(path) = app.database_url.strip_prefix("sqlite://") {
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                let found = bytes.windows(marker.len()).any(|w| w == marker.as_bytes());
+                assert!(!found, "{file} holds a note in clear");
+            }
+        }
+    }
+    // Objectives keep their history; closing needs a reason.
+    let path = format!("/api/v1/follow-ups/{follow_up}");
+    app.post_json(
+        &format!("{path}/objectives"),
+        world.token("coordinator"),
+        json!({"objective": "health", "status": "in_progress"}),
+        200,
+    )
+    .await;
+    let view = app
+        .post_json(
+            &format!("{path}/objectives"),
+            world.token("coordinator"),
+            json!({"objective": "health", "status": "achieved"}),
+            200,
+        )
+        .await;
+    assert_eq!(view["objectives"][0]["status"], "achieved");
+    assert_eq!(view["objective_history"].as_array().map(Vec::len), Some(2));
+    let tag = format!("\"v{}\"", view["version"]);
+    let response = act(
+        &app,
+        world.token("coordinator"),
+        &format!("{path}/status"),
+        &tag,
+        Some(json!({"action": "close"})),
+    )
+    .await;
+    problem(response, 400, "invalid-input").await;
+    let closed = act(
+        &app,
+        world.token("coordinator"),
+        &format!("{path}/status"),
+        &tag,
+        Some(json!({"action": "close", "closure_reason": "goals_reached"})),
+    )
+    .await;
+    assert_eq!(json(closed, 200).await["status"], "closed");
+}
+
+async fn referral_input_errors_are_named(app: TestApp) {
+    let world = app.world().await;
+    let mut body = referral("", "sometimes", "2011-13-01", "7");
+    body["risk_indicators"] = json!(["runaway", "runaway"]);
+    let response = submit(&app, world.token("partner"), &body, None).await;
+    let problem_body = problem(response, 400, "invalid-input").await;
+    assert!(
+        problem_body["errors"][0]["field"].as_str().is_some(),
+        "{problem_body}"
+    );
+    let body = {
+        let mut b = referral("Léa", "pre_prostitution", "2011-01-01", "7");
+        b["person"]["departement_code"] = json!("7");
+        b
+    };
+    let response = submit(&app, world.token("partner"), &body, None).await;
+    let problem_body = problem(response, 400, "invalid-input").await;
+    assert_eq!(
+        problem_body["errors"][0]["field"],
+        "person.departement_code"
+    );
+    let mut dup = referral("Léa", "pre_prostitution", "2011-01-01", "93");
+    dup["risk_indicators"] = json!(["runaway", "runaway"]);
+    let problem_body = problem(
+        submit(&app, world.token("partner"), &dup, None).await,
+        400,
+        "invalid-input",
+    )
+    .await;
+    assert_eq!(problem_body["errors"][0]["field"], "risk_indicators");
+    let future = referral("Léa", "pre_prostitution", "2099-01-01", "93");
+    let problem_body = problem(
+        submit(&app, world.token("partner"), &future, None).await,
+        400,
+        "invalid-input",
+    )
+    .await;
+    assert_eq!(problem_body["errors"][0]["field"], "person.birth_date");
+    // Partners refer for their own organisation.
+    let mut parent = referral("Léa", "pre_prostitution", "2011-01-01", "93");
+    parent["source"] = json!("parent");
+    problem(
+        submit(&app, world.token("partner"), &parent, None).await,
+        422,
+        "partner-source",
+    )
+    .await;
+    // Analysts and admins do not refer.
+    let response = submit(
+        &app,
+        world.token("analyst"),
+        &referral("Léa", "unknown", "2011-01-01", "93"),
+        None,
+    )
+    .await;
+    problem(response, 403, "forbidden").await;
+}
+
+async fn staff_see_possible_duplicates_and_join_a_follow_up(app: TestApp) {
+    let world = app.world().await;
+    let (_, follow_up) = accepted_follow_up(&app, &world, "Élodie", "2010-07-14", "93").await;
+    let second = submit(
+        &app,
+        world.token("partner"),
+        &referral("ELODIE", "unknown", "2010-07-14", "93"),
+        None,
+    )
+    .await;
+    let tag = etag(&second);
+    let second = json(second, 201).await;
+    let id = second["id"].as_str().expect("id");
+    let view = app
+        .get_json(
+            &format!("/api/v1/referrals/{id}"),
+            world.token("coordinator"),
+            200,
+        )
+        .await;
+    let duplicates = view["possible_duplicates"].as_array().expect("duplicates");
+    assert_eq!(duplicates.len(), 1, "{view}");
+    assert_eq!(duplicates[0]["follow_up_id"], follow_up.as_str());
+    let partner_view = app
+        .get_json(
+            &format!("/api/v1/referrals/{id}"),
+            world.token("partner"),
+            200,
+        )
+        .await;
+    assert!(partner_view.get("possible_duplicates").is_none());
+    let joined = act(
+        &app,
+        world.token("coordinator"),
+        &format!("/api/v1/referrals/{id}/accept"),
+        &tag,
+        Some(json!({"lead_staff_id": world.account("coordinator"), "follow_up_id": follow_up})),
+    )
+    .await;
+    assert_eq!(json(joined, 200).await["follow_up_id"], follow_up.as_str());
+    let follow = app
+        .get_json(
+            &format!("/api/v1/follow-ups/{follow_up}"),
+            world.token("coordinator"),
+            200,
+        )
+        .await;
+    assert_eq!(follow["referral_ids"].as_array().map(Vec::len), Some(2));
+}
+
+async fn reads_of_referrals_and_follow_ups_are_audited(app: TestApp) {
+    let world = app.world().await;
+    let (referral_id, follow_up) =
+        accepted_follow_up(&app, &world, "Rose", "2011-03-03", "75").await;
+    app.get_json(
+        &format!("/api/v1/referrals/{referral_id}"),
+        world.token("partner"),
+        200,
+    )
+    .await;
+    app.get_json(
+        &format!("/api/v1/follow-ups/{follow_up}"),
+        world.token("coordinator"),
+        200,
+    )
+    .await;
+    let audit = app
+        .get_json(
+            &format!("/api/v1/audit?resource_type=referral&resource_id={referral_id}"),
+            world.token("supervisor"),
+            200,
+        )
+        .await;
+    let actions: Vec<_> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action").to_owned())
+        .collect();
+    assert!(actions.contains(&"read_referral".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"create_referral".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"accept_referral".to_owned()),
+        "{actions:?}"
+    );
+    let audit = app
+        .get_json(
+            &format!("/api/v1/audit?resource_type=follow_up&resource_id={follow_up}"),
+            world.token("supervisor"),
+            200,
+        )
+        .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|e| e["action"] == "read_follow_up")
+    );
+}
