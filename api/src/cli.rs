@@ -292,3 +292,46 @@ pub async fn purge_audit(
         .await
         .map_err(db_error)
 }
+
+/// Re-seals every note not sealed with the current notes key (after adding a
+/// new key and making it current). Returns how many were re-sealed.
+pub async fn rotate_notes(db: &Db, keys: &crate::crypto::NotesKeys) -> Result<usize, CommandError> {
+    use adosexo_persistence::cases;
+    let mut total = 0;
+    loop {
+        let keys = keys.clone();
+        let done = db
+            .transaction(move |conn| {
+                let batch = cases::notes_not_sealed_with(conn, keys.current_id(), 200)?;
+                for note in &batch {
+                    let context =
+                        crate::routes::followups::note_context(&note.id, &note.follow_up_id);
+                    let sealed = crate::crypto::Sealed {
+                        key_id: note.key_id.clone(),
+                        nonce: note.nonce.clone(),
+                        ciphertext: note.ciphertext.clone(),
+                    };
+                    let plain = keys
+                        .open(&sealed, &context)
+                        .map_err(PersistenceError::Task)?;
+                    let resealed = keys
+                        .seal(&plain, &context)
+                        .map_err(PersistenceError::Task)?;
+                    cases::reseal_note(
+                        conn,
+                        &note.id,
+                        &resealed.key_id,
+                        &resealed.nonce,
+                        &resealed.ciphertext,
+                    )?;
+                }
+                Ok::<_, PersistenceError>(batch.len())
+            })
+            .await
+            .map_err(db_error)?;
+        total += done;
+        if done == 0 {
+            return Ok(total);
+        }
+    }
+}

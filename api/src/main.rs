@@ -70,6 +70,15 @@ enum AuditCommand {
 enum KeysCommand {
     /// Print a new Ed25519 private key (PKCS#8 PEM) for ADOSEXO_JWT_PRIVATE_KEY_FILE.
     Generate,
+    /// Print a new notes key entry `kid:base64` to add to ADOSEXO_NOTES_KEYS.
+    GenerateNotes {
+        /// The new key's id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Re-seal every note with the current notes key (ADOSEXO_NOTES_KEY_ID);
+    /// the old keys must still be in ADOSEXO_NOTES_KEYS.
+    Rotate,
 }
 
 fn main() -> ExitCode {
@@ -182,6 +191,25 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Keys(KeysCommand::Generate) => {
             out(adosexo_api::auth::keys::generate_private_pem()?.trim_end())
+        }
+        Command::Keys(KeysCommand::GenerateNotes { id }) => {
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err("--id: letters, digits, - and _ only".to_owned());
+            }
+            out(&adosexo_api::crypto::NotesKeys::generate_entry(&id)?)
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let (config, db) = database()?;
+            let keys = adosexo_api::startup::notes_keys(&config).map_err(|e| e.to_string())?;
+            let resealed = block_on(cli::rotate_notes(&db, &keys))??;
+            out(&format!(
+                "{resealed} notes re-sealed with key {}",
+                keys.current_id()
+            ))
         }
         Command::Openapi => {
             let json = openapi::document_json().map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@
 use adosexo_domain::{DepartementCode, RegionCode};
 use diesel::prelude::*;
 
-use crate::schema::{departements, regions};
+use crate::schema::regions;
 use crate::territory::{self, DepartementFilter};
 use crate::testing::TestDatabase;
 use crate::{Backend, DatabaseUrl, Db, PoolOptions, StartupError};
@@ -61,6 +61,51 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(departements::all_columns)
                 .limit(1)
                 .load::<(String, String, String)>(conn)?;
+            use crate::schema::*;
+            accounts::table
+                .select(accounts::all_columns)
+                .limit(1)
+                .load::<crate::identity::AccountRow>(conn)?;
+            organisations::table
+                .select(organisations::all_columns)
+                .limit(1)
+                .load::<crate::identity::OrganisationRow>(conn)?;
+            api_clients::table
+                .select(api_clients::all_columns)
+                .limit(1)
+                .load::<crate::identity::ClientRow>(conn)?;
+            sessions::table
+                .select(sessions::all_columns)
+                .limit(1)
+                .load::<crate::identity::SessionRow>(conn)?;
+            audit_log::table
+                .select(audit_log::all_columns)
+                .limit(1)
+                .load::<crate::audit::AuditRow>(conn)?;
+            people::table
+                .select(people::all_columns)
+                .limit(1)
+                .load::<crate::cases::PersonRow>(conn)?;
+            referrals::table
+                .select(referrals::all_columns)
+                .limit(1)
+                .load::<crate::cases::ReferralRow>(conn)?;
+            referral_events::table
+                .select(referral_events::all_columns)
+                .limit(1)
+                .load::<crate::cases::ReferralEventRow>(conn)?;
+            follow_ups::table
+                .select(follow_ups::all_columns)
+                .limit(1)
+                .load::<crate::cases::FollowUpRow>(conn)?;
+            follow_up_objectives::table
+                .select(follow_up_objectives::all_columns)
+                .limit(1)
+                .load::<crate::cases::ObjectiveRow>(conn)?;
+            follow_up_notes::table
+                .select(follow_up_notes::all_columns)
+                .limit(1)
+                .load::<crate::cases::NoteRow>(conn)?;
             Ok::<_, crate::PersistenceError>(())
         }))
         .unwrap_or_else(|e| panic!("{backend}: {e}"));

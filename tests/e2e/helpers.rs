@@ -50,6 +50,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The database's URL, for direct access (CLI functions, tampering).
     pub database_url: String,
+    /// Seconds the app's clock is ahead of the real one.
+    offset: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// Dropped after the app's client: deletes the database.
     _database: TestDatabase,
 }
@@ -64,7 +66,14 @@ impl TestApp {
                 .expect("TEST_DATABASE_URL is set"),
         };
         let config = test_config(database.url());
-        let app = Application::build(&config).unwrap_or_else(|e| panic!("the app starts: {e}"));
+        let offset = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let shift = offset.clone();
+        let clock = adosexo_api::context::Clock::from_fn(move || {
+            chrono::Utc::now()
+                + chrono::Duration::seconds(shift.load(std::sync::atomic::Ordering::SeqCst))
+        });
+        let app = Application::build_with_clock(&config, clock)
+            .unwrap_or_else(|e| panic!("the app starts: {e}"));
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
@@ -76,6 +85,7 @@ impl TestApp {
             kind,
             client,
             database_url: database.url().to_owned(),
+            offset,
             _database: database,
         }
     }
@@ -86,6 +96,12 @@ impl TestApp {
             Ok(url) if !url.trim().is_empty() => Some(Self::spawn(Kind::Postgres).await),
             _ => None,
         }
+    }
+
+    /// Moves the app's clock forward (tokens issued before may expire).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.offset
+            .fetch_add(by.num_seconds(), std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `GET {address}{path}`.

@@ -14,6 +14,8 @@ crate::both_backends!(
     referral_input_errors_are_named,
     staff_see_possible_duplicates_and_join_a_follow_up,
     reads_of_referrals_and_follow_ups_are_audited,
+    notes_keys_rotate,
+    overdue_protection_decisions_are_listed_for_the_supervisor,
 );
 
 fn referral(first_name: &str, context: &str, birth_date: &str, departement: &str) -> Value {
@@ -674,4 +676,95 @@ async fn reads_of_referrals_and_follow_ups_are_audited(app: TestApp) {
             .iter()
             .any(|e| e["action"] == "read_follow_up")
     );
+}
+
+async fn notes_keys_rotate(app: TestApp) {
+    use adosexo_api::crypto::{NotesKeys, Sealed};
+    let world = app.world().await;
+    let (_, follow_up) = accepted_follow_up(&app, &world, "Lou", "2011-02-02", "93").await;
+    for text in ["première note", "seconde note"] {
+        app.post_json(
+            &format!("/api/v1/follow-ups/{follow_up}/notes"),
+            world.token("coordinator"),
+            json!({"kind": "phone", "body": text}),
+            201,
+        )
+        .await;
+    }
+    let old = "test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=";
+    let new = NotesKeys::generate_entry("test-2").expect("key");
+    let keys = NotesKeys::parse(&format!("{old},{new}"), "test-2").expect("keys");
+    let db = app.db();
+    assert_eq!(
+        adosexo_api::cli::rotate_notes(&db, &keys)
+            .await
+            .expect("rotated"),
+        2
+    );
+    assert_eq!(
+        adosexo_api::cli::rotate_notes(&db, &keys)
+            .await
+            .expect("rotated"),
+        0,
+        "nothing left to re-seal"
+    );
+    // Every note opens with the new key alone.
+    let only_new = NotesKeys::parse(&new, "test-2").expect("keys");
+    let id = follow_up.clone();
+    let rows = db
+        .run(move |conn| adosexo_persistence::cases::notes_of(conn, &id))
+        .await
+        .expect("notes");
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|n| {
+            let sealed = Sealed {
+                key_id: n.key_id.clone(),
+                nonce: n.nonce.clone(),
+                ciphertext: n.ciphertext.clone(),
+            };
+            only_new
+                .open(
+                    &sealed,
+                    &adosexo_api::routes::followups::note_context(&n.id, &n.follow_up_id),
+                )
+                .expect("opens")
+        })
+        .collect();
+    assert_eq!(texts, ["première note", "seconde note"]);
+}
+
+async fn overdue_protection_decisions_are_listed_for_the_supervisor(app: TestApp) {
+    let world = app.world().await;
+    let created = json(
+        submit(
+            &app,
+            world.token("partner"),
+            &referral("Nour", "prostitution", "2012-06-06", "93"),
+            None,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    // Four days later, the 72-hour deadline has passed.
+    app.advance(chrono::Duration::days(4));
+    let supervisor = app
+        .login("supervisor@test.example", crate::helpers::PASSWORD)
+        .await;
+    let overdue = app
+        .get_json(
+            "/api/v1/protection-decisions/overdue",
+            &supervisor.access,
+            200,
+        )
+        .await;
+    let ids: Vec<_> = overdue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
 }

@@ -749,7 +749,8 @@ pub struct NoteList {
     pub items: Vec<NoteView>,
 }
 
-fn note_context(note_id: &str, follow_up_id: &str) -> String {
+/// What a note's seal is bound to (also used by `adosexo keys rotate`).
+pub fn note_context(note_id: &str, follow_up_id: &str) -> String {
     format!("note:{note_id}|follow_up:{follow_up_id}")
 }
 
