@@ -129,6 +129,19 @@ impl ApiError {
         Self::invalid_input(vec![FieldError::new(field, code, message)])
     }
 
+    /// 422: a field that has the right shape but a value the rules refuse
+    /// (a date in the future, an end before its start).
+    pub fn invalid_value(field: &str, code: &str, message: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-value",
+            "Invalid value",
+        )
+        .with_detail("a field's value is not acceptable");
+        error.0.errors = vec![FieldError::new(field, code, message)];
+        error
+    }
+
     /// 400: a body that is not the JSON expected.
     pub fn malformed_body(detail: impl Into<String>) -> Self {
         Self::new(

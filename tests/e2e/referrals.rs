@@ -504,7 +504,8 @@ async fn notes_are_sealed_and_only_for_the_follow_ups_staff(app: TestApp) {
         Some(json!({"action": "close"})),
     )
     .await;
-    problem(response, 400, "invalid-input").await;
+    let body = problem(response, 422, "invalid-value").await;
+    assert_eq!(body["errors"][0]["field"], "closure_reason");
     let closed = act(
         &app,
         world.token("coordinator"),
@@ -549,8 +550,8 @@ async fn referral_input_errors_are_named(app: TestApp) {
     let future = referral("Léa", "pre_prostitution", "2099-01-01", "93");
     let problem_body = problem(
         submit(&app, world.token("partner"), &future, None).await,
-        400,
-        "invalid-input",
+        422,
+        "invalid-value",
     )
     .await;
     assert_eq!(problem_body["errors"][0]["field"], "person.birth_date");

@@ -149,15 +149,7 @@ pub async fn list(
             })
         })
         .transpose()?;
-    if let (Some(from), Some(to)) = (query.from, query.to)
-        && from >= to
-    {
-        return Err(ApiError::invalid_field(
-            "to",
-            "range",
-            "to must be after from",
-        ));
-    }
+    // A reversed or empty period is schema-valid: it simply holds nothing.
     let limit = limit(query.limit);
     let filter = AuditFilter {
         actor_id: query.actor_id,

@@ -20,9 +20,6 @@ pub fn stored_departement(code: &str) -> Result<DepartementCode, ApiError> {
     DepartementCode::parse(code).map_err(|e| ApiError::internal(format!("stored département: {e}")))
 }
 
-/// Pattern of `(updated_at, id)` cursors in the document.
-pub const CURSOR_PATTERN: &str = "^[0-9]{1,20}_[0-9a-f-]{36}$";
-
 /// The cursor after a row changed at `at` with `id`.
 pub fn cursor_of(at: NaiveDateTime, id: &str) -> String {
     format!("{}_{id}", at.and_utc().timestamp_micros())

@@ -233,7 +233,9 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,20}_[0-9a-f-]{36}$")]
+    #[param(
+        pattern = "^[0-9]{1,16}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
     pub cursor: Option<String>,
     /// Only follow-ups in this status.
     pub status: Option<FollowUpStatusWire>,
@@ -462,7 +464,7 @@ pub async fn update(
     }) = &body.measure
         && end < start
     {
-        return Err(ApiError::invalid_field(
+        return Err(ApiError::invalid_value(
             "measure.end",
             "range",
             "the measure ends before it starts",
@@ -579,14 +581,14 @@ pub async fn change_status(
     let action = body.action.0;
     match (action, body.closure_reason) {
         (FollowUpAction::Close, None) => {
-            return Err(ApiError::invalid_field(
+            return Err(ApiError::invalid_value(
                 "closure_reason",
                 "required",
                 "closing needs a closure_reason",
             ));
         }
         (FollowUpAction::Pause | FollowUpAction::Resume, Some(_)) => {
-            return Err(ApiError::invalid_field(
+            return Err(ApiError::invalid_value(
                 "closure_reason",
                 "unexpected",
                 "only closing takes a closure_reason",

@@ -587,14 +587,14 @@ pub async fn create(
                 Some(parse_id("source_organisation_id", id)?)
             }
             (SourceKind::PartnerOrganisation, None) => {
-                return Err(ApiError::invalid_field(
+                return Err(ApiError::invalid_value(
                     "source_organisation_id",
                     "required",
                     "a referral from a partner organisation names it",
                 ));
             }
             (_, Some(_)) => {
-                return Err(ApiError::invalid_field(
+                return Err(ApiError::invalid_value(
                     "source_organisation_id",
                     "unexpected",
                     "only referrals from a partner organisation name one",
@@ -616,14 +616,14 @@ pub async fn create(
     let birth = match (body.person.birth_date, body.person.birth_year) {
         (Some(date), year) => {
             if year.is_some_and(|y| y != date.year()) {
-                return Err(ApiError::invalid_field(
+                return Err(ApiError::invalid_value(
                     "person.birth_year",
                     "mismatch",
                     "birth_year differs from birth_date",
                 ));
             }
             if date > now.date_naive() {
-                return Err(ApiError::invalid_field(
+                return Err(ApiError::invalid_value(
                     "person.birth_date",
                     "range",
                     "birth_date is in the future",
@@ -777,7 +777,9 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,20}_[0-9a-f-]{36}$")]
+    #[param(
+        pattern = "^[0-9]{1,16}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
     pub cursor: Option<String>,
     /// Only referrals in this status.
     pub status: Option<ReferralStatusWire>,
@@ -1241,7 +1243,7 @@ async fn act(
                         ));
                     }
                     if p.on > now.date_naive() {
-                        return Err(ApiError::invalid_field(
+                        return Err(ApiError::invalid_value(
                             "on",
                             "range",
                             "the date is in the future",
