@@ -660,6 +660,26 @@ async fn idempotent_creation(app: TestApp) {
         "idempotency-key-reused",
     )
     .await;
+    // There is one programme organisation, and it stays one.
+    let mut programme = body.clone();
+    programme["name"] = json!("Second programme");
+    programme["kind"] = json!("programme");
+    let response = app
+        .authed(Method::POST, "/api/v1/organisations", admin)
+        .json(&programme)
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 422, "programme-exists").await;
+    let path = format!("/api/v1/organisations/{}", world.programme_id);
+    let response = app
+        .authed(Method::PATCH, &path, admin)
+        .header("If-Match", "\"v1\"")
+        .json(&json!({"kind": "ase"}))
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 422, "programme-kind-fixed").await;
     // Without a key, a duplicate name is a conflict, not a second row.
     let response = app
         .authed(Method::POST, "/api/v1/organisations", admin)

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
+use adosexo_domain::identity::OrganisationKind;
 use adosexo_persistence::identity::{self, NewOrganisation, OrganisationChanges, OrganisationRow};
 use adosexo_persistence::{DbConnection, PersistenceError, territory};
 use chrono::{DateTime, Utc};
@@ -178,6 +179,36 @@ fn known_departement(conn: &mut DbConnection, code: &str) -> Result<String, ApiE
         })
 }
 
+/// There is one programme organisation: it stays the programme, and no
+/// partner becomes it (staff accounts hang on it).
+fn check_programme_kind(
+    conn: &mut DbConnection,
+    current: Option<&str>,
+    wanted: OrganisationKind,
+) -> Result<(), ApiError> {
+    let programme = OrganisationKind::Programme.as_str();
+    match current {
+        Some(kind) if kind == programme && wanted != OrganisationKind::Programme => {
+            Err(ApiError::rule(
+                "programme-kind-fixed",
+                "Programme organisation",
+                "the programme's own organisation stays of kind programme",
+            ))
+        }
+        Some(kind) if kind == programme => Ok(()),
+        _ if wanted == OrganisationKind::Programme
+            && !identity::list_organisations(conn, Some(programme), None, 1)?.is_empty() =>
+        {
+            Err(ApiError::rule(
+                "programme-exists",
+                "Programme organisation",
+                "there is one programme organisation already",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn name_taken(error: PersistenceError) -> ApiError {
     match error {
         PersistenceError::Constraint(_) => ApiError::conflict(
@@ -240,6 +271,7 @@ pub async fn create(
         digest,
         "/api/v1/organisations",
         move |conn| {
+            check_programme_kind(conn, None, body.kind.0)?;
             let departement_code = known_departement(conn, &body.departement_code)?;
             let new = NewOrganisation {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -397,8 +429,10 @@ pub async fn update(
     let row = state
         .db
         .transaction(move |conn| {
-            if identity::find_organisation(conn, &id)?.is_none() {
-                return Err(ApiError::not_found("no organisation with this id"));
+            let current = identity::find_organisation(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("no organisation with this id"))?;
+            if let Some(kind) = &body.kind {
+                check_programme_kind(conn, Some(&current.kind), kind.0)?;
             }
             let departement_code = body
                 .departement_code
@@ -416,7 +450,7 @@ pub async fn update(
                 .map_err(name_taken)?
                 .ok_or_else(ApiError::precondition_failed)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok(row)
+            Ok::<_, ApiError>(row)
         })
         .await?;
     let version = row.version;
