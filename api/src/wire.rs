@@ -149,6 +149,21 @@ pub fn departement_codes(codes: &[DepartementCodeWire]) -> Result<(), validator:
     codes.iter().try_for_each(|c| departement_code(&c.0))
 }
 
+/// Validator rule: a UUID (ids in bodies), so that a malformed id is a 400
+/// before any precondition is looked at.
+pub fn uuid_text(value: &str) -> Result<(), validator::ValidationError> {
+    uuid::Uuid::parse_str(value).map(|_| ()).map_err(|_| {
+        let mut error = validator::ValidationError::new("format");
+        error.message = Some("must be a UUID".into());
+        error
+    })
+}
+
+/// Validator rule: every entry a UUID.
+pub fn uuid_texts(values: &[String]) -> Result<(), validator::ValidationError> {
+    values.iter().try_for_each(|v| uuid_text(v))
+}
+
 /// A département code on the wire (documented with its pattern).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(transparent)]

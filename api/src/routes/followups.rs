@@ -416,6 +416,7 @@ pub struct UpdateFollowUp {
     pub measure: Option<Measure>,
     /// Staff to add as co-staff.
     #[validate(length(max = 20, message = "add_staff has at most 20 entries"))]
+    #[validate(custom(function = "crate::wire::uuid_texts"))]
     #[schema(max_items = 20)]
     pub add_staff: Option<Vec<String>>,
 }

@@ -19,7 +19,7 @@ use adosexo_persistence::time::to_db;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use super::cases::{cursor_of, parse_cursor, stored, stored_departement};
 use crate::audit::{self, Outcome};
@@ -124,17 +124,6 @@ pub struct ReferrerInput {
     pub contact: Option<String>,
 }
 
-fn unique_indicators(indicators: &[RiskIndicatorWire]) -> Result<(), ValidationError> {
-    let mut seen = std::collections::BTreeSet::new();
-    if indicators.iter().all(|i| seen.insert(i.0)) {
-        Ok(())
-    } else {
-        let mut error = ValidationError::new("unique");
-        error.message = Some("risk_indicators lists each indicator once".into());
-        Err(error)
-    }
-}
-
 /// A new referral.
 #[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -158,7 +147,6 @@ pub struct CreateReferral {
     pub person: PersonInput,
     /// Signs observed.
     #[validate(length(max = 12, message = "risk_indicators has at most 12 entries"))]
-    #[validate(custom(function = "unique_indicators"))]
     #[schema(max_items = 12)]
     pub risk_indicators: Vec<RiskIndicatorWire>,
     /// What the referrer knows and asks, in a few lines.
