@@ -149,6 +149,28 @@ pub fn departement_codes(codes: &[DepartementCodeWire]) -> Result<(), validator:
     codes.iter().try_for_each(|c| departement_code(&c.0))
 }
 
+/// Deserializes an optional integer the way JSON Schema reads one: `1900`
+/// and `1900.0` are the same integer; `1900.5` is not one.
+pub fn optional_integer<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i32>, D::Error> {
+    let value = Option::<serde_json::Number>::deserialize(deserializer)?;
+    value
+        .map(|n| {
+            n.as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                        .map(|f| f as i64)
+                })
+                .and_then(|i| i32::try_from(i).ok())
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("invalid type: `{n}`, expected an integer"))
+                })
+        })
+        .transpose()
+}
+
 /// Validator rule: a UUID (ids in bodies), so that a malformed id is a 400
 /// before any precondition is looked at.
 pub fn uuid_text(value: &str) -> Result<(), validator::ValidationError> {
@@ -200,6 +222,24 @@ pub fn instant(stored: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
 mod tests {
     use super::*;
     use adosexo_domain::identity::Role;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Year {
+        #[serde(default, deserialize_with = "optional_integer")]
+        year: Option<i32>,
+    }
+
+    #[test]
+    fn integers_as_json_schema_reads_them() {
+        let year = |json: &str| serde_json::from_str::<Year>(json).map(|y| y.year);
+        assert_eq!(year(r#"{"year": 1900}"#).ok(), Some(Some(1900)));
+        assert_eq!(year(r#"{"year": 1900.0}"#).ok(), Some(Some(1900)));
+        assert_eq!(year(r#"{"year": null}"#).ok(), Some(None));
+        assert_eq!(year(r#"{}"#).ok(), Some(None));
+        assert!(year(r#"{"year": 1900.5}"#).is_err());
+        assert!(year(r#"{"year": 99999999999}"#).is_err());
+        assert!(year(r#"{"year": "1900"}"#).is_err());
+    }
 
     #[test]
     fn enums_round_trip_and_name_allowed_values() {

@@ -207,6 +207,7 @@ pub struct CreateAccount {
     #[schema(
         pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )]
+    #[validate(custom(function = "crate::wire::uuid_text"))]
     pub organisation_id: String,
     /// Roles (at least one; staff roles are not combined with partner or analyst).
     #[schema(min_items = 1, max_items = 6)]

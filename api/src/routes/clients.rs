@@ -170,6 +170,7 @@ pub struct CreateClient {
     #[schema(
         pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )]
+    #[validate(custom(function = "crate::wire::uuid_text"))]
     pub organisation_id: String,
     /// What it may do.
     #[schema(min_items = 1, max_items = 5)]

@@ -61,6 +61,7 @@ pub struct PersonInput {
     /// Birth date, if known.
     pub birth_date: Option<NaiveDate>,
     /// Birth year, when the date is not known.
+    #[serde(default, deserialize_with = "crate::wire::optional_integer")]
     #[validate(range(
         min = 1900,
         max = 2100,
@@ -138,6 +139,7 @@ pub struct CreateReferral {
     #[schema(
         pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )]
+    #[validate(custom(function = "crate::wire::uuid_text"))]
     pub source_organisation_id: Option<String>,
     /// The referring professional.
     #[validate(nested)]
@@ -983,11 +985,13 @@ pub struct AcceptReferral {
     #[schema(
         pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )]
+    #[validate(custom(function = "crate::wire::uuid_text"))]
     pub lead_staff_id: String,
     /// An existing follow-up to join (a known young person); absent: open a new one.
     #[schema(
         pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )]
+    #[validate(custom(function = "crate::wire::uuid_text"))]
     pub follow_up_id: Option<String>,
 }
 
