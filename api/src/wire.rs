@@ -125,6 +125,10 @@ wire_enum!(
     NoteKindWire => adosexo_domain::followup::NoteKind
 );
 wire_enum!(
+    /// A relative or a professional.
+    InvolvedKindWire => adosexo_domain::followup::InvolvedKind
+);
+wire_enum!(
     /// A follow-up status change.
     FollowUpActionWire => adosexo_domain::followup::FollowUpAction
 );

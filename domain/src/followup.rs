@@ -71,6 +71,14 @@ string_enum!(
 );
 
 string_enum!(
+    /// Who else takes part in a follow-up.
+    InvolvedKind, "involved person kind" {
+        Relative => "relative",
+        Professional => "professional",
+    }
+);
+
+string_enum!(
     /// A status change asked for.
     FollowUpAction, "follow-up action" {
         Pause => "pause",

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use crate::DbConnection;
 use crate::error::PersistenceError;
 use crate::schema::{
-    follow_up_notes, follow_up_objectives, follow_up_staff, follow_ups, people, reference_counters,
-    referral_events, referrals,
+    follow_up_notes, follow_up_objectives, follow_up_people, follow_up_staff, follow_ups, people,
+    reference_counters, referral_events, referrals,
 };
 use crate::time::to_db;
 
@@ -518,6 +518,37 @@ pub fn touch_follow_up(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Involves a relative or professional in a follow-up.
+pub fn add_involved(
+    conn: &mut DbConnection,
+    follow_up_id: &str,
+    person: &PersonRow,
+    now: DateTime<Utc>,
+) -> Result<(), PersistenceError> {
+    insert_person(conn, person)?;
+    diesel::insert_into(follow_up_people::table)
+        .values((
+            follow_up_people::follow_up_id.eq(follow_up_id),
+            follow_up_people::person_id.eq(&person.id),
+            follow_up_people::added_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The relatives and professionals involved in a follow-up, in the order added.
+pub fn involved_of(
+    conn: &mut DbConnection,
+    follow_up_id: &str,
+) -> Result<Vec<PersonRow>, PersistenceError> {
+    Ok(follow_up_people::table
+        .inner_join(people::table)
+        .select(people::all_columns)
+        .filter(follow_up_people::follow_up_id.eq(follow_up_id))
+        .order((follow_up_people::added_at.asc(), people::id.asc()))
+        .load(conn)?)
 }
 
 /// An objective's status change.

@@ -219,6 +219,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    follow_up_people (follow_up_id, person_id) {
+        follow_up_id -> Text,
+        person_id -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     follow_up_objectives (id) {
         id -> Text,
         follow_up_id -> Text,
@@ -294,10 +302,12 @@ diesel::joinable!(referrals -> people (person_id));
 diesel::joinable!(follow_ups -> people (person_id));
 diesel::joinable!(referral_events -> referrals (referral_id));
 diesel::joinable!(follow_up_staff -> follow_ups (follow_up_id));
+diesel::joinable!(follow_up_people -> people (person_id));
 diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     people,
     follow_ups,
     referral_events,
-    follow_up_staff
+    follow_up_staff,
+    follow_up_people
 );

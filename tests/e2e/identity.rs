@@ -1082,6 +1082,7 @@ const TABLE: &[(&str, &str)] = &[
     ("setFollowUpObjective", "UFHHHFFF"),
     ("listFollowUpNotes", "UFHHHFFF"),
     ("createFollowUpNote", "UFHHHFFF"),
+    ("addFollowUpPerson", "UFHHHFFF"),
     ("logout", "UAAAAAAA"),
 ];
 

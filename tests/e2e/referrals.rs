@@ -476,8 +476,32 @@ async fn notes_are_sealed_and_only_for_the_follow_ups_staff(app: TestApp) {
             }
         }
     }
-    // Objectives keep their history; closing needs a reason.
+    // Relatives and professionals take part.
     let path = format!("/api/v1/follow-ups/{follow_up}");
+    app.post_json(
+        &format!("{path}/people"),
+        world.token("coordinator"),
+        json!({"kind": "relative", "first_name": "Karima", "relationship": "mère", "parental_authority": true}),
+        201,
+    )
+    .await;
+    let with_people = app
+        .post_json(
+            &format!("{path}/people"),
+            world.token("coordinator"),
+            json!({"kind": "professional", "first_name": "Paul", "organisation_name": "ASE 93", "professional_role": "éducateur"}),
+            201,
+        )
+        .await;
+    let kinds: Vec<_> = with_people["involved"]
+        .as_array()
+        .expect("involved")
+        .iter()
+        .map(|p| p["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["relative", "professional"]);
+    assert_eq!(with_people["involved"][0]["parental_authority"], true);
+    // Objectives keep their history; closing needs a reason.
     app.post_json(
         &format!("{path}/objectives"),
         world.token("coordinator"),

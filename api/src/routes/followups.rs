@@ -8,7 +8,7 @@ use adosexo_domain::followup::{FollowUpAction, FollowUpStatus};
 use adosexo_domain::identity::Role;
 use adosexo_persistence::DbConnection;
 use adosexo_persistence::cases::{
-    self, FollowUpChanges, FollowUpFilter, FollowUpRow, NoteRow, ObjectiveRow,
+    self, FollowUpChanges, FollowUpFilter, FollowUpRow, NoteRow, ObjectiveRow, PersonRow,
 };
 use adosexo_persistence::identity;
 use adosexo_persistence::time::to_db;
@@ -28,8 +28,8 @@ use crate::pagination::{limit, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{
-    ClosureReasonWire, FollowUpActionWire, FollowUpStatusWire, MeasureKindWire, NoteKindWire,
-    ObjectiveStatusWire, ObjectiveWire, instant,
+    ClosureReasonWire, FollowUpActionWire, FollowUpStatusWire, InvolvedKindWire, MeasureKindWire,
+    NoteKindWire, ObjectiveStatusWire, ObjectiveWire, instant,
 };
 
 /// An objective's status at one time.
@@ -80,6 +80,8 @@ pub struct FollowUpView {
     pub measure: Option<Measure>,
     /// Linked referrals' ids.
     pub referral_ids: Vec<String>,
+    /// Relatives and partner professionals involved.
+    pub involved: Vec<InvolvedView>,
     /// Current status of each objective.
     pub objectives: Vec<ObjectiveView>,
     /// Every objective change, oldest first.
@@ -101,11 +103,35 @@ pub struct FollowUpPage {
     pub next_cursor: Option<String>,
 }
 
+/// A relative or partner professional involved in a follow-up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvolvedView {
+    /// Person id.
+    pub id: String,
+    /// Relative or professional.
+    pub kind: InvolvedKindWire,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Relationship to the young person (relatives).
+    pub relationship: Option<String>,
+    /// Holds parental authority (relatives).
+    pub parental_authority: Option<bool>,
+    /// Organisation (professionals).
+    pub organisation_name: Option<String>,
+    /// Role (professionals).
+    pub professional_role: Option<String>,
+    /// Phone or e-mail.
+    pub contact: Option<String>,
+}
+
 struct Loaded {
     row: FollowUpRow,
     staff: Vec<String>,
     referral_ids: Vec<String>,
     objectives: Vec<ObjectiveRow>,
+    involved: Vec<PersonRow>,
 }
 
 fn load(conn: &mut DbConnection, row: FollowUpRow) -> Result<Loaded, ApiError> {
@@ -115,11 +141,13 @@ fn load(conn: &mut DbConnection, row: FollowUpRow) -> Result<Loaded, ApiError> {
         .map(|r| r.id)
         .collect();
     let objectives = cases::objectives_of(conn, &row.id)?;
+    let involved = cases::involved_of(conn, &row.id)?;
     Ok(Loaded {
         row,
         staff,
         referral_ids,
         objectives,
+        involved,
     })
 }
 
@@ -133,7 +161,24 @@ fn view(loaded: Loaded) -> Result<FollowUpView, ApiError> {
         staff,
         referral_ids,
         objectives,
+        involved,
     } = loaded;
+    let involved = involved
+        .into_iter()
+        .map(|p| {
+            Ok(InvolvedView {
+                kind: InvolvedKindWire(stored(&p.kind)?),
+                id: p.id,
+                first_name: p.first_name,
+                last_name: p.last_name,
+                relationship: p.relationship,
+                parental_authority: p.parental_authority,
+                organisation_name: p.organisation_name,
+                professional_role: p.professional_role,
+                contact: p.contact,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     let history = objectives
         .into_iter()
         .map(|o| {
@@ -174,6 +219,7 @@ fn view(loaded: Loaded) -> Result<FollowUpView, ApiError> {
         measure,
         staff_ids: staff,
         referral_ids,
+        involved,
         objectives: current,
         objective_history: history,
         id: row.id,
@@ -892,4 +938,127 @@ pub async fn create_note(
         author_id: auth.actor.id.clone(),
         created_at: instant(to_db(now)),
     }))
+}
+
+/// A relative or partner professional to involve.
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvolvePerson {
+    /// Relative or professional.
+    pub kind: InvolvedKindWire,
+    /// First name.
+    #[validate(length(
+        min = 1,
+        max = 100,
+        message = "first_name must have 1 to 100 characters"
+    ))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub first_name: String,
+    /// Last name.
+    #[validate(length(
+        min = 1,
+        max = 100,
+        message = "last_name must have 1 to 100 characters"
+    ))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub last_name: Option<String>,
+    /// Relationship to the young person (relatives).
+    #[validate(length(max = 100, message = "relationship has at most 100 characters"))]
+    #[schema(max_length = 100, example = "mère")]
+    pub relationship: Option<String>,
+    /// Holds parental authority (relatives).
+    pub parental_authority: Option<bool>,
+    /// Organisation (professionals).
+    #[validate(length(max = 200, message = "organisation_name has at most 200 characters"))]
+    #[schema(max_length = 200)]
+    pub organisation_name: Option<String>,
+    /// Role (professionals).
+    #[validate(length(max = 100, message = "professional_role has at most 100 characters"))]
+    #[schema(max_length = 100)]
+    pub professional_role: Option<String>,
+    /// Phone or e-mail.
+    #[validate(length(max = 200, message = "contact has at most 200 characters"))]
+    #[schema(max_length = 200)]
+    pub contact: Option<String>,
+}
+
+/// Involve a relative or a partner professional in a follow-up.
+#[utoipa::path(
+    operation_id = "addFollowUpPerson",
+    tag = "follow-ups",
+    summary = "Involve a relative or professional",
+    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    request_body(content = InvolvePerson, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The follow-up with them", body = FollowUpView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 404, response = crate::problem::NotFound),
+        (status = 413, response = crate::problem::PayloadTooLarge),
+        (status = 415, response = crate::problem::UnsupportedMediaType),
+        (status = 422, response = crate::problem::Unprocessable),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[post("/follow-ups/{id}/people")]
+pub async fn add_person(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: ApiJson<InvolvePerson>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("id", &id)?;
+    let loaded = authorized(&state, &auth, &id, Action::ManageFollowUp).await?;
+    let body = body.into_inner()?;
+    if loaded.row.status == "closed" {
+        return Err(ApiError::rule(
+            "follow-up-closed",
+            "Follow-up closed",
+            "a closed follow-up does not change",
+        ));
+    }
+    let now = state.clock.now();
+    let person = PersonRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: body.kind.0.as_str().to_owned(),
+        first_name: body.first_name.trim().to_owned(),
+        last_name: body.last_name,
+        name_key: adosexo_domain::referral::name_key(&body.first_name),
+        birth_date: None,
+        birth_year: None,
+        gender: None,
+        departement_code: None,
+        placement: None,
+        measure: None,
+        relationship: body.relationship,
+        parental_authority: body.parental_authority,
+        organisation_name: body.organisation_name,
+        professional_role: body.professional_role,
+        contact: body.contact,
+        created_at: to_db(now),
+        updated_at: to_db(now),
+    };
+    let entry = audit::entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "add_follow_up_person",
+        "follow_up",
+        Some(&id),
+        Outcome::Success,
+    );
+    let loaded = state
+        .db
+        .transaction(move |conn| {
+            cases::add_involved(conn, &id, &person, now)?;
+            cases::touch_follow_up(conn, &id, now)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            let row = cases::find_follow_up(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("no follow-up with this id"))?;
+            load(conn, row)
+        })
+        .await?;
+    let version = loaded.row.version;
+    Ok(versioned_json(StatusCode::CREATED, &view(loaded)?, version))
 }

@@ -66,6 +66,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(followups::update)
                 .service(followups::change_status)
                 .service(followups::set_objective)
+                .service(followups::add_person)
                 .service(followups::list_notes)
                 .service(followups::create_note),
         );

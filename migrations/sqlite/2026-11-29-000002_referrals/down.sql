@@ -2,6 +2,7 @@ DROP TABLE referral_events;
 DROP TABLE referrals;
 DROP TABLE follow_up_notes;
 DROP TABLE follow_up_objectives;
+DROP TABLE follow_up_people;
 DROP TABLE follow_up_staff;
 DROP TABLE follow_ups;
 DROP TABLE reference_counters;

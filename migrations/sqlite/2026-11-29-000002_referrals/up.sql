@@ -55,6 +55,14 @@ CREATE TABLE follow_up_staff (
 );
 CREATE INDEX follow_up_staff_account_idx ON follow_up_staff (account_id);
 
+-- Relatives and partner professionals involved in a follow-up.
+CREATE TABLE follow_up_people (
+    follow_up_id TEXT NOT NULL REFERENCES follow_ups (id),
+    person_id TEXT NOT NULL REFERENCES people (id),
+    added_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (follow_up_id, person_id)
+);
+
 CREATE TABLE follow_up_objectives (
     id TEXT PRIMARY KEY NOT NULL,
     follow_up_id TEXT NOT NULL REFERENCES follow_ups (id),
