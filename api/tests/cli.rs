@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_adosexo");
 
+/// Runs the binary in a scratch folder (development mode writes `data/`).
 fn adosexo(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let scratch = tempfile::tempdir().expect("scratch folder");
     let mut command = Command::new(BIN);
-    command.args(args).env_clear();
+    command.args(args).env_clear().current_dir(scratch.path());
     for (k, v) in env {
         command.env(k, v);
     }
@@ -88,6 +90,7 @@ fn migrate_then_serve_then_stop_on_sigterm() {
     );
 
     let mut child = Command::new(BIN)
+        .current_dir(dir.path())
         .env_clear()
         .env("DATABASE_URL", &url)
         .env("ADOSEXO_BIND", "127.0.0.1:0")
@@ -133,10 +136,12 @@ fn migrate_then_serve_then_stop_on_sigterm() {
 
 fn adosexo_with_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> std::process::Output {
     use std::io::Write as _;
+    let scratch = tempfile::tempdir().expect("scratch folder");
     let mut command = Command::new(BIN);
     command
         .args(args)
         .env_clear()
+        .current_dir(scratch.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
