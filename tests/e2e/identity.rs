@@ -762,7 +762,7 @@ async fn if_match_guards_changes(app: TestApp) {
 
     // Concurrent changes from the same version: exactly one wins.
     let attempts = (0..8).map(|i| patch(json!({"name": format!("PJJ {i}")}), Some(&new_etag)));
-    let results = futures_join_all(attempts).await;
+    let results = crate::helpers::join_all(attempts.collect()).await;
     let statuses: Vec<u16> = results
         .iter()
         .map(|r| r.as_ref().expect("sent").status().as_u16())
@@ -777,39 +777,6 @@ async fn if_match_guards_changes(app: TestApp) {
         7,
         "{statuses:?}"
     );
-}
-
-async fn futures_join_all<F, T>(futures: impl IntoIterator<Item = F>) -> Vec<T>
-where
-    F: std::future::Future<Output = T>,
-{
-    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut out = Vec::with_capacity(handles.len());
-    // Drive them all concurrently.
-    let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
-    let mut results: Vec<Option<T>> = (0..pending.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut done = true;
-        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
-            if let Some(fut) = slot {
-                match fut.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => {
-                        *result = Some(value);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => done = false,
-                }
-            }
-        }
-        if done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    out.extend(results.into_iter().map(|r| r.expect("completed")));
-    out
 }
 
 async fn account_rules_are_named(app: TestApp) {

@@ -333,7 +333,7 @@ async fn concurrent_accepts_with_one_etag_let_one_through(app: TestApp) {
         .to_owned();
     let attempts: Vec<_> = (0..8).map(|_| accept(&app, &world, &id, &tag)).collect();
     let mut statuses = Vec::new();
-    for response in futures_join(attempts).await {
+    for response in crate::helpers::join_all(attempts).await {
         statuses.push(response.status().as_u16());
     }
     assert_eq!(
@@ -354,32 +354,6 @@ async fn concurrent_accepts_with_one_etag_let_one_through(app: TestApp) {
         Some(1),
         "one follow-up, not eight"
     );
-}
-
-async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).map(Some).collect();
-    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut done = true;
-        for (slot, result) in pinned.iter_mut().zip(results.iter_mut()) {
-            if let Some(future) = slot {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => {
-                        *result = Some(value);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => done = false,
-                }
-            }
-        }
-        if done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    results.into_iter().map(|r| r.expect("completed")).collect()
 }
 
 async fn accepted_follow_up(
