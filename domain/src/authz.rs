@@ -229,7 +229,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
 /// Staff who work on cases: supervisors, coordinators, regional referents
 /// (admins manage accounts and reference data, not cases).
 fn case_staff(actor: &Actor) -> bool {
-    actor.roles.has(Role::Supervisor) || territorial(actor)
+    actor.roles.works_on_cases()
 }
 
 fn territorial(actor: &Actor) -> bool {

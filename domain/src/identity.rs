@@ -193,6 +193,15 @@ impl Roles {
         self.0.iter().any(|r| r.is_staff())
     }
 
+    /// Whether these roles work on cases (supervisor, coordinator, regional
+    /// referent): who may lead a follow-up. Admins manage accounts and
+    /// reference data, not cases.
+    pub fn works_on_cases(&self) -> bool {
+        self.has(Role::Supervisor)
+            || self.has(Role::Coordinator)
+            || self.has(Role::RegionalReferent)
+    }
+
     /// The roles, in a stable order.
     pub fn iter(&self) -> impl Iterator<Item = Role> + '_ {
         self.0.iter().copied()

@@ -234,6 +234,12 @@ pub fn protection_decision_required(
         && birth.is_none_or(|b| b.may_be_minor_on(today))
 }
 
+/// A partner refers for its own organisation: as `partner_organisation`,
+/// without naming another organisation.
+pub fn partner_source_allowed(source: SourceKind, names_organisation: bool) -> bool {
+    source == SourceKind::PartnerOrganisation && !names_organisation
+}
+
 /// A first name for duplicate detection: accents and case removed, only
 /// letters and digits kept ("Élodie-Marie" → "elodiemarie").
 pub fn name_key(name: &str) -> String {
@@ -377,6 +383,19 @@ mod tests {
             minor,
             today
         ));
+    }
+
+    #[test]
+    fn partners_refer_for_their_own_organisation() {
+        assert!(partner_source_allowed(
+            SourceKind::PartnerOrganisation,
+            false
+        ));
+        assert!(!partner_source_allowed(
+            SourceKind::PartnerOrganisation,
+            true
+        ));
+        assert!(!partner_source_allowed(SourceKind::Parent, false));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use adosexo_domain::authz::{Action, Resource};
 use adosexo_domain::identity::Role;
 use adosexo_domain::referral::{
     Birth, ReferralAction, ReferralStatus, RiskIndicator, SourceKind, human_reference, name_key,
-    protection_decision_required,
+    partner_source_allowed, protection_decision_required,
 };
 use adosexo_persistence::DbConnection;
 use adosexo_persistence::cases::{
@@ -593,8 +593,7 @@ pub async fn create(
             (_, None) => None,
         }
     } else {
-        if body.source.0 != SourceKind::PartnerOrganisation || body.source_organisation_id.is_some()
-        {
+        if !partner_source_allowed(body.source.0, body.source_organisation_id.is_some()) {
             return Err(ApiError::rule(
                 "partner-source",
                 "Partner referral",
@@ -1143,10 +1142,7 @@ async fn act(
                         })?;
                     let lead_roles = adosexo_domain::identity::Roles::parse_list(&lead.roles)
                         .map_err(|e| ApiError::internal(e.to_string()))?;
-                    if !(lead_roles.has(Role::Coordinator)
-                        || lead_roles.has(Role::RegionalReferent)
-                        || lead_roles.has(Role::Supervisor))
-                    {
+                    if !lead_roles.works_on_cases() {
                         return Err(ApiError::rule(
                             "lead-not-staff",
                             "Lead is not staff",
