@@ -9,6 +9,7 @@ pub mod authz;
 pub mod followup;
 pub mod identity;
 pub mod referral;
+pub mod schedule;
 pub mod territory;
 
 pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};
