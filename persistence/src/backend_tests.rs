@@ -106,6 +106,59 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(follow_up_notes::all_columns)
                 .limit(1)
                 .load::<crate::cases::NoteRow>(conn)?;
+            use crate::schedule as sch;
+            sites::table
+                .select(sites::all_columns)
+                .limit(1)
+                .load::<sch::SiteRow>(conn)?;
+            permanences::table
+                .select(permanences::all_columns)
+                .limit(1)
+                .load::<sch::PermanenceRow>(conn)?;
+            permanence_exceptions::table
+                .select(permanence_exceptions::all_columns)
+                .limit(1)
+                .load::<sch::ExceptionRow>(conn)?;
+            appointments::table
+                .select(appointments::all_columns)
+                .limit(1)
+                .load::<sch::AppointmentRow>(conn)?;
+            appointment_attendees::table
+                .select(appointment_attendees::all_columns)
+                .limit(1)
+                .load::<sch::AttendeeRow>(conn)?;
+            staff_bookings::table
+                .select(staff_bookings::all_columns)
+                .limit(1)
+                .load::<sch::BookingRow>(conn)?;
+            group_sessions::table
+                .select(group_sessions::all_columns)
+                .limit(1)
+                .load::<sch::GroupSessionRow>(conn)?;
+            group_registrations::table
+                .select(group_registrations::all_columns)
+                .limit(1)
+                .load::<sch::RegistrationRow>(conn)?;
+            group_headcounts::table
+                .select(group_headcounts::all_columns)
+                .limit(1)
+                .load::<sch::HeadcountRow>(conn)?;
+            permanence_staff::table
+                .select(permanence_staff::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            appointment_staff::table
+                .select(appointment_staff::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            group_session_staff::table
+                .select(group_session_staff::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            calendar_feeds::table
+                .select(calendar_feeds::all_columns)
+                .limit(1)
+                .load::<(String, String, chrono::NaiveDateTime)>(conn)?;
             Ok::<_, crate::PersistenceError>(())
         }))
         .unwrap_or_else(|e| panic!("{backend}: {e}"));
@@ -356,5 +409,70 @@ fn concurrent_appends_never_fork_the_chain() {
             matches!(verified, Verification::Intact { checked: 80 }),
             "{backend}: {verified:?}"
         );
+    });
+}
+
+#[test]
+fn overlapping_staff_bookings_are_refused_by_the_database() {
+    use crate::schedule::{BookingRow, NO_OVERLAP, insert_bookings};
+    use chrono::NaiveDate;
+    on_each_backend(|db, backend| {
+        db.migrate().expect("migrate");
+        fn booking(id: &str, account: &str, from: (u32, u32), to: (u32, u32)) -> BookingRow {
+            let at = |(h, m): (u32, u32)| {
+                NaiveDate::from_ymd_opt(2027, 3, 9)
+                    .and_then(|d| d.and_hms_opt(h, m, 0))
+                    .expect("time")
+            };
+            BookingRow {
+                id: id.into(),
+                account_id: account.into(),
+                starts_at: at(from),
+                ends_at: at(to),
+                appointment_id: None,
+                group_session_id: None,
+            }
+        }
+        // Bookings reference accounts.
+        let ids = block_on(db.run(|conn| {
+            diesel::sql_query(
+                "INSERT INTO organisations (id, name, kind, departement_code, shares_secrecy, status, version, created_at, updated_at) \
+                 VALUES ('org', 'Org', 'programme', '75', true, 'active', 1, '2027-01-01 00:00:00', '2027-01-01 00:00:00')",
+            )
+            .execute(conn)?;
+            for id in ["acc-a", "acc-b"] {
+                diesel::sql_query(format!(
+                        "INSERT INTO accounts (id, email, display_name, organisation_id, roles, territory, status, totp_enabled, version, created_at, updated_at) \
+                         VALUES ('{id}', '{id}@example.org', 'X', 'org', 'coordinator', '75', 'active', false, 1, '2027-01-01 00:00:00', '2027-01-01 00:00:00')"
+                ))
+                .execute(conn)?;
+            }
+            Ok::<_, crate::PersistenceError>(("acc-a".to_owned(), "acc-b".to_owned()))
+        }))
+        .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let (a, b) = ids;
+        let first = booking("1", &a, (10, 0), (11, 0));
+        block_on(db.run(move |conn| insert_bookings(conn, &mut [first]))).expect("first");
+        // Touching is not overlapping; another staff member is free.
+        let more = [
+            booking("2", &a, (11, 0), (12, 0)),
+            booking("3", &b, (10, 30), (11, 30)),
+        ];
+        block_on(db.run(move |conn| insert_bookings(conn, &mut more.clone())))
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        for (id, from, to) in [
+            ("4", (10, 30), (10, 45)),
+            ("5", (9, 0), (13, 0)),
+            ("6", (11, 59), (12, 30)),
+        ] {
+            let one = booking(id, &a, from, to);
+            let refused = block_on(db.run(move |conn| insert_bookings(conn, &mut [one])));
+            match refused {
+                Err(crate::PersistenceError::Constraint(name)) => {
+                    assert_eq!(name, NO_OVERLAP, "{backend}")
+                }
+                other => panic!("{backend}: expected the overlap to be refused, got {other:?}"),
+            }
+        }
     });
 }

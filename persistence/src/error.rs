@@ -61,13 +61,20 @@ impl From<DieselError> for PersistenceError {
                 DatabaseErrorKind::UniqueViolation
                 | DatabaseErrorKind::ForeignKeyViolation
                 | DatabaseErrorKind::CheckViolation
-                | DatabaseErrorKind::NotNullViolation,
+                | DatabaseErrorKind::NotNullViolation
+                | DatabaseErrorKind::ExclusionViolation,
                 info,
             ) => Self::Constraint(
                 info.constraint_name()
                     .unwrap_or_else(|| info.message())
                     .to_owned(),
             ),
+            // SQLite triggers refuse with `RAISE(ABORT, '<constraint name>')`.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message() == crate::schedule::NO_OVERLAP =>
+            {
+                Self::Constraint(info.message().to_owned())
+            }
             other => Self::Query(other),
         }
     }

@@ -311,3 +311,201 @@ diesel::allow_tables_to_appear_in_same_query!(
     follow_up_staff,
     follow_up_people
 );
+
+diesel::table! {
+    sites (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        address -> Text,
+        postcode -> Text,
+        city -> Text,
+        departement_code -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        host_organisation_id -> Nullable<Text>,
+        public -> Bool,
+        accessibility -> Nullable<Text>,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    permanences (id) {
+        id -> Text,
+        site_id -> Text,
+        title -> Text,
+        rrule -> Text,
+        dtstart -> Text,
+        last_date -> Nullable<Text>,
+        part_of_day -> Text,
+        start_time -> Text,
+        end_time -> Text,
+        audience -> Text,
+        status -> Text,
+        follows_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    permanence_staff (permanence_id, account_id) {
+        permanence_id -> Text,
+        account_id -> Text,
+    }
+}
+
+diesel::table! {
+    permanence_exceptions (permanence_id, original_date) {
+        permanence_id -> Text,
+        original_date -> Text,
+        kind -> Text,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> Text,
+        mode -> Text,
+        title -> Text,
+        referral_id -> Nullable<Text>,
+        follow_up_id -> Nullable<Text>,
+        person_id -> Nullable<Text>,
+        site_id -> Nullable<Text>,
+        permanence_id -> Nullable<Text>,
+        departement_code -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        status -> Text,
+        confirmation -> Text,
+        first_meeting -> Bool,
+        unaccompanied_reason -> Nullable<Text>,
+        cancelled_by -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        proposed_by_organisation_id -> Nullable<Text>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointment_staff (appointment_id, account_id) {
+        appointment_id -> Text,
+        account_id -> Text,
+    }
+}
+
+diesel::table! {
+    appointment_attendees (appointment_id, position) {
+        appointment_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        person_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    group_sessions (id) {
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        mode -> Text,
+        site_id -> Nullable<Text>,
+        venue -> Nullable<Text>,
+        remote_link -> Nullable<Text>,
+        partner_organisation_id -> Nullable<Text>,
+        departement_code -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        days -> Integer,
+        capacity -> Nullable<Integer>,
+        audience -> Text,
+        status -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_session_staff (group_session_id, account_id) {
+        group_session_id -> Text,
+        account_id -> Text,
+    }
+}
+
+diesel::table! {
+    group_registrations (id) {
+        id -> Text,
+        group_session_id -> Text,
+        participant_name -> Text,
+        category -> Text,
+        organisation_id -> Nullable<Text>,
+        status -> Text,
+        present -> Nullable<Bool>,
+        registered_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_headcounts (group_session_id, category, age_band) {
+        group_session_id -> Text,
+        category -> Text,
+        age_band -> Text,
+        head_count -> Integer,
+    }
+}
+
+diesel::table! {
+    staff_bookings (id) {
+        id -> Text,
+        account_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        appointment_id -> Nullable<Text>,
+        group_session_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (account_id) {
+        account_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(permanences -> sites (site_id));
+diesel::joinable!(permanence_staff -> permanences (permanence_id));
+diesel::joinable!(appointment_staff -> appointments (appointment_id));
+diesel::joinable!(group_session_staff -> group_sessions (group_session_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    sites,
+    permanences,
+    permanence_staff,
+    permanence_exceptions,
+    appointments,
+    appointment_staff,
+    appointment_attendees,
+    group_sessions,
+    group_session_staff,
+    group_registrations,
+    group_headcounts,
+    staff_bookings
+);

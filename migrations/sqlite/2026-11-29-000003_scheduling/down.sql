@@ -1,0 +1,13 @@
+DROP TABLE calendar_feeds;
+DROP TABLE staff_bookings;
+DROP TABLE group_headcounts;
+DROP TABLE group_registrations;
+DROP TABLE group_session_staff;
+DROP TABLE group_sessions;
+DROP TABLE appointment_attendees;
+DROP TABLE appointment_staff;
+DROP TABLE appointments;
+DROP TABLE permanence_exceptions;
+DROP TABLE permanence_staff;
+DROP TABLE permanences;
+DROP TABLE sites;
