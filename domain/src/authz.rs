@@ -67,6 +67,42 @@ pub enum Action {
     ManageFollowUp,
     /// Read or write the notes of a follow-up.
     AccessNotes,
+    /// List sites (internal view).
+    ListSites,
+    /// Read a site.
+    ReadSite,
+    /// Create or change a site.
+    ManageSite,
+    /// List permanences.
+    ListPermanences,
+    /// Read a permanence and its occurrences.
+    ReadPermanence,
+    /// Create or change a permanence, its exceptions and staff.
+    ManagePermanence,
+    /// List appointments.
+    ListAppointments,
+    /// Book an appointment.
+    CreateAppointment,
+    /// Read an appointment.
+    ReadAppointment,
+    /// Reschedule, confirm, cancel, complete an appointment.
+    ManageAppointment,
+    /// List group sessions.
+    ListGroupSessions,
+    /// Read a group session and its registrations.
+    ReadGroupSession,
+    /// Plan a group session.
+    CreateGroupSession,
+    /// Change a group session: status, registrations, attendance.
+    ManageGroupSession,
+    /// Read free first-meeting slots.
+    ReadAvailability,
+    /// Book a free slot for a referral (partners: pending confirmation).
+    BookFirstMeeting,
+    /// Create, rotate or revoke one's own calendar feed.
+    ManageCalendarFeed,
+    /// Read one's own agenda.
+    ReadAgenda,
 }
 
 impl Action {
@@ -100,6 +136,24 @@ impl Action {
         Self::ReadFollowUp,
         Self::ManageFollowUp,
         Self::AccessNotes,
+        Self::ListSites,
+        Self::ReadSite,
+        Self::ManageSite,
+        Self::ListPermanences,
+        Self::ReadPermanence,
+        Self::ManagePermanence,
+        Self::ListAppointments,
+        Self::CreateAppointment,
+        Self::ReadAppointment,
+        Self::ManageAppointment,
+        Self::ListGroupSessions,
+        Self::ReadGroupSession,
+        Self::CreateGroupSession,
+        Self::ManageGroupSession,
+        Self::ReadAvailability,
+        Self::BookFirstMeeting,
+        Self::ManageCalendarFeed,
+        Self::ReadAgenda,
     ];
 
     /// A stable name, for the audit trail.
@@ -133,6 +187,24 @@ impl Action {
             Self::ReadFollowUp => "read_follow_up",
             Self::ManageFollowUp => "manage_follow_up",
             Self::AccessNotes => "access_notes",
+            Self::ListSites => "list_sites",
+            Self::ReadSite => "read_site",
+            Self::ManageSite => "manage_site",
+            Self::ListPermanences => "list_permanences",
+            Self::ReadPermanence => "read_permanence",
+            Self::ManagePermanence => "manage_permanence",
+            Self::ListAppointments => "list_appointments",
+            Self::CreateAppointment => "create_appointment",
+            Self::ReadAppointment => "read_appointment",
+            Self::ManageAppointment => "manage_appointment",
+            Self::ListGroupSessions => "list_group_sessions",
+            Self::ReadGroupSession => "read_group_session",
+            Self::CreateGroupSession => "create_group_session",
+            Self::ManageGroupSession => "manage_group_session",
+            Self::ReadAvailability => "read_availability",
+            Self::BookFirstMeeting => "book_first_meeting",
+            Self::ManageCalendarFeed => "manage_calendar_feed",
+            Self::ReadAgenda => "read_agenda",
         }
     }
 }
@@ -159,6 +231,27 @@ pub enum Resource<'a> {
         /// The case's département.
         departement: &'a DepartementCode,
         /// Lead and co-staff account ids.
+        staff: &'a [String],
+    },
+    /// A site, or a permanence held at it.
+    Site {
+        /// The site's département.
+        departement: &'a DepartementCode,
+    },
+    /// An appointment.
+    Appointment {
+        /// The appointment's département.
+        departement: &'a DepartementCode,
+        /// Its staff's account ids.
+        staff: &'a [String],
+        /// The partner organisation that proposed it, if any.
+        proposed_by: Option<&'a str>,
+    },
+    /// A group session.
+    GroupSession {
+        /// The session's département.
+        departement: &'a DepartementCode,
+        /// Its staff's account ids.
         staff: &'a [String],
     },
 }
@@ -218,6 +311,21 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ListFollowUps => case_staff(actor),
         ReadFollowUp | ManageFollowUp => return follow_up_access(actor, resource, false),
         AccessNotes => return follow_up_access(actor, resource, true),
+        ListSites | ReadSite | ListPermanences | ReadPermanence => staff,
+        ManageSite | ManagePermanence => return schedule_management(actor, resource),
+        ListAppointments | CreateAppointment => case_staff(actor),
+        ReadAppointment => return appointment_access(actor, resource, true),
+        ManageAppointment => return appointment_access(actor, resource, false),
+        ListGroupSessions | ReadGroupSession => staff,
+        CreateGroupSession => case_staff(actor),
+        ManageGroupSession => return group_session_access(actor, resource),
+        ReadAvailability => {
+            case_staff(actor) || (has(Role::Partner) && scoped(actor, Scope::AppointmentsRead))
+        }
+        BookFirstMeeting => {
+            case_staff(actor) || (has(Role::Partner) && scoped(actor, Scope::AppointmentsWrite))
+        }
+        ManageCalendarFeed | ReadAgenda => staff && actor.kind == ActorKind::Account,
     };
     if allowed {
         Ok(())
@@ -307,6 +415,64 @@ fn follow_up_access(actor: &Actor, resource: Resource<'_>, notes: bool) -> Resul
     }
 }
 
+/// Sites and permanences: admins and supervisors everywhere; coordinators
+/// and referents in their territory. Everyone else on staff may read them
+/// (403 to change what they can see).
+fn schedule_management(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
+    if actor.roles.has(Role::Admin) || actor.roles.has(Role::Supervisor) {
+        return Ok(());
+    }
+    if !territorial(actor) {
+        return Err(Denial::Forbidden);
+    }
+    match resource {
+        Resource::Site { departement } if actor.territory.contains(departement) => Ok(()),
+        Resource::Site { .. } => Err(Denial::Forbidden),
+        _ => Err(Denial::Hidden),
+    }
+}
+
+/// Appointments: supervisors all; their staff; coordinators and referents
+/// of their territory; partners read those their organisation proposed.
+/// 404 for the others.
+fn appointment_access(actor: &Actor, resource: Resource<'_>, read: bool) -> Result<(), Denial> {
+    let supervisor = actor.roles.has(Role::Supervisor);
+    let partner = read && actor.roles.has(Role::Partner) && scoped(actor, Scope::AppointmentsRead);
+    if !(supervisor || territorial(actor) || partner) {
+        return Err(Denial::Forbidden);
+    }
+    let Resource::Appointment {
+        departement,
+        staff,
+        proposed_by,
+    } = resource
+    else {
+        return Err(Denial::Hidden);
+    };
+    let visible = supervisor
+        || (territorial(actor)
+            && (staff.contains(&actor.id) || actor.territory.contains(departement)))
+        || (partner && proposed_by == Some(actor.organisation_id.as_str()));
+    if visible { Ok(()) } else { Err(Denial::Hidden) }
+}
+
+/// Group sessions are visible to all staff; supervisors, their staff and
+/// the coordinators and referents of their territory change them.
+fn group_session_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
+    let supervisor = actor.roles.has(Role::Supervisor);
+    if !(supervisor || territorial(actor)) {
+        return Err(Denial::Forbidden);
+    }
+    let Resource::GroupSession { departement, staff } = resource else {
+        return Err(Denial::Hidden);
+    };
+    if supervisor || staff.contains(&actor.id) || actor.territory.contains(departement) {
+        Ok(())
+    } else {
+        Err(Denial::Forbidden)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,9 +494,14 @@ mod tests {
             } else {
                 BTreeSet::new()
             },
-            scopes: [Scope::ReferralsRead, Scope::ReferralsWrite]
-                .into_iter()
-                .collect(),
+            scopes: [
+                Scope::ReferralsRead,
+                Scope::ReferralsWrite,
+                Scope::AppointmentsRead,
+                Scope::AppointmentsWrite,
+            ]
+            .into_iter()
+            .collect(),
             enrolment_only: false,
         }
     }
@@ -379,6 +550,24 @@ mod tests {
             (ReadFollowUp, "FYHHFF"),
             (ManageFollowUp, "FYHHFF"),
             (AccessNotes, "FYHHFF"),
+            (ListSites, "YYYYFF"),
+            (ReadSite, "YYYYFF"),
+            (ManageSite, "YYFFFF"),
+            (ListPermanences, "YYYYFF"),
+            (ReadPermanence, "YYYYFF"),
+            (ManagePermanence, "YYFFFF"),
+            (ListAppointments, "FYYYFF"),
+            (CreateAppointment, "FYYYFF"),
+            (ReadAppointment, "FYHHHF"),
+            (ManageAppointment, "FYHHFF"),
+            (ListGroupSessions, "YYYYFF"),
+            (ReadGroupSession, "YYYYFF"),
+            (CreateGroupSession, "FYYYFF"),
+            (ManageGroupSession, "FYFFFF"),
+            (ReadAvailability, "FYYYYF"),
+            (BookFirstMeeting, "FYYYYF"),
+            (ManageCalendarFeed, "YYYYFF"),
+            (ReadAgenda, "YYYYFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -400,6 +589,16 @@ mod tests {
                         departement: &far,
                     },
                     ReadFollowUp | ManageFollowUp | AccessNotes => Resource::FollowUp {
+                        departement: &far,
+                        staff: &staff,
+                    },
+                    ManageSite | ManagePermanence => Resource::Site { departement: &far },
+                    ReadAppointment | ManageAppointment => Resource::Appointment {
+                        departement: &far,
+                        staff: &staff,
+                        proposed_by: Some("org-b"),
+                    },
+                    ManageGroupSession => Resource::GroupSession {
                         departement: &far,
                         staff: &staff,
                     },
@@ -582,6 +781,78 @@ mod tests {
                 "{action:?}"
             );
         }
+    }
+
+    #[test]
+    fn scheduling_follows_territory_staff_and_proposer() {
+        let d93 = DepartementCode::parse("93").expect("code");
+        let far = DepartementCode::parse("976").expect("code");
+        let coordinator = actor(Role::Coordinator);
+        let me = ["coordinator-id".to_owned()];
+        let others = ["someone".to_owned()];
+        let site_here = Resource::Site { departement: &d93 };
+        assert_eq!(
+            authorize(&coordinator, Action::ManageSite, site_here),
+            Ok(())
+        );
+        let appointment = |departement, staff, proposed_by| Resource::Appointment {
+            departement,
+            staff,
+            proposed_by,
+        };
+        // Their own appointment anywhere, any appointment of their territory.
+        assert_eq!(
+            authorize(
+                &coordinator,
+                Action::ManageAppointment,
+                appointment(&far, &me, None)
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(
+                &coordinator,
+                Action::ManageAppointment,
+                appointment(&d93, &others, None)
+            ),
+            Ok(())
+        );
+        // A partner reads what its organisation proposed, never changes it.
+        let partner = actor(Role::Partner);
+        let proposed = appointment(&far, &others, Some("org-a"));
+        assert_eq!(
+            authorize(&partner, Action::ReadAppointment, proposed),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&partner, Action::ManageAppointment, proposed),
+            Err(Denial::Forbidden)
+        );
+        let mut no_scope = actor(Role::Partner);
+        no_scope.scopes = [Scope::ReferralsRead].into_iter().collect();
+        assert_eq!(
+            authorize(&no_scope, Action::ReadAppointment, proposed),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(&no_scope, Action::BookFirstMeeting, Resource::Service),
+            Err(Denial::Forbidden)
+        );
+        let mut booking = actor(Role::Partner);
+        booking.scopes = [Scope::AppointmentsWrite].into_iter().collect();
+        assert_eq!(
+            authorize(&booking, Action::BookFirstMeeting, Resource::Service),
+            Ok(())
+        );
+        // Group sessions: their staff or their territory.
+        let session = Resource::GroupSession {
+            departement: &far,
+            staff: &me,
+        };
+        assert_eq!(
+            authorize(&coordinator, Action::ManageGroupSession, session),
+            Ok(())
+        );
     }
 
     #[test]
