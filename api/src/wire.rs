@@ -136,6 +136,62 @@ wire_enum!(
     /// An educational measure.
     MeasureKindWire => adosexo_domain::followup::MeasureKind
 );
+wire_enum!(
+    /// A site kind.
+    SiteKindWire => adosexo_domain::schedule::SiteKind
+);
+wire_enum!(
+    /// Whether a site or permanence is in use.
+    ScheduleStatusWire => adosexo_domain::schedule::ScheduleStatus
+);
+wire_enum!(
+    /// Whom a permanence or session is for.
+    AudienceWire => adosexo_domain::schedule::Audience
+);
+wire_enum!(
+    /// Part of day of a permanence.
+    PartOfDayWire => adosexo_domain::schedule::series::PartOfDay
+);
+wire_enum!(
+    /// How an appointment happens.
+    AppointmentModeWire => adosexo_domain::schedule::appointment::AppointmentMode
+);
+wire_enum!(
+    /// Where an appointment stands.
+    AppointmentStatusWire => adosexo_domain::schedule::appointment::AppointmentStatus
+);
+wire_enum!(
+    /// Who attends an appointment.
+    AttendeeKindWire => adosexo_domain::schedule::appointment::AttendeeKind
+);
+wire_enum!(
+    /// Whether the team confirmed an appointment.
+    ConfirmationWire => adosexo_domain::schedule::appointment::Confirmation
+);
+wire_enum!(
+    /// A group session kind.
+    GroupKindWire => adosexo_domain::schedule::group::GroupKind
+);
+wire_enum!(
+    /// Where a group session stands.
+    GroupStatusWire => adosexo_domain::schedule::group::GroupStatus
+);
+wire_enum!(
+    /// In person or remote.
+    GroupModeWire => adosexo_domain::schedule::group::GroupMode
+);
+wire_enum!(
+    /// A registration's place.
+    RegistrationStatusWire => adosexo_domain::schedule::group::RegistrationStatus
+);
+wire_enum!(
+    /// Who a participant is.
+    ParticipantCategoryWire => adosexo_domain::schedule::group::ParticipantCategory
+);
+wire_enum!(
+    /// An age band of head counts.
+    AgeBandWire => adosexo_domain::schedule::group::AgeBand
+);
 
 /// Validator rule: a well-formed INSEE département code.
 pub fn departement_code(code: &str) -> Result<(), validator::ValidationError> {

@@ -8,6 +8,7 @@
 )]
 
 mod foundation;
+mod group_sessions;
 mod helpers;
 mod identity;
 mod logs;

@@ -8,11 +8,13 @@ pub mod cases;
 pub mod clients;
 pub mod departements;
 pub mod followups;
+pub mod group_sessions;
 pub mod health;
 pub mod me;
 pub mod openapi_json;
 pub mod organisations;
 pub mod referrals;
+pub mod scheduling;
 pub mod settings;
 
 use utoipa_actix_web::scope;

@@ -92,13 +92,13 @@ impl AppointmentRule {
     /// The stable name of the rule (the problem type's last segment).
     pub fn tag(self) -> &'static str {
         match self {
-            Self::EndBeforeStart => "end_before_start",
-            Self::TooLong => "too_long",
-            Self::TooShort => "too_short",
-            Self::StaffDoubleBooked => "staff_double_booked",
-            Self::OutsidePermanence => "outside_permanence",
-            Self::FirstMeetingUnaccompanied => "first_meeting_unaccompanied",
-            Self::NotAllowed => "status_transition_not_allowed",
+            Self::EndBeforeStart => "end-before-start",
+            Self::TooLong => "too-long",
+            Self::TooShort => "too-short",
+            Self::StaffDoubleBooked => "staff-double-booked",
+            Self::OutsidePermanence => "outside-permanence",
+            Self::FirstMeetingUnaccompanied => "first-meeting-unaccompanied",
+            Self::NotAllowed => "appointment-transition-not-allowed",
         }
     }
 }

@@ -107,12 +107,12 @@ impl GroupRule {
     /// The stable name of the rule.
     pub fn tag(self) -> &'static str {
         match self {
-            Self::EndBeforeStart => "end_before_start",
-            Self::TooLong => "too_long",
-            Self::VenueMissing => "venue_missing",
-            Self::RemoteNotAllowed => "remote_not_allowed",
-            Self::CoursePartnerMissing => "course_partner_missing",
-            Self::NotAllowed => "status_transition_not_allowed",
+            Self::EndBeforeStart => "end-before-start",
+            Self::TooLong => "too-long",
+            Self::VenueMissing => "venue-missing",
+            Self::RemoteNotAllowed => "remote-not-allowed",
+            Self::CoursePartnerMissing => "course-partner-missing",
+            Self::NotAllowed => "group-session-transition-not-allowed",
         }
     }
 }

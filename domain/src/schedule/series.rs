@@ -18,6 +18,7 @@ use chrono::{
 
 use super::PARIS;
 use super::recurrence::Recurrence;
+use crate::identity::{StringEnum, UnknownValue, string_enum};
 
 /// Why a series value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,36 +27,21 @@ pub enum SeriesError {
     /// midnight).
     #[error("the end must be after the start (and on the same day for a permanence's hours)")]
     EndBeforeStart,
-    /// A part of day that is none of the known ones.
-    #[error("unknown part of day \"{0}\" — expected full, morning, afternoon or explicit")]
-    UnknownPartOfDay(String),
 }
 
-/// Which part of the day a permanence covers; all but `Explicit` come with
-/// default hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PartOfDay {
-    /// 09:00–17:30.
-    Full,
-    /// 09:00–12:30.
-    Morning,
-    /// 13:30–17:30.
-    Afternoon,
-    /// Hours given explicitly.
-    Explicit,
-}
+string_enum!(
+    /// Which part of the day a permanence covers; all but `explicit` come
+    /// with default hours (full 09:00–17:30, morning 09:00–12:30,
+    /// afternoon 13:30–17:30).
+    PartOfDay, "part of day" {
+        Full => "full",
+        Morning => "morning",
+        Afternoon => "afternoon",
+        Explicit => "explicit",
+    }
+);
 
 impl PartOfDay {
-    /// The stored name: `"full"`, `"morning"`, `"afternoon"` or `"explicit"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Morning => "morning",
-            Self::Afternoon => "afternoon",
-            Self::Explicit => "explicit",
-        }
-    }
-
     /// The default hours, `None` for `Explicit`.
     pub fn default_span(self) -> Option<LocalSpan> {
         let ((start_h, start_m), (end_h, end_m)) = match self {
@@ -68,27 +54,6 @@ impl PartOfDay {
             start: NaiveTime::from_hms_opt(start_h, start_m, 0)?,
             end: NaiveTime::from_hms_opt(end_h, end_m, 0)?,
         })
-    }
-}
-
-impl fmt::Display for PartOfDay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PartOfDay {
-    type Err = SeriesError;
-
-    /// Reads a stored name (exact, lower case).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "full" => Ok(Self::Full),
-            "morning" => Ok(Self::Morning),
-            "afternoon" => Ok(Self::Afternoon),
-            "explicit" => Ok(Self::Explicit),
-            other => Err(SeriesError::UnknownPartOfDay(other.to_owned())),
-        }
     }
 }
 
@@ -598,10 +563,7 @@ mod tests {
             assert_eq!(part.as_str().parse::<PartOfDay>(), Ok(part));
             assert_eq!(part.to_string(), part.as_str());
         }
-        assert_eq!(
-            "evening".parse::<PartOfDay>(),
-            Err(SeriesError::UnknownPartOfDay("evening".to_owned()))
-        );
+        assert!("evening".parse::<PartOfDay>().is_err());
         let full = PartOfDay::Full.default_span().unwrap();
         assert_eq!((full.start(), full.end()), (t(9, 0), t(17, 30)));
         let morning = PartOfDay::Morning.default_span().unwrap();

@@ -1,0 +1,1 @@
+//! Group sessions end to end.
