@@ -13,9 +13,11 @@ pub mod health;
 pub mod me;
 pub mod openapi_json;
 pub mod organisations;
+pub mod permanences;
 pub mod referrals;
 pub mod scheduling;
 pub mod settings;
+pub mod sites;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -70,6 +72,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(followups::set_objective)
                 .service(followups::add_person)
                 .service(followups::list_notes)
-                .service(followups::create_note),
+                .service(followups::create_note)
+                .service(sites::create)
+                .service(sites::list)
+                .service(sites::get)
+                .service(sites::update)
+                .service(permanences::create)
+                .service(permanences::list)
+                .service(permanences::get)
+                .service(permanences::update)
+                .service(permanences::split)
+                .service(permanences::occurrences)
+                .service(permanences::change_occurrence)
+                .service(permanences::restore_occurrence),
         );
 }

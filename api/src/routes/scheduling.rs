@@ -50,3 +50,59 @@ pub fn group_rule(rule: GroupRule) -> ApiError {
         _ => ApiError::rule(rule.tag(), "Group session rule", rule.to_string()),
     }
 }
+
+/// Checks that every id names an active staff account who works on cases
+/// (supervisor, coordinator, regional referent); 422 naming `field`.
+pub fn check_staff(
+    conn: &mut adosexo_persistence::DbConnection,
+    field: &str,
+    ids: &[String],
+) -> Result<(), ApiError> {
+    for id in ids {
+        let usable = adosexo_persistence::identity::find_account(conn, id)?.is_some_and(|a| {
+            a.status == "active"
+                && adosexo_domain::identity::Roles::parse_list(&a.roles)
+                    .is_ok_and(|r| r.works_on_cases())
+        });
+        if !usable {
+            return Err(ApiError::invalid_value(
+                field,
+                "staff",
+                format!("{id} is not an active staff account of the programme"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An instant shown in Paris time, with its offset.
+pub fn paris(instant: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset> {
+    use chrono::Offset;
+    let local = instant.with_timezone(&adosexo_domain::schedule::PARIS);
+    local.with_timezone(&local.offset().fix())
+}
+
+/// The longest range an occurrence or agenda query may span.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// Checks a `from`/`to` range: `to` after `from`, at most a year.
+pub fn check_range(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    if to <= from {
+        return Err(ApiError::invalid_value(
+            "to",
+            "range",
+            "to must be after from",
+        ));
+    }
+    if to - from > chrono::Duration::days(MAX_RANGE_DAYS) {
+        return Err(ApiError::invalid_value(
+            "to",
+            "range",
+            format!("a range spans at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    Ok(())
+}
