@@ -13,3 +13,4 @@ mod helpers;
 mod identity;
 mod logs;
 mod referrals;
+mod scheduling;

@@ -1214,7 +1214,15 @@ pub async fn book(
                 ApiError::invalid_value("permanence_id", "unknown", "no permanence has this id")
             })?;
             let slot_departement = permanence.site.departement_code.clone();
-            let slots = free_slots(conn, &slot_departement, start, end, duration, now)?;
+            let day = Duration::days(1);
+            let slots = free_slots(
+                conn,
+                &slot_departement,
+                start - day,
+                end + day,
+                duration,
+                now,
+            )?;
             let slot = slots
                 .into_iter()
                 .find(|s| s.key.0 == permanence_id && s.start == start && s.end == end)
