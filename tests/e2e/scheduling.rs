@@ -346,7 +346,7 @@ async fn appointment_rules_are_named_problems(app: TestApp) {
     // Forward only: cancelling frees the staff; a cancelled one stays cancelled.
     let id = ok["id"].as_str().expect("id");
     let cancel = with_etag(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/appointments/{id}/changes"),
         token,
@@ -365,7 +365,7 @@ async fn appointment_rules_are_named_problems(app: TestApp) {
     )
     .await;
     let again = with_etag(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/appointments/{id}/changes"),
         token,
@@ -377,7 +377,7 @@ async fn appointment_rules_are_named_problems(app: TestApp) {
     // Completing needs the start to have passed.
     let later_id = later["id"].as_str().expect("id");
     let early = with_etag(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/appointments/{later_id}/changes"),
         token,

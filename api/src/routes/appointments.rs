@@ -259,6 +259,12 @@ async fn authorized(
     Ok(full)
 }
 
+/// An occurrence a permanence appointment may lie in: permanence id, start, end.
+type Window = (String, DateTime<Utc>, DateTime<Utc>);
+
+/// A free slot keyed by `(permanence id, site id)`, with free staff ids.
+type FreeSlot = availability::Slot<(String, String), String>;
+
 /// The occurrences (not cancelled) of permanences at `site_id` held by
 /// every one of `staff`, around `[start, end)`.
 fn permanence_windows(
@@ -267,7 +273,7 @@ fn permanence_windows(
     staff: &[String],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Result<Vec<(String, DateTime<Utc>, DateTime<Utc>)>, ApiError> {
+) -> Result<Vec<Window>, ApiError> {
     let rows = schedule::list_permanences(
         conn,
         &PermanenceFilter {
@@ -1028,7 +1034,7 @@ fn free_slots(
     to: DateTime<Utc>,
     duration: Duration,
     now: DateTime<Utc>,
-) -> Result<Vec<availability::Slot<(String, String), String>>, ApiError> {
+) -> Result<Vec<FreeSlot>, ApiError> {
     let rows = schedule::list_permanences(
         conn,
         &PermanenceFilter {
