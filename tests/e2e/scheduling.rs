@@ -243,6 +243,48 @@ async fn split_changes_this_and_following_occurrences(app: TestApp) {
     .await;
     assert_eq!(after.len(), 7, "June to December");
     assert_eq!(after[0]["starts_at"], "2027-06-08T09:00:00+02:00");
+
+    // Every other week, six times: split in an "off" week keeps the rhythm
+    // and the total count.
+    let fortnightly = app
+        .post_json(
+            "/api/v1/permanences",
+            world.token("coordinator"),
+            json!({
+                "site_id": site_id, "title": "Quinzaine",
+                "rrule": "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;COUNT=6", "dtstart": "2027-01-05",
+                "part_of_day": "afternoon", "audience": "parents",
+                "staff_ids": [world.account("coordinator")]
+            }),
+            201,
+        )
+        .await;
+    let id = fortnightly["id"].as_str().expect("id");
+    let split = with_etag(
+        &app,
+        Method::POST,
+        &format!("/api/v1/permanences/{id}/split"),
+        world.token("coordinator"),
+        "\"v1\"",
+        json!({"from_date": "2027-01-25", "changes": {"title": "Quinzaine (nouvelle salle)"}}),
+    )
+    .await;
+    let continuation = json(split, 201).await;
+    assert_eq!(continuation["dtstart"], "2027-02-02");
+    let range = ("2027-01-01T00:00:00Z", "2027-12-31T00:00:00Z");
+    let old = occurrences(&app, &world, id, range.0, range.1).await;
+    let new_id = continuation["id"].as_str().expect("id");
+    let new = occurrences(&app, &world, new_id, range.0, range.1).await;
+    let dates = |list: &[Value]| -> Vec<String> {
+        list.iter()
+            .map(|o| o["original_date"].as_str().expect("date").to_owned())
+            .collect()
+    };
+    assert_eq!(dates(&old), ["2027-01-05", "2027-01-19"]);
+    assert_eq!(
+        dates(&new),
+        ["2027-02-02", "2027-02-16", "2027-03-02", "2027-03-16"]
+    );
 }
 
 async fn appointment_rules_are_named_problems(app: TestApp) {

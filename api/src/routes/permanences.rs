@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
-use adosexo_domain::schedule::recurrence::Recurrence;
+use adosexo_domain::schedule::recurrence::{Recurrence, RecurrenceEnd};
 use adosexo_domain::schedule::series::{
     self, ExceptionKind, LocalSpan, Occurrence, PartOfDay, Series, SeriesException,
 };
@@ -813,29 +813,39 @@ pub async fn split(
         ),
         ..PermanenceChanges::default()
     };
-    // The continuation: the old rule (or the new one) from the date on,
-    // with the remaining count if the old rule had one.
-    let mut new_rule = body.changes.rrule.clone();
-    if new_rule.is_none()
-        && let adosexo_domain::schedule::recurrence::RecurrenceEnd::Count(_) = series.recurrence.end
-    {
-        let remaining = series.recurrence.dates(
-            from,
-            from,
-            series.recurrence.last_date(series.dtstart).unwrap_or(from),
-        );
-        let mut rule = series.recurrence.clone();
-        rule.end = match remaining.last() {
-            Some(last) => adosexo_domain::schedule::recurrence::RecurrenceEnd::Until(*last),
-            None => adosexo_domain::schedule::recurrence::RecurrenceEnd::Until(from),
-        };
-        new_rule = Some(rule.to_rule_string());
-    }
+    // The continuation starts at the first occurrence from the date on,
+    // keeping the rule's rhythm (weeks or months counted from it) and its
+    // end (a count becomes the original last date); a new rule starts at
+    // the date itself.
+    let next = series
+        .recurrence
+        .dates(series.dtstart, from, from + chrono::Duration::days(800))
+        .first()
+        .copied()
+        .ok_or_else(|| {
+            ApiError::invalid_value(
+                "from_date",
+                "range",
+                "the series has no occurrence from this date on",
+            )
+        })?;
+    let (anchor, new_rule) = match &body.changes.rrule {
+        Some(rule) => (from, rule.clone()),
+        None => {
+            let mut rule = series.recurrence.clone();
+            if let RecurrenceEnd::Count(_) = rule.end {
+                rule.end = RecurrenceEnd::Until(
+                    series.recurrence.last_date(series.dtstart).unwrap_or(next),
+                );
+            }
+            (next, rule.to_rule_string())
+        }
+    };
     let continuation_body = UpdatePermanence {
-        rrule: new_rule,
+        rrule: Some(new_rule),
         ..body.changes
     };
-    let new_changes = changes_of(&loaded.row, from, &continuation_body)?;
+    let new_changes = changes_of(&loaded.row, anchor, &continuation_body)?;
     let old = loaded.row.clone();
     let new_id = uuid::Uuid::now_v7().to_string();
     let now = state.clock.now();
@@ -844,7 +854,7 @@ pub async fn split(
         site_id: old.site_id.clone(),
         title: new_changes.title.clone().unwrap_or(old.title.clone()),
         rrule: new_changes.rrule.clone().unwrap_or(old.rrule.clone()),
-        dtstart: from.format("%Y-%m-%d").to_string(),
+        dtstart: anchor.format("%Y-%m-%d").to_string(),
         last_date: new_changes.last_date.clone().unwrap_or(None),
         part_of_day: new_changes
             .part_of_day
