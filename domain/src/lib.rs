@@ -8,6 +8,7 @@ pub mod audit;
 pub mod authz;
 pub mod followup;
 pub mod identity;
+pub mod public;
 pub mod referral;
 pub mod schedule;
 pub mod territory;
