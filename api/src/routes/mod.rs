@@ -70,6 +70,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(followups::set_objective)
                 .service(followups::add_person)
                 .service(followups::list_notes)
-                .service(followups::create_note),
+                .service(followups::create_note)
+                .service(group_sessions::create)
+                .service(group_sessions::list)
+                .service(group_sessions::get)
+                .service(group_sessions::change_status)
+                .service(group_sessions::list_registrations)
+                .service(group_sessions::register)
+                .service(group_sessions::cancel_registration)
+                .service(group_sessions::record_attendance),
         );
 }
