@@ -1050,6 +1050,14 @@ const TABLE: &[(&str, &str)] = &[
     ("listFollowUpNotes", "UFHHHFFF"),
     ("createFollowUpNote", "UFHHHFFF"),
     ("addFollowUpPerson", "UFHHHFFF"),
+    ("createGroupSession", "UFAAAFFF"),
+    ("listGroupSessions", "UAAAAFFF"),
+    ("getGroupSession", "UHHHHFFF"),
+    ("changeGroupSessionStatus", "UFHHHFFF"),
+    ("listGroupRegistrations", "UFHHHFFF"),
+    ("createGroupRegistration", "UFHHHFFF"),
+    ("cancelGroupRegistration", "UFHHHFFF"),
+    ("recordGroupAttendance", "UFHHHFFF"),
     ("logout", "UAAAAAAA"),
 ];
 
