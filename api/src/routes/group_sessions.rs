@@ -1023,8 +1023,7 @@ pub async fn register(
             "participant_name must have 1 to 200 characters",
         ));
     }
-    let now = state.clock.now();
-    let registration_id = uuid::Uuid::now_v7().to_string();
+    let clock = state.clock.clone();
     let actor_id = auth.actor.id.clone();
     let entry = audit::entry(
         Some(&auth.actor),
@@ -1040,6 +1039,10 @@ pub async fn register(
             if !schedule::lock_group_session(conn, &id)? {
                 return Err(not_found());
             }
+            // Time and id once the lock is held: the waitlist's order is
+            // the order places were counted in.
+            let now = clock.now();
+            let registration_id = uuid::Uuid::now_v7().to_string();
             let session = schedule::find_group_session(conn, &id)?.ok_or_else(not_found)?;
             if session.status != GroupStatus::Planned.as_str() {
                 return Err(not_planned(&session.status));
