@@ -83,7 +83,15 @@ async fn each_role_gets_tokens_and_its_identity(app: TestApp) {
         .await;
     assert_eq!(me["kind"], "client");
     assert_eq!(me["organisation_id"], world.org_a.as_str());
-    assert_eq!(me["scopes"], json!(["referrals:read", "referrals:write"]));
+    assert_eq!(
+        me["scopes"],
+        json!([
+            "referrals:read",
+            "referrals:write",
+            "appointments:read",
+            "appointments:write"
+        ])
+    );
     assert_eq!(me["email"], Value::Null);
     // The access token carries what the issue asks, and names its key.
     let (header, claims) = claims_of(world.token("coordinator"));
@@ -360,7 +368,10 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session(app: TestApp) {
 async fn client_credentials_and_revocation(app: TestApp) {
     let world = app.world().await;
     assert!(world.client.refresh.is_none(), "apps get no refresh token");
-    assert_eq!(world.client.body["scope"], "referrals:read referrals:write");
+    assert_eq!(
+        world.client.body["scope"],
+        "referrals:read referrals:write appointments:read appointments:write"
+    );
     let response = app
         .token_request(json!({"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": "wrong"}))
         .await;
