@@ -597,7 +597,7 @@ async fn held_after_start_attendance_and_cancelling_frees_staff(app: TestApp) {
         "present": [first],
         "absent": [second],
         "headcounts": [
-            {"category": "young_people", "age_band": "13_14", "count": 12},
+            {"category": "young_people", "age_band": "13_14", "count": 12.0},
             {"category": "professionals", "age_band": "22_and_over", "count": 3},
         ],
     });

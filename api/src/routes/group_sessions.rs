@@ -65,9 +65,16 @@ pub struct Headcount {
     /// Their age band.
     pub age_band: AgeBandWire,
     /// How many attended.
+    #[serde(deserialize_with = "integer")]
     #[validate(range(min = 0, max = 10000, message = "count must be from 0 to 10000"))]
     #[schema(minimum = 0, maximum = 10000)]
     pub count: i32,
+}
+
+/// Deserializes an integer the way JSON Schema reads one (`3` and `3.0`).
+fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    crate::wire::optional_integer(deserializer)?
+        .ok_or_else(|| serde::de::Error::custom("invalid type: null, expected an integer"))
 }
 
 /// A group session.
@@ -334,7 +341,7 @@ fn not_planned(status: &str) -> ApiError {
     ApiError::conflict(
         "group-session-not-planned",
         "Group session not planned",
-        format!("the session is {status}: registrations change only while it is planned"),
+        format!("the session is {status}: this is only possible while it is planned"),
     )
 }
 
