@@ -1024,3 +1024,35 @@ pub fn calendar_feed_owner(
         .first(conn)
         .optional()?)
 }
+
+/// `(group_session_id, status)` of the live (confirmed or waitlisted)
+/// registrations of these sessions, for counting places.
+pub fn registration_statuses_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, PersistenceError> {
+    Ok(group_registrations::table
+        .select((
+            group_registrations::group_session_id,
+            group_registrations::status,
+        ))
+        .filter(group_registrations::group_session_id.eq_any(ids))
+        .filter(group_registrations::status.ne("cancelled"))
+        .load(conn)?)
+}
+
+/// The head counts of these sessions.
+pub fn headcounts_of_sessions(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<HeadcountRow>, PersistenceError> {
+    Ok(group_headcounts::table
+        .select(group_headcounts::all_columns)
+        .filter(group_headcounts::group_session_id.eq_any(ids))
+        .order((
+            group_headcounts::group_session_id.asc(),
+            group_headcounts::category.asc(),
+            group_headcounts::age_band.asc(),
+        ))
+        .load(conn)?)
+}

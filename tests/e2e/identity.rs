@@ -1079,6 +1079,14 @@ const TABLE: &[(&str, &str)] = &[
     ("changeAppointment", "UFHHHFFF"),
     ("getAvailability", "UFAAAAAF"),
     ("bookFirstMeeting", "UFAAAAAF"),
+    ("createGroupSession", "UFAAAFFF"),
+    ("listGroupSessions", "UAAAAFFF"),
+    ("getGroupSession", "UHHHHFFF"),
+    ("changeGroupSessionStatus", "UFHHHFFF"),
+    ("listGroupRegistrations", "UFHHHFFF"),
+    ("createGroupRegistration", "UFHHHFFF"),
+    ("cancelGroupRegistration", "UFHHHFFF"),
+    ("recordGroupAttendance", "UFHHHFFF"),
     ("logout", "UAAAAAAA"),
 ];
 

@@ -91,6 +91,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(appointments::get)
                 .service(appointments::change)
                 .service(appointments::get_availability)
-                .service(appointments::book),
+                .service(appointments::book)
+                .service(group_sessions::create)
+                .service(group_sessions::list)
+                .service(group_sessions::get)
+                .service(group_sessions::change_status)
+                .service(group_sessions::list_registrations)
+                .service(group_sessions::register)
+                .service(group_sessions::cancel_registration)
+                .service(group_sessions::record_attendance),
         );
 }
