@@ -155,6 +155,18 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(group_session_staff::all_columns)
                 .limit(1)
                 .load::<(String, String)>(conn)?;
+            directory_entries::table
+                .select(directory_entries::all_columns)
+                .limit(1)
+                .load::<crate::public::DirectoryRow>(conn)?;
+            directory_departements::table
+                .select(directory_departements::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            contacts::table
+                .select(contacts::all_columns)
+                .limit(1)
+                .load::<crate::public::ContactRow>(conn)?;
             calendar_feeds::table
                 .select(calendar_feeds::all_columns)
                 .limit(1)

@@ -12,6 +12,7 @@ mod error;
 pub mod idempotency;
 pub mod identity;
 pub mod migrations;
+pub mod public;
 pub mod schedule;
 pub mod schema;
 pub mod territory;

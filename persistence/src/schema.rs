@@ -509,3 +509,43 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_headcounts,
     staff_bookings
 );
+
+diesel::table! {
+    directory_entries (id) {
+        id -> Text,
+        name -> Text,
+        organisation -> Nullable<Text>,
+        category -> Text,
+        national -> Bool,
+        departements -> Text,
+        address -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        website -> Nullable<Text>,
+        last_verified -> Nullable<Text>,
+        search_key -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    directory_departements (entry_id, departement_code) {
+        entry_id -> Text,
+        departement_code -> Text,
+    }
+}
+
+diesel::table! {
+    contacts (scope) {
+        scope -> Text,
+        team -> Text,
+        email -> Text,
+        phone -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(directory_departements -> directory_entries (entry_id));
+diesel::allow_tables_to_appear_in_same_query!(directory_entries, directory_departements);

@@ -1,0 +1,3 @@
+DROP TABLE contacts;
+DROP TABLE directory_departements;
+DROP TABLE directory_entries;
