@@ -51,6 +51,9 @@ pub struct Config {
     /// `ADOSEXO_PROTECTION_DEADLINE_HOURS`: time to record the mandatory
     /// child-protection decision (default 72).
     pub protection_deadline: Duration,
+    /// `ADOSEXO_PUBLIC_RATE_LIMIT_PER_MINUTE`: requests per minute and client
+    /// address on the public endpoints (default 300).
+    pub public_rate_limit: u32,
 }
 
 /// Where the service runs.
@@ -255,6 +258,12 @@ impl Config {
             protection_deadline: Duration::from_secs(
                 3600 * parse_range(&get, "ADOSEXO_PROTECTION_DEADLINE_HOURS", 72, 1..=720)?,
             ),
+            public_rate_limit: parse_range(
+                &get,
+                "ADOSEXO_PUBLIC_RATE_LIMIT_PER_MINUTE",
+                300,
+                1..=1_000_000,
+            )?,
         })
     }
 }

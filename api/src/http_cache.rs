@@ -31,6 +31,16 @@ pub fn json_with_etag<T: Serialize>(
     value: &T,
     cache_control: &'static str,
 ) -> Result<HttpResponse, ApiError> {
+    json_with_etag_as(req, value, cache_control, "application/json")
+}
+
+/// As [`json_with_etag`], with another JSON media type (`application/geo+json`).
+pub fn json_with_etag_as<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    cache_control: &'static str,
+    content_type: &'static str,
+) -> Result<HttpResponse, ApiError> {
     let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
     let etag = etag_of(&body);
     let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -49,7 +59,7 @@ pub fn json_with_etag<T: Serialize>(
     if not_modified {
         return Ok(response.finish());
     }
-    Ok(response.content_type("application/json").body(body))
+    Ok(response.content_type(content_type).body(body))
 }
 
 /// The strong ETag of a versioned resource.

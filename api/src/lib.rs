@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod routing;

@@ -89,6 +89,10 @@ impl Application {
             clock,
             notes: Arc::new(notes),
             protection_deadline: config.protection_deadline,
+            public_limiter: Arc::new(crate::rate_limit::RateLimiter::new(
+                config.public_rate_limit,
+                std::time::Duration::from_secs(60),
+            )),
         };
         Self::build_with_state(config, state)
     }

@@ -30,4 +30,6 @@ pub struct AppState {
     pub notes: Arc<NotesKeys>,
     /// Time to record a mandatory child-protection decision.
     pub protection_deadline: std::time::Duration,
+    /// Per-address limit of the public endpoints.
+    pub public_limiter: Arc<crate::rate_limit::RateLimiter>,
 }

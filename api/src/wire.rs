@@ -137,6 +137,10 @@ wire_enum!(
     MeasureKindWire => adosexo_domain::followup::MeasureKind
 );
 wire_enum!(
+    /// A directory category.
+    DirectoryCategoryWire => adosexo_domain::public::DirectoryCategory
+);
+wire_enum!(
     /// A site kind.
     SiteKindWire => adosexo_domain::schedule::SiteKind
 );

@@ -103,6 +103,10 @@ pub enum Action {
     ManageCalendarFeed,
     /// Read one's own agenda.
     ReadAgenda,
+    /// Create, change or remove directory entries.
+    ManageDirectory,
+    /// Set the team's contacts per département.
+    ManageContacts,
 }
 
 impl Action {
@@ -154,6 +158,8 @@ impl Action {
         Self::BookFirstMeeting,
         Self::ManageCalendarFeed,
         Self::ReadAgenda,
+        Self::ManageDirectory,
+        Self::ManageContacts,
     ];
 
     /// A stable name, for the audit trail.
@@ -205,6 +211,8 @@ impl Action {
             Self::BookFirstMeeting => "book_first_meeting",
             Self::ManageCalendarFeed => "manage_calendar_feed",
             Self::ReadAgenda => "read_agenda",
+            Self::ManageDirectory => "manage_directory",
+            Self::ManageContacts => "manage_contacts",
         }
     }
 }
@@ -326,6 +334,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
             case_staff(actor) || (has(Role::Partner) && scoped(actor, Scope::AppointmentsWrite))
         }
         ManageCalendarFeed | ReadAgenda => staff && actor.kind == ActorKind::Account,
+        ManageDirectory | ManageContacts => has(Role::Admin),
     };
     if allowed {
         Ok(())
@@ -568,6 +577,8 @@ mod tests {
             (BookFirstMeeting, "FYYYYF"),
             (ManageCalendarFeed, "YYYYFF"),
             (ReadAgenda, "YYYYFF"),
+            (ManageDirectory, "YFFFFF"),
+            (ManageContacts, "YFFFFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {

@@ -1087,6 +1087,9 @@ const TABLE: &[(&str, &str)] = &[
     ("createGroupRegistration", "UFHHHFFF"),
     ("cancelGroupRegistration", "UFHHHFFF"),
     ("recordGroupAttendance", "UFHHHFFF"),
+    ("listPublicSites", "PPPPPPPP"),
+    ("searchDirectory", "PPPPPPPP"),
+    ("getPublicContacts", "PPPPPPPP"),
     ("logout", "UAAAAAAA"),
 ];
 

@@ -15,6 +15,7 @@ pub mod me;
 pub mod openapi_json;
 pub mod organisations;
 pub mod permanences;
+pub mod public;
 pub mod referrals;
 pub mod scheduling;
 pub mod settings;
@@ -99,6 +100,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(group_sessions::list_registrations)
                 .service(group_sessions::register)
                 .service(group_sessions::cancel_registration)
-                .service(group_sessions::record_attendance),
+                .service(group_sessions::record_attendance)
+                .service(public::sites)
+                .service(public::directory)
+                .service(public::contacts),
         );
 }
