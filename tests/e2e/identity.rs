@@ -1050,6 +1050,12 @@ const TABLE: &[(&str, &str)] = &[
     ("listFollowUpNotes", "UFHHHFFF"),
     ("createFollowUpNote", "UFHHHFFF"),
     ("addFollowUpPerson", "UFHHHFFF"),
+    ("createCalendarFeed", "UAAAAFFF"),
+    ("revokeCalendarFeed", "UAAAAFFF"),
+    ("getMyAgenda", "UAAAAFFF"),
+    ("getStaffCalendar", "PPPPPPPP"),
+    ("getSiteCalendar", "PPPPPPPP"),
+    ("getDepartementCalendar", "PPPPPPPP"),
     ("logout", "UAAAAAAA"),
 ];
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod calendars;
 pub mod cases;
 pub mod clients;
 pub mod departements;
@@ -84,6 +85,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(permanences::split)
                 .service(permanences::occurrences)
                 .service(permanences::change_occurrence)
-                .service(permanences::restore_occurrence),
+                .service(permanences::restore_occurrence)
+                .service(calendars::create_feed)
+                .service(calendars::revoke_feed)
+                .service(calendars::staff_calendar)
+                .service(calendars::site_calendar)
+                .service(calendars::departement_calendar)
+                .service(calendars::agenda),
         );
 }
