@@ -83,7 +83,15 @@ async fn each_role_gets_tokens_and_its_identity(app: TestApp) {
         .await;
     assert_eq!(me["kind"], "client");
     assert_eq!(me["organisation_id"], world.org_a.as_str());
-    assert_eq!(me["scopes"], json!(["referrals:read", "referrals:write"]));
+    assert_eq!(
+        me["scopes"],
+        json!([
+            "referrals:read",
+            "referrals:write",
+            "appointments:read",
+            "appointments:write"
+        ])
+    );
     assert_eq!(me["email"], Value::Null);
     // The access token carries what the issue asks, and names its key.
     let (header, claims) = claims_of(world.token("coordinator"));
@@ -360,7 +368,10 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_session(app: TestApp) {
 async fn client_credentials_and_revocation(app: TestApp) {
     let world = app.world().await;
     assert!(world.client.refresh.is_none(), "apps get no refresh token");
-    assert_eq!(world.client.body["scope"], "referrals:read referrals:write");
+    assert_eq!(
+        world.client.body["scope"],
+        "referrals:read referrals:write appointments:read appointments:write"
+    );
     let response = app
         .token_request(json!({"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": "wrong"}))
         .await;
@@ -1050,6 +1061,24 @@ const TABLE: &[(&str, &str)] = &[
     ("listFollowUpNotes", "UFHHHFFF"),
     ("createFollowUpNote", "UFHHHFFF"),
     ("addFollowUpPerson", "UFHHHFFF"),
+    ("createSite", "UAAAAFFF"),
+    ("listSites", "UAAAAFFF"),
+    ("getSite", "UAAAAFFF"),
+    ("updateSite", "UAAAAFFF"),
+    ("createPermanence", "UAAAAFFF"),
+    ("listPermanences", "UAAAAFFF"),
+    ("getPermanence", "UAAAAFFF"),
+    ("updatePermanence", "UAAAAFFF"),
+    ("splitPermanence", "UAAAAFFF"),
+    ("listPermanenceOccurrences", "UAAAAFFF"),
+    ("changePermanenceOccurrence", "UAAAAFFF"),
+    ("restorePermanenceOccurrence", "UAAAAFFF"),
+    ("createAppointment", "UFAAAFFF"),
+    ("listAppointments", "UFAAAFFF"),
+    ("getAppointment", "UFHHHHHF"),
+    ("changeAppointment", "UFHHHFFF"),
+    ("getAvailability", "UFAAAAAF"),
+    ("bookFirstMeeting", "UFAAAAAF"),
     ("createCalendarFeed", "UAAAAFFF"),
     ("revokeCalendarFeed", "UAAAAFFF"),
     ("getMyAgenda", "UAAAAFFF"),
@@ -1095,14 +1124,18 @@ async fn every_operation_is_authorized_as_the_table_says(app: TestApp) {
             .iter()
             .find(|(id, _, _)| id == op)
             .expect("row names a real operation");
-        let path = path.replace("{code}", "93").replace(
-            "{id}",
-            &match *op {
-                "getOrganisation" => world.org_b.clone(),
-                "getAccount" => world.account("partner").to_owned(),
-                _ => uuid::Uuid::new_v4().to_string(),
-            },
-        );
+        let path = path
+            .replace("{code}", "93")
+            .replace("{date}", "2027-03-09")
+            .replace("{registration_id}", &uuid::Uuid::new_v4().to_string())
+            .replace(
+                "{id}",
+                &match *op {
+                    "getOrganisation" => world.org_b.clone(),
+                    "getAccount" => world.account("partner").to_owned(),
+                    _ => uuid::Uuid::new_v4().to_string(),
+                },
+            );
         for (caller, expected) in CALLERS.iter().zip(row.chars()) {
             let method = Method::from_bytes(method.as_bytes()).expect("method");
             let mut request = app.request(method.clone(), &path);

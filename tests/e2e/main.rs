@@ -14,3 +14,4 @@ mod helpers;
 mod identity;
 mod logs;
 mod referrals;
+mod scheduling;

@@ -2,6 +2,7 @@
 //! OpenAPI document (see `openapi::document`).
 
 pub mod accounts;
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod calendars;
@@ -86,6 +87,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(permanences::occurrences)
                 .service(permanences::change_occurrence)
                 .service(permanences::restore_occurrence)
+                .service(appointments::create)
+                .service(appointments::list)
+                .service(appointments::get)
+                .service(appointments::change)
+                .service(appointments::get_availability)
+                .service(appointments::book)
                 .service(calendars::create_feed)
                 .service(calendars::revoke_feed)
                 .service(calendars::staff_calendar)
