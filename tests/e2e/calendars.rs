@@ -167,7 +167,12 @@ fn insert_appointment_and_course(
     };
     app.db()
         .run_blocking(|conn| {
-            schedule::insert_appointment(conn, &appointment, &[coordinator.clone()], &[])?;
+            schedule::insert_appointment(
+                conn,
+                &appointment,
+                std::slice::from_ref(&coordinator),
+                &[],
+            )?;
             schedule::insert_group_session(conn, &course, &[coordinator])
         })
         .expect("inserted");
@@ -403,6 +408,34 @@ async fn public_calendars_show_public_sites_only(app: TestApp) {
     }
     let response = fetch(&app, &path, Some(&etag)).await;
     assert_eq!(response.status(), 304);
+
+    // Closed: the coming occurrences are sent as cancelled, not dropped.
+    let response = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/permanences/{permanence}"),
+            world.token("supervisor"),
+        )
+        .header("If-Match", "\"v2\"")
+        .json(&json!({"status": "closed"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let (closed, closed_etag, _) = feed(fetch(&app, &path, Some(&etag)).await).await;
+    assert_ne!(closed_etag, etag);
+    let calendar = parse(&closed);
+    assert_eq!(calendar.events().count(), 5, "{closed}");
+    assert!(
+        calendar
+            .events()
+            .all(|e| e.get_status() == Some(icalendar::EventStatus::Cancelled)),
+        "{closed}"
+    );
+    assert!(
+        calendar.events().all(|e| e.get_sequence() == Some(2)),
+        "{closed}"
+    );
 
     // A site that is not public is not found.
     problem(

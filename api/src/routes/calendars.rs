@@ -15,7 +15,7 @@ use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
 use adosexo_domain::identity::Roles;
 use adosexo_domain::schedule::ical::{self, Calendar, CalendarEvent, EventStatus};
-use adosexo_domain::schedule::series::{Occurrence, OccurrenceStatus};
+use adosexo_domain::schedule::series::{self, Occurrence, OccurrenceStatus};
 use adosexo_domain::schedule::{PARIS, ScheduleStatus};
 use adosexo_persistence::DbConnection;
 use adosexo_persistence::audit::NewAuditEntry;
@@ -275,6 +275,32 @@ fn load_staff_schedule(
     })
 }
 
+/// The occurrences of a permanence overlapping `[from, to)` for a feed or
+/// an agenda. Once the series or its site is closed, the occurrences from
+/// the closure on are sent as cancelled (clients learn of it) rather than
+/// dropped; those before it stay as they were.
+fn feed_occurrences(
+    loaded: &Loaded,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Occurrence>, ApiError> {
+    let active = ScheduleStatus::Active.as_str();
+    let closed_at = match (loaded.row.status == active, loaded.site.status == active) {
+        (true, true) => return loaded.occurrences(from, to),
+        (false, true) => loaded.row.updated_at,
+        (true, false) => loaded.site.updated_at,
+        (false, false) => loaded.row.updated_at.min(loaded.site.updated_at),
+    };
+    let closed_at = instant(closed_at);
+    let mut occurrences = series::expand(&loaded.series()?, &loaded.domain_exceptions(), from, to);
+    for occurrence in &mut occurrences {
+        if occurrence.start >= closed_at {
+            occurrence.status = OccurrenceStatus::Cancelled;
+        }
+    }
+    Ok(occurrences)
+}
+
 /// The events of permanences overlapping `[from, to)`.
 fn permanence_events(
     permanences: &[Loaded],
@@ -284,7 +310,7 @@ fn permanence_events(
 ) -> Result<Vec<CalendarEvent>, ApiError> {
     let mut events = Vec::new();
     for loaded in permanences {
-        for occurrence in loaded.occurrences(from, to)? {
+        for occurrence in feed_occurrences(loaded, from, to)? {
             events.push(CalendarEvent {
                 uid: format!(
                     "permanence-{}-{}@adosexo",
@@ -588,7 +614,6 @@ fn public_permanences(
         conn,
         &PermanenceFilter {
             public_sites_only: true,
-            status: Some(ScheduleStatus::Active.as_str().to_owned()),
             limit: MAX_ROWS,
             ..filter
         },
@@ -771,7 +796,7 @@ fn agenda_items(
 ) -> Result<Vec<AgendaItem>, ApiError> {
     let mut items = Vec::new();
     for loaded in &schedule.permanences {
-        for occurrence in loaded.occurrences(from, to)? {
+        for occurrence in feed_occurrences(loaded, from, to)? {
             items.push(AgendaItem {
                 kind: AgendaKind::Permanence,
                 id: loaded.row.id.clone(),
