@@ -555,7 +555,9 @@ pub async fn staff_calendar(
             else {
                 return Ok(None);
             };
-            if account.status != "active" {
+            // A disabled account, or one no longer on the staff, has no feed.
+            let staff = Roles::parse_list(&account.roles).is_ok_and(|r| r.is_staff());
+            if account.status != "active" || !staff {
                 return Ok(None);
             }
             let loaded = load_staff_schedule(conn, &account.id, from, to, None)?;
