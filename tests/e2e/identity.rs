@@ -1090,6 +1090,12 @@ const TABLE: &[(&str, &str)] = &[
     ("listPublicSites", "PPPPPPPP"),
     ("searchDirectory", "PPPPPPPP"),
     ("getPublicContacts", "PPPPPPPP"),
+    ("createCalendarFeed", "UAAAAFFF"),
+    ("revokeCalendarFeed", "UAAAAFFF"),
+    ("getMyAgenda", "UAAAAFFF"),
+    ("getStaffCalendar", "PPPPPPPP"),
+    ("getSiteCalendar", "PPPPPPPP"),
+    ("getDepartementCalendar", "PPPPPPPP"),
     ("logout", "UAAAAAAA"),
 ];
 

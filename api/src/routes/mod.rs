@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod appointments;
 pub mod audit;
 pub mod auth;
+pub mod calendars;
 pub mod cases;
 pub mod clients;
 pub mod departements;
@@ -103,6 +104,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(group_sessions::record_attendance)
                 .service(public::sites)
                 .service(public::directory)
-                .service(public::contacts),
+                .service(public::contacts)
+                .service(calendars::create_feed)
+                .service(calendars::revoke_feed)
+                .service(calendars::staff_calendar)
+                .service(calendars::site_calendar)
+                .service(calendars::departement_calendar)
+                .service(calendars::agenda),
         );
 }
