@@ -190,6 +190,7 @@ fn parse_near(near: &str) -> Result<(f64, f64), ApiError> {
     summary = "Map of permanences (GeoJSON)",
     description = "Public, active sites as an RFC 7946 FeatureCollection (longitude first) with their next permanence dates in Paris time. `near` orders by great-circle distance and gives `distance_km`. No login; rate-limited per address.",
     params(MapQuery),
+    security(()),
     responses(
         (status = 200, description = "The sites", content_type = "application/geo+json", body = SiteCollection,
          headers(("ETag" = String, description = "Entity tag"), ("Cache-Control" = String, description = "Caching policy"))),
@@ -448,6 +449,7 @@ fn parse_directory_cursor(cursor: &str) -> Result<(String, String), ApiError> {
     summary = "Directory of professionals and resources",
     description = "Legal aid, lawyers, psychologists, health, associations, helplines, justice, police, social services. Text search ignores accents and case (\"seine saint denis\" finds \"Seine-Saint-Denis\"). No login; rate-limited per address.",
     params(DirectoryQuery),
+    security(()),
     responses(
         (status = 200, description = "A page of entries", body = DirectoryPage,
          headers(("ETag" = String, description = "Entity tag"), ("Cache-Control" = String, description = "Caching policy"))),
@@ -574,6 +576,7 @@ fn contact_for(
     summary = "Contacts per département",
     description = "The team's e-mail and phone for a département, the national contact when no team covers it; every contact without `departement`. No login; rate-limited per address.",
     params(ContactQuery),
+    security(()),
     responses(
         (status = 200, description = "Contacts", body = ContactList,
          headers(("ETag" = String, description = "Entity tag"), ("Cache-Control" = String, description = "Caching policy"))),
