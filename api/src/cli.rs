@@ -214,6 +214,7 @@ pub async fn seed_demo(
             ),
         ];
         let mut accounts = Vec::new();
+        let mut ids = std::collections::HashMap::new();
         for (label, email, name, roles, territory) in people {
             let organisation_id = if label == "partner" {
                 ase.clone()
@@ -247,7 +248,11 @@ pub async fn seed_demo(
             )?;
             audit::append(conn, &[cli_entry("create_account", "account", &id)], now)?;
             accounts.push((label, email.to_owned()));
+            ids.insert(label, id);
         }
+        let coordinator = ids.get("coordinator").cloned().unwrap_or_default();
+        let referent = ids.get("regional_referent").cloned().unwrap_or_default();
+        crate::demo::seed(conn, &coordinator, &referent, now)?;
         let client_id = uuid::Uuid::now_v7().to_string();
         identity::insert_client(
             conn,

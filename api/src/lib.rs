@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod crypto;
+pub mod demo;
 pub mod extract;
 pub mod guard;
 pub mod http_cache;

@@ -1096,6 +1096,12 @@ const TABLE: &[(&str, &str)] = &[
     ("getStaffCalendar", "PPPPPPPP"),
     ("getSiteCalendar", "PPPPPPPP"),
     ("getDepartementCalendar", "PPPPPPPP"),
+    ("createDirectoryEntry", "UAFFFFFF"),
+    ("getDirectoryEntry", "UAFFFFFF"),
+    ("replaceDirectoryEntry", "UAFFFFFF"),
+    ("deleteDirectoryEntry", "UAFFFFFF"),
+    ("putContact", "UAFFFFFF"),
+    ("deleteContact", "UAFFFFFF"),
     ("logout", "UAAAAAAA"),
 ];
 
@@ -1138,6 +1144,7 @@ async fn every_operation_is_authorized_as_the_table_says(app: TestApp) {
         let path = path
             .replace("{code}", "93")
             .replace("{date}", "2027-03-09")
+            .replace("{scope}", "976")
             .replace("{registration_id}", &uuid::Uuid::new_v4().to_string())
             .replace(
                 "{id}",

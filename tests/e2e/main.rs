@@ -13,5 +13,6 @@ mod group_sessions;
 mod helpers;
 mod identity;
 mod logs;
+mod public;
 mod referrals;
 mod scheduling;

@@ -407,7 +407,7 @@ pub struct CreateAppointment {
     /// Staff (1 to 5).
     #[validate(length(min = 1, max = 5, message = "staff_ids has 1 to 5 entries"))]
     #[validate(custom(function = "crate::wire::uuid_texts"))]
-    #[schema(min_items = 1, max_items = 5)]
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 5)]
     pub staff_ids: Vec<String>,
     /// Attendees besides the staff (at most 20).
     #[validate(length(max = 20, message = "attendees has at most 20 entries"))]
@@ -1153,8 +1153,9 @@ pub struct BookSlot {
     pub starts_at: DateTime<Utc>,
     /// Length in minutes, 15 to 240 (default 60), as asked of `getAvailability`.
     #[validate(range(min = 15, max = 240, message = "duration is 15 to 240 minutes"))]
+    #[serde(default, deserialize_with = "crate::wire::optional_integer")]
     #[schema(minimum = 15, maximum = 240, default = 60)]
-    pub duration: Option<u32>,
+    pub duration: Option<i32>,
 }
 
 /// Book a free first-meeting slot.

@@ -463,7 +463,7 @@ pub struct UpdateFollowUp {
     /// Staff to add as co-staff.
     #[validate(length(max = 20, message = "add_staff has at most 20 entries"))]
     #[validate(custom(function = "crate::wire::uuid_texts"))]
-    #[schema(max_items = 20)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>, max_items = 20)]
     pub add_staff: Option<Vec<String>>,
 }
 

@@ -347,14 +347,23 @@ fn not_planned(status: &str) -> ApiError {
 
 /// Validator rule: an `https://` link.
 fn https_link(value: &str) -> Result<(), validator::ValidationError> {
-    let host = value
-        .strip_prefix("https://")
-        .and_then(|rest| rest.split(['/', '?', '#']).next())
-        .unwrap_or_default();
-    if !host.is_empty()
-        && validator::ValidateUrl::validate_url(&value)
-        && !value.chars().any(char::is_whitespace)
-    {
+    // ASCII only (an internationalised host is given in its punycode form):
+    // the host, an optional port, then printable characters.
+    let rest = value.strip_prefix("https://").unwrap_or_default();
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let tail_ok = tail.bytes().all(|b| (b'!'..=b'~').contains(&b));
+    if host_ok && port_ok && tail_ok {
         Ok(())
     } else {
         let mut error = validator::ValidationError::new("format");
@@ -395,7 +404,7 @@ pub struct CreateGroupSession {
     #[validate(custom(function = "https_link"))]
     #[schema(
         max_length = 500,
-        pattern = "^https://[^\\s/?#]+\\S*$",
+        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$",
         example = "https://visio.example.fr/abc"
     )]
     pub remote_link: Option<String>,
@@ -418,7 +427,7 @@ pub struct CreateGroupSession {
     /// Staff account ids (active staff).
     #[validate(length(min = 1, max = 10, message = "staff_ids has 1 to 10 entries"))]
     #[validate(custom(function = "crate::wire::uuid_texts"))]
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 10)]
     pub staff_ids: Vec<String>,
     /// Places; without one, every registration is confirmed.
     #[serde(default, deserialize_with = "crate::wire::optional_integer")]
@@ -1203,13 +1212,13 @@ pub struct Attendance {
     #[serde(default)]
     #[validate(length(max = 500, message = "present has at most 500 entries"))]
     #[validate(custom(function = "crate::wire::uuid_texts"))]
-    #[schema(max_items = 500)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 500)]
     pub present: Vec<String>,
     /// Registrations absent.
     #[serde(default)]
     #[validate(length(max = 500, message = "absent has at most 500 entries"))]
     #[validate(custom(function = "crate::wire::uuid_texts"))]
-    #[schema(max_items = 500)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 500)]
     pub absent: Vec<String>,
     /// Head counts by category and age band (replace the previous ones).
     #[serde(default)]

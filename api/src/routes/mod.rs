@@ -9,6 +9,7 @@ pub mod calendars;
 pub mod cases;
 pub mod clients;
 pub mod departements;
+pub mod directory;
 pub mod followups;
 pub mod group_sessions;
 pub mod health;
@@ -105,6 +106,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(public::sites)
                 .service(public::directory)
                 .service(public::contacts)
+                .service(directory::create)
+                .service(directory::get)
+                .service(directory::replace)
+                .service(directory::remove)
+                .service(directory::put_contact)
+                .service(directory::delete_contact)
                 .service(calendars::create_feed)
                 .service(calendars::revoke_feed)
                 .service(calendars::staff_calendar)

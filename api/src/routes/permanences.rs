@@ -374,7 +374,7 @@ pub struct CreatePermanence {
     /// Staff holding it (1 to 10).
     #[validate(length(min = 1, max = 10, message = "staff_ids has 1 to 10 entries"))]
     #[validate(custom(function = "crate::wire::uuid_texts"))]
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 10)]
     pub staff_ids: Vec<String>,
 }
 
@@ -627,7 +627,7 @@ pub struct UpdatePermanence {
     /// Staff holding it (replaces the list).
     #[validate(length(min = 1, max = 10, message = "staff_ids has 1 to 10 entries"))]
     #[validate(custom(function = "crate::wire::uuid_texts"))]
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>, min_items = 1, max_items = 10)]
     pub staff_ids: Option<Vec<String>>,
     /// In use or closed.
     pub status: Option<ScheduleStatusWire>,
@@ -1025,7 +1025,7 @@ fn occurrence_date(date: &str) -> Result<NaiveDate, ApiError> {
     summary = "Cancel or move one occurrence",
     params(
         ("id" = String, Path, description = "Permanence id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("date" = String, Path, description = "The occurrence's original date", pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("date" = String, Path, description = "The occurrence's original date", format = Date),
         ("If-Match" = String, Header, description = "The ETag of the permanence", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
     ),
     request_body(content = OccurrenceChange, content_type = "application/json"),
@@ -1137,7 +1137,7 @@ pub async fn change_occurrence(
     summary = "Restore one occurrence",
     params(
         ("id" = String, Path, description = "Permanence id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-        ("date" = String, Path, description = "The occurrence's original date", pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("date" = String, Path, description = "The occurrence's original date", format = Date),
         ("If-Match" = String, Header, description = "The ETag of the permanence", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
     ),
     security(("bearer" = [])),

@@ -13,8 +13,6 @@ use adosexo_persistence::DbConnection;
 use adosexo_persistence::public::{self, DirectoryFilter, DirectoryRow};
 use adosexo_persistence::schedule::{self, PermanenceFilter, SiteFilter};
 use adosexo_persistence::territory::{self, DepartementFilter};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -156,7 +154,7 @@ pub struct MapQuery {
     pub region: Option<String>,
     /// `latitude,longitude`: order by distance from this point and give it.
     #[param(
-        pattern = "^-?[0-9]{1,2}(\\.[0-9]+)?,-?[0-9]{1,3}(\\.[0-9]+)?$",
+        pattern = "^-?(90(\\.0+)?|[1-8]?[0-9](\\.[0-9]+)?),-?(180(\\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\\.[0-9]+)?)$",
         example = "48.8566,2.3522"
     )]
     pub near: Option<String>,
@@ -417,8 +415,11 @@ pub struct DirectoryQuery {
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// The `next_cursor` of the previous page.
-    #[validate(length(max = 600, message = "cursor is not one this API gave"))]
-    #[param(max_length = 600)]
+    #[validate(length(max = 2000, message = "cursor is not one this API gave"))]
+    #[param(
+        max_length = 2000,
+        pattern = "^([0-9a-f]{2})*\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[validate(range(min = 1, max = 100, message = "limit must be from 1 to 100"))]
@@ -426,15 +427,28 @@ pub struct DirectoryQuery {
     pub limit: Option<u32>,
 }
 
+/// The cursor after `row`: its name in hex, then its id (a position, not a
+/// secret; any well-formed cursor is a valid position).
 fn directory_cursor(row: &DirectoryRow) -> String {
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(row.name.as_bytes()), row.id)
+    let hex: String = row.name.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.{}", row.id)
 }
 
 fn parse_directory_cursor(cursor: &str) -> Result<(String, String), ApiError> {
     let bad = || ApiError::invalid_field("cursor", "format", "cursor is not one this API gave");
     let (name, id) = cursor.split_once('.').ok_or_else(bad)?;
-    let name = URL_SAFE_NO_PAD.decode(name).map_err(|_| bad())?;
-    let name = String::from_utf8(name).map_err(|_| bad())?;
+    if name.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes = (0..name.len())
+        .step_by(2)
+        .map(|i| {
+            name.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    let name = String::from_utf8_lossy(&bytes).into_owned();
     let id = uuid::Uuid::parse_str(id)
         .map_err(|_| bad())?
         .hyphenated()
