@@ -79,6 +79,26 @@ pub fn great_circle_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * a.sqrt().clamp(0.0, 1.0).asin()
 }
 
+/// Why a directory entry's coverage was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CoverageError {
+    /// A national entry listing départements.
+    #[error("a national entry lists no départements")]
+    NationalWithDepartements,
+    /// Neither national nor any département.
+    #[error("name the départements served, or mark the entry national")]
+    NoCoverage,
+}
+
+/// An entry serves the whole country or named départements, never both.
+pub fn check_coverage(national: bool, departements: usize) -> Result<(), CoverageError> {
+    match (national, departements) {
+        (true, 0) | (false, 1..) => Ok(()),
+        (true, _) => Err(CoverageError::NationalWithDepartements),
+        (false, 0) => Err(CoverageError::NoCoverage),
+    }
+}
+
 /// The key under which contacts are stored for the whole country.
 pub const NATIONAL: &str = "national";
 
@@ -107,6 +127,17 @@ mod tests {
             &search_key("Aide juridique"),
             &search_key("avocat")
         ));
+    }
+
+    #[test]
+    fn coverage_is_national_or_named() {
+        assert_eq!(check_coverage(true, 0), Ok(()));
+        assert_eq!(check_coverage(false, 2), Ok(()));
+        assert_eq!(
+            check_coverage(true, 1),
+            Err(CoverageError::NationalWithDepartements)
+        );
+        assert_eq!(check_coverage(false, 0), Err(CoverageError::NoCoverage));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
-use adosexo_domain::public::{NATIONAL, search_key};
+use adosexo_domain::public::{CoverageError, NATIONAL, check_coverage, search_key};
 use adosexo_persistence::DbConnection;
 use adosexo_persistence::public::{self, ContactRow, DirectoryRow};
 use adosexo_persistence::territory;
@@ -98,20 +98,13 @@ fn row_of(
     version: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<DirectoryRow, ApiError> {
-    if input.national && !input.departements.is_empty() {
-        return Err(ApiError::invalid_value(
-            "departements",
-            "national",
-            "a national entry lists no départements",
-        ));
-    }
-    if !input.national && input.departements.is_empty() {
-        return Err(ApiError::invalid_value(
-            "departements",
-            "required",
-            "name the départements served, or mark the entry national",
-        ));
-    }
+    check_coverage(input.national, input.departements.len()).map_err(|e| {
+        let code = match e {
+            CoverageError::NationalWithDepartements => "national",
+            CoverageError::NoCoverage => "required",
+        };
+        ApiError::invalid_value("departements", code, e.to_string())
+    })?;
     let mut codes = Vec::new();
     let mut names = Vec::new();
     for (index, code) in input.departements.iter().enumerate() {

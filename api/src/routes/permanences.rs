@@ -6,9 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
-use adosexo_domain::schedule::recurrence::{Recurrence, RecurrenceEnd};
+use adosexo_domain::schedule::recurrence::Recurrence;
 use adosexo_domain::schedule::series::{
-    self, ExceptionKind, LocalSpan, Occurrence, PartOfDay, Series, SeriesException,
+    self, ExceptionKind, LocalSpan, Occurrence, PartOfDay, Series, SeriesException, SpanError,
 };
 use adosexo_domain::schedule::{PARIS, ScheduleStatus};
 use adosexo_persistence::DbConnection;
@@ -291,29 +291,22 @@ fn span_of(
     start: Option<&str>,
     end: Option<&str>,
 ) -> Result<(String, String), ApiError> {
-    let time = |field: &str, text: &str| {
-        NaiveTime::parse_from_str(text, "%H:%M")
-            .map_err(|_| ApiError::invalid_field(field, "format", format!("{field} is HH:MM")))
+    let time = |field: &str, text: Option<&str>| {
+        text.map(|t| {
+            NaiveTime::parse_from_str(t, "%H:%M")
+                .map_err(|_| ApiError::invalid_field(field, "format", format!("{field} is HH:MM")))
+        })
+        .transpose()
     };
-    let span = match (part.default_span(), start, end) {
-        (Some(span), None, None) => span,
-        (Some(_), _, _) => {
-            return Err(ApiError::invalid_value(
-                "start_time",
-                "part_of_day",
-                "start_time and end_time go with part_of_day \"explicit\" only",
-            ));
-        }
-        (None, Some(s), Some(e)) => LocalSpan::new(time("start_time", s)?, time("end_time", e)?)
-            .map_err(|e| ApiError::invalid_value("end_time", "range", e.to_string()))?,
-        (None, _, _) => {
-            return Err(ApiError::invalid_value(
-                "start_time",
-                "required",
-                "part_of_day \"explicit\" needs start_time and end_time",
-            ));
-        }
-    };
+    let span = part
+        .span(time("start_time", start)?, time("end_time", end)?)
+        .map_err(|e| {
+            let field = match e {
+                SpanError::EndBeforeStart => "end_time",
+                SpanError::TimesNeedExplicit | SpanError::ExplicitNeedsTimes => "start_time",
+            };
+            ApiError::invalid_value(field, "part_of_day", e.to_string())
+        })?;
     Ok((
         span.start().format("%H:%M").to_string(),
         span.end().format("%H:%M").to_string(),
@@ -786,60 +779,21 @@ pub async fn split(
     let expected = if_match(&req)?;
     let series = loaded.series()?;
     let from = body.from_date;
-    if from <= series.dtstart {
-        return Err(ApiError::invalid_value(
-            "from_date",
-            "range",
-            "from_date is after the series' first date; change the whole series instead",
-        ));
-    }
-    // The old series keeps the occurrences before the date (none: refused).
-    let ended = series
-        .recurrence
-        .ending_before(series.dtstart, from)
-        .ok_or_else(|| {
-            ApiError::invalid_value(
-                "from_date",
-                "range",
-                "the series has no occurrence before from_date; change the whole series instead",
-            )
-        })?;
+    let cut = series::split(&series, from)
+        .map_err(|e| ApiError::invalid_value("from_date", "range", e.to_string()))?;
     let old_changes = PermanenceChanges {
-        rrule: Some(ended.to_rule_string()),
+        rrule: Some(cut.before.to_rule_string()),
         last_date: Some(
-            ended
+            cut.before
                 .last_date(series.dtstart)
                 .map(|d| d.format("%Y-%m-%d").to_string()),
         ),
         ..PermanenceChanges::default()
     };
-    // The continuation starts at the first occurrence from the date on,
-    // keeping the rule's rhythm (weeks or months counted from it) and its
-    // end (a count becomes the original last date); a new rule starts at
-    // the date itself.
-    let next = series
-        .recurrence
-        .dates(series.dtstart, from, from + chrono::Duration::days(800))
-        .first()
-        .copied()
-        .ok_or_else(|| {
-            ApiError::invalid_value(
-                "from_date",
-                "range",
-                "the series has no occurrence from this date on",
-            )
-        })?;
+    // A new rule starts at the date itself; the old one keeps its rhythm.
     let (anchor, new_rule) = match &body.changes.rrule {
         Some(rule) => (from, rule.clone()),
-        None => {
-            let mut rule = series.recurrence.clone();
-            if let RecurrenceEnd::Count(_) = rule.end {
-                rule.end = RecurrenceEnd::Until(
-                    series.recurrence.last_date(series.dtstart).unwrap_or(next),
-                );
-            }
-            (next, rule.to_rule_string())
-        }
+        None => (cut.anchor, cut.continuation.to_rule_string()),
     };
     let continuation_body = UpdatePermanence {
         rrule: Some(new_rule),
@@ -1065,20 +1019,8 @@ pub async fn change_occurrence(
     }
     let (starts_at, ends_at) = match (body.status.as_str(), body.starts_at, body.ends_at) {
         ("moved", Some(start), Some(end)) => {
-            if end <= start {
-                return Err(ApiError::rule(
-                    "end-before-start",
-                    "End before start",
-                    "a moved occurrence must end after it starts",
-                ));
-            }
-            if end - start > chrono::Duration::hours(12) {
-                return Err(ApiError::rule(
-                    "too-long",
-                    "Too long",
-                    "an occurrence lasts at most 12 hours",
-                ));
-            }
+            series::check_moved(start, end)
+                .map_err(|e| ApiError::rule(e.tag(), "Moved occurrence", e.to_string()))?;
             (Some(to_db(start)), Some(to_db(end)))
         }
         ("moved", _, _) => {

@@ -264,6 +264,18 @@ pub async fn sites(
                 },
             )?;
             let loaded = perm::load_many(conn, permanences)?;
+            // One read of the reference data rather than one per site.
+            let regions: std::collections::HashMap<String, String> = territory::list_departements(
+                conn,
+                &DepartementFilter {
+                    region: None,
+                    after: None,
+                    limit: 500,
+                },
+            )?
+            .into_iter()
+            .map(|d| (d.code, d.region_code))
+            .collect();
             let mut features = Vec::with_capacity(sites.len());
             for site in sites {
                 let mut next = Vec::new();
@@ -293,7 +305,10 @@ pub async fn sites(
                         coordinates: [site.longitude, site.latitude],
                     },
                     properties: SiteProperties {
-                        region_code: super::sites::region_of(conn, &site.departement_code)?,
+                        region_code: regions
+                            .get(&site.departement_code)
+                            .cloned()
+                            .ok_or_else(|| ApiError::internal("site in an unknown département"))?,
                         kind: SiteKindWire(stored(&site.kind)?),
                         name: site.name,
                         address: site.address,

@@ -17,7 +17,7 @@ use chrono::{
 };
 
 use super::PARIS;
-use super::recurrence::Recurrence;
+use super::recurrence::{Recurrence, RecurrenceEnd};
 use crate::identity::{StringEnum, UnknownValue, string_enum};
 
 /// Why a series value was refused.
@@ -42,6 +42,23 @@ string_enum!(
 );
 
 impl PartOfDay {
+    /// The hours of a series: the part of day's defaults, or the explicit
+    /// times (which only `Explicit` takes, and needs).
+    pub fn span(
+        self,
+        start: Option<NaiveTime>,
+        end: Option<NaiveTime>,
+    ) -> Result<LocalSpan, SpanError> {
+        match (self.default_span(), start, end) {
+            (Some(span), None, None) => Ok(span),
+            (Some(_), _, _) => Err(SpanError::TimesNeedExplicit),
+            (None, Some(start), Some(end)) => {
+                LocalSpan::new(start, end).map_err(|_| SpanError::EndBeforeStart)
+            }
+            (None, _, _) => Err(SpanError::ExplicitNeedsTimes),
+        }
+    }
+
     /// The default hours, `None` for `Explicit`.
     pub fn default_span(self) -> Option<LocalSpan> {
         let ((start_h, start_m), (end_h, end_m)) = match self {
@@ -55,6 +72,117 @@ impl PartOfDay {
             end: NaiveTime::from_hms_opt(end_h, end_m, 0)?,
         })
     }
+}
+
+/// Why the hours of a series were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SpanError {
+    /// Times given with a part of day that has its own hours.
+    #[error("start_time and end_time go with part_of_day \"explicit\" only")]
+    TimesNeedExplicit,
+    /// `explicit` without both times.
+    #[error("part_of_day \"explicit\" needs start_time and end_time")]
+    ExplicitNeedsTimes,
+    /// The end is not after the start.
+    #[error("end_time must be after start_time (on the same day)")]
+    EndBeforeStart,
+}
+
+/// The longest a moved occurrence may last.
+pub const MAX_OCCURRENCE: TimeDelta = TimeDelta::hours(12);
+
+/// Why a moved occurrence's times were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MoveError {
+    /// The end is not after the start.
+    #[error("a moved occurrence must end after it starts")]
+    EndBeforeStart,
+    /// Longer than [`MAX_OCCURRENCE`].
+    #[error("an occurrence lasts at most 12 hours")]
+    TooLong,
+}
+
+impl MoveError {
+    /// The stable name of the rule.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::EndBeforeStart => "end-before-start",
+            Self::TooLong => "too-long",
+        }
+    }
+}
+
+/// Checks the new times of a moved occurrence.
+pub fn check_moved(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<(), MoveError> {
+    if end <= start {
+        Err(MoveError::EndBeforeStart)
+    } else if end - start > MAX_OCCURRENCE {
+        Err(MoveError::TooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// A "this and following" change of a series at a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The series' rule, now ending before the date.
+    pub before: Recurrence,
+    /// The continuation's first date: the first occurrence on or after the
+    /// date, so that weeks or months keep being counted as before.
+    pub anchor: NaiveDate,
+    /// The continuation's rule: the same rhythm and end (a count becomes
+    /// the original last date, so the total stays the same).
+    pub continuation: Recurrence,
+}
+
+/// Why a series cannot be split at a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    /// The date is not after the series' first date: change the whole series.
+    #[error("from_date must be after the series' first date; change the whole series instead")]
+    NotAfterStart,
+    /// No occurrence before the date: change the whole series.
+    #[error("the series has no occurrence before from_date; change the whole series instead")]
+    NothingBefore,
+    /// No occurrence on or after the date.
+    #[error("the series has no occurrence from this date on")]
+    NothingFrom,
+}
+
+/// Splits `series` at `from` (see [`Split`]).
+pub fn split(series: &Series, from: NaiveDate) -> Result<Split, SplitError> {
+    if from <= series.dtstart {
+        return Err(SplitError::NotAfterStart);
+    }
+    let before = series
+        .recurrence
+        .ending_before(series.dtstart, from)
+        .ok_or(SplitError::NothingBefore)?;
+    // Occurrences are at most a few months apart (interval ≤ 52 weeks or months).
+    let horizon = from
+        .checked_add_days(Days::new(52 * 31 + 31))
+        .unwrap_or(NaiveDate::MAX);
+    let anchor = series
+        .recurrence
+        .dates(series.dtstart, from, horizon)
+        .first()
+        .copied()
+        .ok_or(SplitError::NothingFrom)?;
+    let mut continuation = series.recurrence.clone();
+    if let RecurrenceEnd::Count(_) = continuation.end {
+        continuation.end = RecurrenceEnd::Until(
+            series
+                .recurrence
+                .last_date(series.dtstart)
+                .unwrap_or(anchor),
+        );
+    }
+    Ok(Split {
+        before,
+        anchor,
+        continuation,
+    })
 }
 
 /// Local (Paris) hours within one day, the end after the start.
@@ -690,5 +818,76 @@ mod tests {
             prop_assert_eq!(hit[0].status, OccurrenceStatus::Cancelled);
             prop_assert_eq!(hit[0].start.with_timezone(&PARIS).time().hour(), series.span.start().hour());
         }
+    }
+
+    #[test]
+    fn spans_come_from_the_part_of_day_or_explicit_times() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("time");
+        assert_eq!(
+            PartOfDay::Morning.span(None, None).map(|s| s.start()),
+            Ok(t(9, 0))
+        );
+        assert_eq!(
+            PartOfDay::Morning.span(Some(t(10, 0)), None),
+            Err(SpanError::TimesNeedExplicit)
+        );
+        assert_eq!(
+            PartOfDay::Explicit.span(Some(t(10, 0)), None),
+            Err(SpanError::ExplicitNeedsTimes)
+        );
+        assert_eq!(
+            PartOfDay::Explicit.span(Some(t(10, 0)), Some(t(9, 0))),
+            Err(SpanError::EndBeforeStart)
+        );
+        assert_eq!(
+            PartOfDay::Explicit
+                .span(Some(t(14, 0)), Some(t(17, 0)))
+                .map(|s| s.end()),
+            Ok(t(17, 0))
+        );
+    }
+
+    #[test]
+    fn moved_times_are_checked() {
+        let at = |h| {
+            Utc.with_ymd_and_hms(2027, 3, 9, h, 0, 0)
+                .single()
+                .expect("time")
+        };
+        assert_eq!(check_moved(at(10), at(12)), Ok(()));
+        assert_eq!(check_moved(at(12), at(12)), Err(MoveError::EndBeforeStart));
+        assert_eq!(check_moved(at(0), at(13)), Err(MoveError::TooLong));
+    }
+
+    #[test]
+    fn a_split_keeps_the_rhythm_and_the_count() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).expect("date");
+        let dtstart = d(1, 5);
+        let series = Series {
+            dtstart,
+            recurrence: Recurrence::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;COUNT=6", dtstart)
+                .expect("rule"),
+            span: PartOfDay::Afternoon.default_span().expect("span"),
+        };
+        let split = split(&series, d(1, 25)).expect("split");
+        assert_eq!(split.anchor, d(2, 2), "the next fortnightly Tuesday");
+        let far = d(12, 31);
+        assert_eq!(
+            split.before.dates(dtstart, dtstart, far),
+            [d(1, 5), d(1, 19)]
+        );
+        assert_eq!(
+            split.continuation.dates(split.anchor, split.anchor, far),
+            [d(2, 2), d(2, 16), d(3, 2), d(3, 16)]
+        );
+        assert_eq!(
+            super::split(&series, dtstart),
+            Err(SplitError::NotAfterStart)
+        );
+        assert_eq!(
+            super::split(&series, d(1, 6)).map(|s| s.anchor),
+            Ok(d(1, 19))
+        );
+        assert_eq!(super::split(&series, d(4, 1)), Err(SplitError::NothingFrom));
     }
 }
