@@ -245,6 +245,38 @@ pub fn uuid_text(value: &str) -> Result<(), validator::ValidationError> {
     })
 }
 
+/// Validator rule: an `https://` URL — an ASCII host, an optional port, then
+/// printable ASCII (documented as
+/// `^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$`).
+pub fn https_url(value: &str) -> Result<(), validator::ValidationError> {
+    // ASCII only (an internationalised host is given in its punycode form):
+    // the host, an optional port, then printable characters.
+    let rest = value.strip_prefix("https://").unwrap_or_default();
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let tail_ok = tail.bytes().all(|b| (b'!'..=b'~').contains(&b));
+    if host_ok && port_ok && tail_ok {
+        Ok(())
+    } else {
+        let mut error = validator::ValidationError::new("format");
+        error.message = Some(
+            "must be an https:// URL (ASCII; an internationalised host in its punycode form)"
+                .into(),
+        );
+        Err(error)
+    }
+}
+
 /// Validator rule: every entry a UUID.
 pub fn uuid_texts(values: &[String]) -> Result<(), validator::ValidationError> {
     values.iter().try_for_each(|v| uuid_text(v))

@@ -70,23 +70,15 @@ pub struct DirectoryEntryInput {
     #[schema(format = "email", max_length = 254)]
     pub email: Option<String>,
     /// Website (https).
-    #[validate(custom(function = "https_url"))]
+    #[validate(custom(function = "crate::wire::https_url"))]
     #[validate(length(max = 500, message = "website has at most 500 characters"))]
-    #[schema(pattern = "^https://[^\\s]+$", max_length = 500)]
+    #[schema(
+        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$",
+        max_length = 500
+    )]
     pub website: Option<String>,
     /// When the team last checked it.
     pub last_verified: Option<NaiveDate>,
-}
-
-fn https_url(value: &str) -> Result<(), validator::ValidationError> {
-    let rest = value.strip_prefix("https://").unwrap_or_default();
-    if !rest.is_empty() && !rest.contains(char::is_whitespace) {
-        Ok(())
-    } else {
-        let mut error = validator::ValidationError::new("format");
-        error.message = Some("website is an https:// address".into());
-        Err(error)
-    }
 }
 
 /// The stored row for `input`, with its search key (name, organisation,

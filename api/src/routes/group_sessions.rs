@@ -346,31 +346,6 @@ fn not_planned(status: &str) -> ApiError {
 }
 
 /// Validator rule: an `https://` link.
-fn https_link(value: &str) -> Result<(), validator::ValidationError> {
-    // ASCII only (an internationalised host is given in its punycode form):
-    // the host, an optional port, then printable characters.
-    let rest = value.strip_prefix("https://").unwrap_or_default();
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let (host, port) = match authority.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (authority, None),
-    };
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-    let port_ok =
-        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
-    let tail_ok = tail.bytes().all(|b| (b'!'..=b'~').contains(&b));
-    if host_ok && port_ok && tail_ok {
-        Ok(())
-    } else {
-        let mut error = validator::ValidationError::new("format");
-        error.message = Some("remote_link must be an https:// URL".into());
-        Err(error)
-    }
-}
 
 /// A new group session.
 #[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
@@ -401,7 +376,7 @@ pub struct CreateGroupSession {
     pub venue: Option<String>,
     /// The link of a remote session (`https://`).
     #[validate(length(max = 500, message = "remote_link has at most 500 characters"))]
-    #[validate(custom(function = "https_link"))]
+    #[validate(custom(function = "crate::wire::https_url"))]
     #[schema(
         max_length = 500,
         pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$",
