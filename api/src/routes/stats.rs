@@ -1,0 +1,670 @@
+//! Statistics for analysts and the supervisor: aggregates only, never a
+//! person, with small cells suppressed (`domain::stats`).
+//!
+//! Each table has the periods as rows (months, quarters or years of a range
+//! of 1 to 60 whole months) and at most one more dimension as columns, with
+//! row, column and grand totals. Counts run in the database (`GROUP BY`) on
+//! the analytics pool (`ANALYTICS_DATABASE_URL`, else the main database).
+//! JSON by default; `Accept: text/csv` gives RFC 4180 CSV (UTF-8, header row,
+//! CRLF), one line per figure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use adosexo_domain::authz::{Action, Resource};
+use adosexo_domain::stats::{Cell, publish};
+use adosexo_persistence::stats::{self, Dimension, Granularity, Measure};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::audit::{self, Outcome};
+use crate::auth::Authenticated;
+use crate::extract::ApiQuery;
+use crate::guard::permit;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The longest range, in months.
+pub const MAX_MONTHS: u32 = 60;
+
+/// Period granularity of the rows.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodWire {
+    /// `YYYY-MM`.
+    #[default]
+    Month,
+    /// `YYYY-Qn`.
+    Quarter,
+    /// `YYYY`.
+    Year,
+}
+
+impl PeriodWire {
+    fn granularity(self) -> Granularity {
+        match self {
+            Self::Month => Granularity::Month,
+            Self::Quarter => Granularity::Quarter,
+            Self::Year => Granularity::Year,
+        }
+    }
+
+    fn label(self, date: NaiveDate) -> String {
+        match self {
+            Self::Month => format!("{:04}-{:02}", date.year(), date.month()),
+            Self::Quarter => format!("{:04}-Q{}", date.year(), date.month().div_ceil(3)),
+            Self::Year => format!("{:04}", date.year()),
+        }
+    }
+}
+
+macro_rules! wire_choice {
+    ($(#[$meta:meta])* $name:ident => $target:ty { $($(#[$vmeta:meta])* $variant:ident => $value:expr),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            fn target(self) -> $target {
+                match self {
+                    $(Self::$variant => $value),+
+                }
+            }
+        }
+    };
+}
+
+wire_choice!(
+    /// What to count about referrals (by date of receipt).
+    ReferralMeasure => Measure {
+        /// Every referral received.
+        Received => Measure::ReferralsReceived,
+        /// Received in the period and accepted.
+        Accepted => Measure::ReferralsAccepted,
+        /// Received in the period and declined.
+        Declined => Measure::ReferralsDeclined,
+        /// Received in the period and redirected.
+        Redirected => Measure::ReferralsRedirected,
+    }
+);
+
+wire_choice!(
+    /// Columns of a referral table.
+    ReferralDimension => Dimension {
+        /// Département of the case.
+        Departement => Dimension::Departement,
+        /// Région (INSEE code; `11` is Île-de-France).
+        Region => Dimension::Region,
+        /// Whom the referral is about.
+        Public => Dimension::Public,
+        /// The situation.
+        Context => Dimension::Context,
+        /// Who referred.
+        Source => Dimension::Source,
+        /// Age at the referral's date: `under_13`, `13_14`, `15_17`, `18_21`, `22_and_over`, `unknown`.
+        AgeBand => Dimension::AgeBand,
+        /// Gender (`unknown` when not given).
+        Gender => Dimension::Gender,
+    }
+);
+
+wire_choice!(
+    /// What to count about follow-ups.
+    FollowUpMeasure => Measure {
+        /// Opened (by opening date).
+        Opened => Measure::FollowUpsOpened,
+        /// Closed (by closing date).
+        Closed => Measure::FollowUpsClosed,
+    }
+);
+
+wire_choice!(
+    /// Columns of a follow-up table.
+    FollowUpDimension => Dimension {
+        /// Département of the case.
+        Departement => Dimension::Departement,
+        /// Région.
+        Region => Dimension::Region,
+        /// Gender of the person followed.
+        Gender => Dimension::Gender,
+        /// Reason for closing (`unknown` while open).
+        ClosureReason => Dimension::ClosureReason,
+    }
+);
+
+wire_choice!(
+    /// Columns of an appointment table.
+    AppointmentDimension => Dimension {
+        /// Département.
+        Departement => Dimension::Departement,
+        /// Région.
+        Region => Dimension::Region,
+        /// Mode (permanence, home, phone…).
+        Mode => Dimension::Mode,
+        /// Status (`no_show` against the total gives the no-show rate).
+        Status => Dimension::Status,
+    }
+);
+
+wire_choice!(
+    /// What to count about group sessions held.
+    GroupMeasure => Measure {
+        /// Sessions held (by start).
+        Held => Measure::GroupSessionsHeld,
+        /// People reached: the head counts of sessions held.
+        PeopleReached => Measure::PeopleReached,
+    }
+);
+
+wire_choice!(
+    /// Columns of a group-session table.
+    GroupDimension => Dimension {
+        /// Département.
+        Departement => Dimension::Departement,
+        /// Région.
+        Region => Dimension::Region,
+        /// Session kind.
+        Kind => Dimension::Kind,
+    }
+);
+
+macro_rules! stats_query {
+    ($(#[$meta:meta])* $name:ident, $measure:ty, $dimension:ty) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, Validate, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// First month of the range (`YYYY-MM`, 1900 to 2099).
+            #[param(pattern = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", example = "2026-01")]
+            pub from: String,
+            /// Number of months, 1 to 60 (default 12).
+            #[validate(range(min = 1, max = 60, message = "months must be from 1 to 60"))]
+            #[param(minimum = 1, maximum = 60, default = 12)]
+            pub months: Option<u32>,
+            /// Rows: `month` (default), `quarter` or `year`.
+            #[param(inline)]
+            pub period: Option<PeriodWire>,
+            /// What to count (default: the first).
+            #[param(inline)]
+            pub measure: Option<$measure>,
+            /// Columns (default: none, one `all` column).
+            #[param(inline)]
+            pub by: Option<$dimension>,
+        }
+    };
+}
+
+stats_query!(
+    /// Referral statistics parameters.
+    ReferralStatsQuery, ReferralMeasure, ReferralDimension
+);
+stats_query!(
+    /// Follow-up statistics parameters.
+    FollowUpStatsQuery, FollowUpMeasure, FollowUpDimension
+);
+stats_query!(
+    /// Group-session statistics parameters.
+    GroupStatsQuery, GroupMeasure, GroupDimension
+);
+
+/// Appointment statistics parameters.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AppointmentStatsQuery {
+    /// First month of the range (`YYYY-MM`, 1900 to 2099).
+    #[param(pattern = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", example = "2026-01")]
+    pub from: String,
+    /// Number of months, 1 to 60 (default 12).
+    #[validate(range(min = 1, max = 60, message = "months must be from 1 to 60"))]
+    #[param(minimum = 1, maximum = 60, default = 12)]
+    pub months: Option<u32>,
+    /// Rows: `month` (default), `quarter` or `year`.
+    #[param(inline)]
+    pub period: Option<PeriodWire>,
+    /// Columns (default: none, one `all` column).
+    #[param(inline)]
+    pub by: Option<AppointmentDimension>,
+}
+
+/// A published figure: `value` is `null` when `suppressed`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Figure {
+    /// The count, unless suppressed.
+    pub value: Option<u64>,
+    /// Withheld: a count from 1 to `min_cell − 1`, or a complement that
+    /// would let one be recovered.
+    pub suppressed: bool,
+}
+
+impl From<Cell> for Figure {
+    fn from(cell: Cell) -> Self {
+        Self {
+            value: cell.value,
+            suppressed: cell.suppressed,
+        }
+    }
+}
+
+/// One period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsRow {
+    /// `YYYY-MM`, `YYYY-Qn` or `YYYY`.
+    pub period: String,
+    /// One figure per column.
+    pub cells: Vec<Figure>,
+    /// The period's total.
+    pub total: Figure,
+}
+
+/// A published table.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsTable {
+    /// What was counted.
+    pub measure: String,
+    /// Row granularity.
+    pub period: PeriodWire,
+    /// First month.
+    pub from: String,
+    /// Last month (inclusive).
+    pub to: String,
+    /// The column dimension, if any.
+    pub by: Option<String>,
+    /// Counts from 1 to `min_cell − 1` are suppressed; zeros are published.
+    pub min_cell: u64,
+    /// Column labels (`all` without a dimension). Categories absent from
+    /// the data are zero.
+    pub columns: Vec<String>,
+    /// One row per period of the range, empty periods included.
+    pub rows: Vec<StatsRow>,
+    /// One total per column.
+    pub column_totals: Vec<Figure>,
+    /// The grand total.
+    pub total: Figure,
+}
+
+struct Request {
+    family: &'static str,
+    measure: Measure,
+    measure_name: String,
+    by: Option<(Dimension, String)>,
+    period: PeriodWire,
+    from: String,
+    months: Option<u32>,
+}
+
+fn wire_name<T: Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn first_month(from: &str) -> Result<NaiveDate, ApiError> {
+    let bad = || ApiError::invalid_field("from", "pattern", "from must be YYYY-MM (1900 to 2099)");
+    let (year, month) = from.split_once('-').ok_or_else(bad)?;
+    if year.len() != 4 || month.len() != 2 {
+        return Err(bad());
+    }
+    let year: i32 = year.parse().map_err(|_| bad())?;
+    let month: u32 = month.parse().map_err(|_| bad())?;
+    if !(1900..=2099).contains(&year) {
+        return Err(bad());
+    }
+    NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)
+}
+
+fn midnight(date: NaiveDate) -> NaiveDateTime {
+    date.and_time(chrono::NaiveTime::MIN)
+}
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|part| part.trim().to_ascii_lowercase().starts_with("text/csv"))
+        })
+}
+
+async fn respond(
+    state: &AppState,
+    auth: &Authenticated,
+    req: &HttpRequest,
+    request: Request,
+) -> Result<HttpResponse, ApiError> {
+    let start = first_month(&request.from)?;
+    let months = request.months.unwrap_or(12).clamp(1, MAX_MONTHS);
+    let mut month_starts = Vec::with_capacity(months as usize + 1);
+    let mut cursor = start;
+    for _ in 0..=months {
+        month_starts.push(cursor);
+        cursor = cursor
+            .checked_add_months(chrono::Months::new(1))
+            .ok_or_else(|| ApiError::invalid_field("from", "range", "out of range"))?;
+    }
+    let end = month_starts.last().copied().unwrap_or(start);
+    let last = month_starts
+        .get(months as usize - 1)
+        .copied()
+        .unwrap_or(start);
+    let mut periods: Vec<String> = Vec::new();
+    for month in month_starts.iter().take(months as usize) {
+        let label = request.period.label(*month);
+        if periods.last() != Some(&label) {
+            periods.push(label);
+        }
+    }
+
+    let (measure, granularity, dimension) = (
+        request.measure,
+        request.period.granularity(),
+        request.by.as_ref().map(|(d, _)| *d),
+    );
+    let (low, high) = (midnight(start), midnight(end));
+    let rows = state
+        .analytics
+        .run(move |conn| stats::counts(conn, measure, granularity, dimension, low, high))
+        .await
+        .map_err(ApiError::from)?;
+
+    let columns: Vec<String> = if dimension.is_some() {
+        rows.iter()
+            .map(|r| r.category.clone().unwrap_or_else(|| "unknown".into()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    } else {
+        vec!["all".into()]
+    };
+    let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for row in &rows {
+        let column = if dimension.is_some() {
+            row.category.as_deref().unwrap_or("unknown")
+        } else {
+            "all"
+        };
+        *counts.entry((row.period.as_str(), column)).or_default() +=
+            u64::try_from(row.n).unwrap_or(0);
+    }
+    let grid: Vec<Vec<u64>> = periods
+        .iter()
+        .map(|p| {
+            columns
+                .iter()
+                .map(|c| {
+                    counts
+                        .get(&(p.as_str(), c.as_str()))
+                        .copied()
+                        .unwrap_or(0)
+                })
+                .collect()
+        })
+        .collect();
+    let published = publish(&grid, state.stats_min_cell);
+
+    audit::record(
+        state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "read_statistics",
+            "statistics",
+            Some(request.family),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+
+    let table = StatsTable {
+        measure: request.measure_name,
+        period: request.period,
+        from: PeriodWire::Month.label(start),
+        to: PeriodWire::Month.label(last),
+        by: request.by.map(|(_, name)| name),
+        min_cell: state.stats_min_cell.get(),
+        columns,
+        rows: periods
+            .into_iter()
+            .zip(published.cells)
+            .zip(published.row_totals)
+            .map(|((period, cells), total)| StatsRow {
+                period,
+                cells: cells.into_iter().map(Figure::from).collect(),
+                total: total.into(),
+            })
+            .collect(),
+        column_totals: published.column_totals.into_iter().map(Figure::from).collect(),
+        total: published.total.into(),
+    };
+    if wants_csv(req) {
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(csv(&table)))
+    } else {
+        Ok(HttpResponse::Ok().json(table))
+    }
+}
+
+/// One RFC 4180 field: quoted when it holds a comma, a quote or a line break.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The table as CSV: `period,<dimension>,count,suppressed`, one line per
+/// figure, totals labelled `total`.
+pub fn csv(table: &StatsTable) -> String {
+    let dimension = table.by.as_deref().unwrap_or("category");
+    let mut out = format!("period,{},count,suppressed\r\n", field(dimension));
+    let mut line = |period: &str, column: &str, figure: &Figure| {
+        let count = figure.value.map(|v| v.to_string()).unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{}\r\n",
+            field(period),
+            field(column),
+            count,
+            figure.suppressed
+        ));
+    };
+    for row in &table.rows {
+        for (column, figure) in table.columns.iter().zip(&row.cells) {
+            line(&row.period, column, figure);
+        }
+        line(&row.period, "total", &row.total);
+    }
+    for (column, figure) in table.columns.iter().zip(&table.column_totals) {
+        line("total", column, figure);
+    }
+    line("total", "total", &table.total);
+    out
+}
+
+const DESCRIPTION: &str = "Rows are the periods of `from` + `months` (whole months, UTC); a quarter or year cut by the range counts only its months inside. Columns are the `by` dimension (categories absent from the data are zero). Counts from 1 to `min_cell − 1` (`ADOSEXO_STATS_MIN_CELL`, default 11) are `null` with `suppressed: true`, and further figures are suppressed so that none can be recovered from the totals; zeros are published. `Accept: text/csv` gives CSV (`period,<by>,count,suppressed`, CRLF). Analysts and the supervisor; each read is audited.";
+
+async fn guard(state: &AppState, auth: &Authenticated, family: &str) -> Result<(), ApiError> {
+    permit(
+        state,
+        auth,
+        Action::ReadStatistics,
+        Resource::Service,
+        "statistics",
+        Some(family),
+    )
+    .await
+}
+
+/// Referrals received, accepted, declined, redirected.
+#[utoipa::path(
+    operation_id = "referralStatistics",
+    tag = "statistics",
+    summary = "Referral statistics",
+    description = DESCRIPTION,
+    params(ReferralStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/referrals")]
+pub async fn referral_stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<ReferralStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "referrals").await?;
+    let query = query.into_inner()?;
+    let measure = query.measure.unwrap_or(ReferralMeasure::Received);
+    let request = Request {
+        family: "referrals",
+        measure: measure.target(),
+        measure_name: wire_name(measure),
+        by: query.by.map(|d| (d.target(), wire_name(d))),
+        period: query.period.unwrap_or_default(),
+        from: query.from,
+        months: query.months,
+    };
+    respond(&state, &auth, &req, request).await
+}
+
+/// Follow-ups opened and closed.
+#[utoipa::path(
+    operation_id = "followUpStatistics",
+    tag = "statistics",
+    summary = "Follow-up statistics",
+    description = DESCRIPTION,
+    params(FollowUpStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/follow-ups")]
+pub async fn follow_up_stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<FollowUpStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "follow_ups").await?;
+    let query = query.into_inner()?;
+    let measure = query.measure.unwrap_or(FollowUpMeasure::Opened);
+    let request = Request {
+        family: "follow_ups",
+        measure: measure.target(),
+        measure_name: wire_name(measure),
+        by: query.by.map(|d| (d.target(), wire_name(d))),
+        period: query.period.unwrap_or_default(),
+        from: query.from,
+        months: query.months,
+    };
+    respond(&state, &auth, &req, request).await
+}
+
+/// Appointments by mode and status.
+#[utoipa::path(
+    operation_id = "appointmentStatistics",
+    tag = "statistics",
+    summary = "Appointment statistics",
+    description = DESCRIPTION,
+    params(AppointmentStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/appointments")]
+pub async fn appointment_stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<AppointmentStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "appointments").await?;
+    let query = query.into_inner()?;
+    let request = Request {
+        family: "appointments",
+        measure: Measure::Appointments,
+        measure_name: "appointments".into(),
+        by: query.by.map(|d| (d.target(), wire_name(d))),
+        period: query.period.unwrap_or_default(),
+        from: query.from,
+        months: query.months,
+    };
+    respond(&state, &auth, &req, request).await
+}
+
+/// Group sessions held and people reached.
+#[utoipa::path(
+    operation_id = "groupSessionStatistics",
+    tag = "statistics",
+    summary = "Group-session statistics",
+    description = DESCRIPTION,
+    params(GroupStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/group-sessions")]
+pub async fn group_session_stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<GroupStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "group_sessions").await?;
+    let query = query.into_inner()?;
+    let measure = query.measure.unwrap_or(GroupMeasure::Held);
+    let request = Request {
+        family: "group_sessions",
+        measure: measure.target(),
+        measure_name: wire_name(measure),
+        by: query.by.map(|d| (d.target(), wire_name(d))),
+        period: query.period.unwrap_or_default(),
+        from: query.from,
+        months: query.months,
+    };
+    respond(&state, &auth, &req, request).await
+}
