@@ -401,12 +401,7 @@ async fn respond(
         .map(|p| {
             columns
                 .iter()
-                .map(|c| {
-                    counts
-                        .get(&(p.as_str(), c.as_str()))
-                        .copied()
-                        .unwrap_or(0)
-                })
+                .map(|c| counts.get(&(p.as_str(), c.as_str())).copied().unwrap_or(0))
                 .collect()
         })
         .collect();
@@ -443,7 +438,11 @@ async fn respond(
                 total: total.into(),
             })
             .collect(),
-        column_totals: published.column_totals.into_iter().map(Figure::from).collect(),
+        column_totals: published
+            .column_totals
+            .into_iter()
+            .map(Figure::from)
+            .collect(),
         total: published.total.into(),
     };
     if wants_csv(req) {
