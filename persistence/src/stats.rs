@@ -27,6 +27,8 @@ pub enum Measure {
     FollowUpsOpened,
     /// Follow-ups closed (by date of closure).
     FollowUpsClosed,
+    /// Follow-ups open at the end of each period (see [`active_follow_ups`]).
+    FollowUpsActive,
     /// Appointments (by start).
     Appointments,
     /// Group sessions held (by start).
@@ -120,7 +122,9 @@ impl Measure {
                 "r.created_at",
                 "COUNT(*)",
             ),
-            Self::FollowUpsOpened => (FOLLOW_UPS, "f.created_at", "COUNT(*)"),
+            Self::FollowUpsOpened | Self::FollowUpsActive => {
+                (FOLLOW_UPS, "f.created_at", "COUNT(*)")
+            }
             Self::FollowUpsClosed => (
                 "follow_ups f JOIN people p ON p.id = f.person_id \
                  JOIN departements d ON d.code = f.departement_code WHERE f.status = 'closed'",
@@ -160,7 +164,13 @@ impl Measure {
         match dimension {
             Departement | Region => true,
             Public | Context | Source | AgeBand => referral,
-            Gender => referral || matches!(self, Self::FollowUpsOpened | Self::FollowUpsClosed),
+            Gender => {
+                referral
+                    || matches!(
+                        self,
+                        Self::FollowUpsOpened | Self::FollowUpsClosed | Self::FollowUpsActive
+                    )
+            }
             ClosureReason => self == Self::FollowUpsClosed,
             Mode | Status => self == Self::Appointments,
             Kind => matches!(self, Self::GroupSessionsHeld | Self::PeopleReached),
@@ -266,4 +276,56 @@ pub fn counts(
                 .load(sqlite)?
         }
     })
+}
+
+/// One group of follow-ups open at an instant.
+#[derive(Clone, Debug, PartialEq, Eq, QueryableByName)]
+struct ActiveRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    category: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Follow-ups open at each `(label, end)`: opened before `end` and not
+/// closed by then (a closed follow-up's last change is its closing, the
+/// status being final). One grouped count per period end.
+pub fn active_follow_ups(
+    conn: &mut DbConnection,
+    dimension: Option<Dimension>,
+    ends: &[(String, NaiveDateTime)],
+) -> Result<Vec<CountRow>, PersistenceError> {
+    let query = |backend: Backend| {
+        let category = dimension.map_or_else(|| "NULL".to_owned(), |d| d.expression(backend));
+        let (category, a, b) = match backend {
+            Backend::Sqlite => (category, "?", "?"),
+            Backend::Postgres => (format!("CAST({category} AS TEXT)"), "$1", "$2"),
+        };
+        format!(
+            "SELECT {category} AS category, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM follow_ups f JOIN people p ON p.id = f.person_id \
+             JOIN departements d ON d.code = f.departement_code \
+             WHERE f.created_at < {a} AND (f.status <> 'closed' OR f.updated_at >= {b}) \
+             GROUP BY 1 ORDER BY 1"
+        )
+    };
+    let mut out = Vec::new();
+    for (label, end) in ends {
+        let rows: Vec<ActiveRow> = match conn {
+            DbConnection::Postgres(pg) => diesel::sql_query(query(Backend::Postgres))
+                .bind::<Timestamp, _>(*end)
+                .bind::<Timestamp, _>(*end)
+                .load(pg)?,
+            DbConnection::Sqlite(sqlite) => diesel::sql_query(query(Backend::Sqlite))
+                .bind::<Timestamp, _>(*end)
+                .bind::<Timestamp, _>(*end)
+                .load(sqlite)?,
+        };
+        out.extend(rows.into_iter().map(|r| CountRow {
+            period: label.clone(),
+            category: r.category,
+            n: r.n,
+        }));
+    }
+    Ok(out)
 }

@@ -496,6 +496,47 @@ async fn published_figures_equal_counts_from_raw_rows(app: TestApp) {
         );
     }
 
+    // Follow-ups open at each period's end.
+    for period in ["month", "quarter"] {
+        let table = fetch(format!(
+            "/api/v1/stats/follow-ups?from=2026-01&months=6&period={period}&measure=active&by=gender"
+        ))
+        .await;
+        let mut expected = BTreeMap::new();
+        for label in periods(period) {
+            let end = match label.as_str() {
+                "2026-Q1" => "2026-04",
+                "2026-Q2" => "2026-07",
+                month => month,
+            };
+            let (year, month) = end.split_once('-').expect("month");
+            let start =
+                NaiveDate::from_ymd_opt(year.parse().expect("y"), month.parse().expect("m"), 1)
+                    .expect("date");
+            let end = if period == "month" {
+                start
+                    .checked_add_months(chrono::Months::new(1))
+                    .expect("next")
+            } else {
+                start
+            }
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight");
+            for f in &follow_ups {
+                if f.opened < end && (f.status != "closed" || f.updated >= end) {
+                    *expected
+                        .entry((
+                            label.clone(),
+                            f.gender.clone().unwrap_or_else(|| "unknown".into()),
+                        ))
+                        .or_default() += 1;
+                }
+            }
+        }
+        // Totals of "active" over periods are sums of stocks: still checked as sums.
+        check(&table, &expected, &periods(period));
+    }
+
     // Appointments by mode and by status.
     for by in ["mode", "status", "departement"] {
         let table = fetch(format!(

@@ -121,6 +121,8 @@ wire_choice!(
         Opened => Measure::FollowUpsOpened,
         /// Closed (by closing date).
         Closed => Measure::FollowUpsClosed,
+        /// Open at the end of each period (the range's end for a cut period).
+        Active => Measure::FollowUpsActive,
     }
 );
 
@@ -358,10 +360,15 @@ async fn respond(
         .copied()
         .unwrap_or(start);
     let mut periods: Vec<String> = Vec::new();
-    for month in month_starts.iter().take(months as usize) {
+    // The end of each period, inside the range.
+    let mut ends: Vec<(String, NaiveDateTime)> = Vec::new();
+    for (month, next) in month_starts.iter().zip(month_starts.iter().skip(1)) {
         let label = request.period.label(*month);
         if periods.last() != Some(&label) {
-            periods.push(label);
+            periods.push(label.clone());
+            ends.push((label, midnight(*next)));
+        } else if let Some(last) = ends.last_mut() {
+            last.1 = midnight(*next);
         }
     }
 
@@ -373,7 +380,13 @@ async fn respond(
     let (low, high) = (midnight(start), midnight(end));
     let rows = state
         .analytics
-        .run(move |conn| stats::counts(conn, measure, granularity, dimension, low, high))
+        .run(move |conn| {
+            if measure == Measure::FollowUpsActive {
+                stats::active_follow_ups(conn, dimension, &ends)
+            } else {
+                stats::counts(conn, measure, granularity, dimension, low, high)
+            }
+        })
         .await
         .map_err(ApiError::from)?;
 
