@@ -352,6 +352,25 @@ mod tests {
     }
 
     #[test]
+    fn statistics_threshold_has_a_floor() {
+        assert_eq!(config(&[]).map(|c| c.stats_min_cell.get()).ok(), Some(11));
+        assert_eq!(
+            config(&[("ADOSEXO_STATS_MIN_CELL", "5")])
+                .map(|c| c.stats_min_cell.get())
+                .ok(),
+            Some(5)
+        );
+        let error = config(&[("ADOSEXO_STATS_MIN_CELL", "2")]).err();
+        assert_eq!(error.map(|e| e.var), Some("ADOSEXO_STATS_MIN_CELL"));
+        assert!(config(&[("ANALYTICS_DATABASE_URL", "mysql://x")]).is_err());
+        assert!(
+            config(&[])
+                .map(|c| c.analytics_database_url.is_none())
+                .unwrap_or(false)
+        );
+    }
+
+    #[test]
     fn runs_with_nothing_set() {
         let config = config(&[]).ok();
         let config = config.as_ref();
