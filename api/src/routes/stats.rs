@@ -52,6 +52,24 @@ impl PeriodWire {
         }
     }
 
+    /// The first day of the period holding `date` (a month's first day).
+    fn start_of(self, date: NaiveDate) -> NaiveDate {
+        let month = match self {
+            Self::Month => date.month(),
+            Self::Quarter => (date.month() - 1) / 3 * 3 + 1,
+            Self::Year => 1,
+        };
+        NaiveDate::from_ymd_opt(date.year(), month, 1).unwrap_or(date)
+    }
+
+    fn months(self) -> u32 {
+        match self {
+            Self::Month => 1,
+            Self::Quarter => 3,
+            Self::Year => 12,
+        }
+    }
+
     fn label(self, date: NaiveDate) -> String {
         match self {
             Self::Month => format!("{:04}-{:02}", date.year(), date.month()),
@@ -284,12 +302,11 @@ pub struct StatsTable {
     /// Column labels (`all` without a dimension). Categories absent from
     /// the data are zero.
     pub columns: Vec<String>,
-    /// One row per period of the range, empty periods included.
+    /// One row per period of the range, empty periods included. Each row
+    /// is published on its own (its cells and its total), so that a period
+    /// reads the same in every request; no totals across periods are
+    /// published (they would let two overlapping ranges be subtracted).
     pub rows: Vec<StatsRow>,
-    /// One total per column.
-    pub column_totals: Vec<Figure>,
-    /// The grand total.
-    pub total: Figure,
 }
 
 struct Request {
@@ -344,20 +361,30 @@ async fn respond(
     req: &HttpRequest,
     request: Request,
 ) -> Result<HttpResponse, ApiError> {
-    let start = first_month(&request.from)?;
+    // The range, widened to whole periods: a period is always counted whole,
+    // so that it reads the same whatever the range asked.
+    let asked = first_month(&request.from)?;
     let months = request.months.unwrap_or(12).clamp(1, MAX_MONTHS);
-    let mut month_starts = Vec::with_capacity(months as usize + 1);
+    let out_of_range = || ApiError::invalid_field("from", "range", "out of range");
+    let start = request.period.start_of(asked);
+    let last_asked = asked
+        .checked_add_months(chrono::Months::new(months - 1))
+        .ok_or_else(out_of_range)?;
+    let end = request
+        .period
+        .start_of(last_asked)
+        .checked_add_months(chrono::Months::new(request.period.months()))
+        .ok_or_else(out_of_range)?;
+    let mut month_starts = vec![start];
     let mut cursor = start;
-    for _ in 0..=months {
-        month_starts.push(cursor);
+    while cursor < end {
         cursor = cursor
             .checked_add_months(chrono::Months::new(1))
-            .ok_or_else(|| ApiError::invalid_field("from", "range", "out of range"))?;
+            .ok_or_else(out_of_range)?;
+        month_starts.push(cursor);
     }
-    let end = month_starts.last().copied().unwrap_or(start);
-    let last = month_starts
-        .get(months as usize - 1)
-        .copied()
+    let last = end
+        .checked_sub_months(chrono::Months::new(1))
         .unwrap_or(start);
     let mut periods: Vec<String> = Vec::new();
     // The end of each period, inside the range.
@@ -409,16 +436,26 @@ async fn respond(
         *counts.entry((row.period.as_str(), column)).or_default() +=
             u64::try_from(row.n).unwrap_or(0);
     }
-    let grid: Vec<Vec<u64>> = periods
+    // Each period is its own one-dimensional table (categories and total).
+    let published: Vec<(Vec<Figure>, Figure)> = periods
         .iter()
         .map(|p| {
-            columns
+            let counts: Vec<Vec<u64>> = columns
                 .iter()
-                .map(|c| counts.get(&(p.as_str(), c.as_str())).copied().unwrap_or(0))
-                .collect()
+                .map(|c| vec![counts.get(&(p.as_str(), c.as_str())).copied().unwrap_or(0)])
+                .collect();
+            let table = publish(&counts, state.stats_min_cell);
+            (
+                table
+                    .cells
+                    .into_iter()
+                    .flatten()
+                    .map(Figure::from)
+                    .collect(),
+                table.total.into(),
+            )
         })
         .collect();
-    let published = publish(&grid, state.stats_min_cell);
 
     audit::record(
         state,
@@ -443,20 +480,13 @@ async fn respond(
         columns,
         rows: periods
             .into_iter()
-            .zip(published.cells)
-            .zip(published.row_totals)
-            .map(|((period, cells), total)| StatsRow {
+            .zip(published)
+            .map(|(period, (cells, total))| StatsRow {
                 period,
-                cells: cells.into_iter().map(Figure::from).collect(),
-                total: total.into(),
+                cells,
+                total,
             })
             .collect(),
-        column_totals: published
-            .column_totals
-            .into_iter()
-            .map(Figure::from)
-            .collect(),
-        total: published.total.into(),
     };
     if wants_csv(req) {
         Ok(HttpResponse::Ok()
@@ -477,7 +507,7 @@ fn field(text: &str) -> String {
 }
 
 /// The table as CSV: `period,<dimension>,count,suppressed`, one line per
-/// figure, totals labelled `total`.
+/// figure, each period's total labelled `total`.
 pub fn csv(table: &StatsTable) -> String {
     let dimension = table.by.as_deref().unwrap_or("category");
     let mut out = format!("period,{},count,suppressed\r\n", field(dimension));
@@ -497,14 +527,10 @@ pub fn csv(table: &StatsTable) -> String {
         }
         line(&row.period, "total", &row.total);
     }
-    for (column, figure) in table.columns.iter().zip(&table.column_totals) {
-        line("total", column, figure);
-    }
-    line("total", "total", &table.total);
     out
 }
 
-const DESCRIPTION: &str = "Rows are the periods of `from` + `months` (whole months, UTC); a quarter or year cut by the range counts only its months inside. Columns are the `by` dimension (categories absent from the data are zero). Counts from 1 to `min_cell − 1` (`ADOSEXO_STATS_MIN_CELL`, default 11) are `null` with `suppressed: true`, and further figures are suppressed so that none can be recovered from the totals; zeros are published. `Accept: text/csv` gives CSV (`period,<by>,count,suppressed`, CRLF). Analysts and the supervisor; each read is audited.";
+const DESCRIPTION: &str = "Rows are the periods covering `from` + `months` (UTC), widened to whole quarters or years. Columns are the `by` dimension (categories absent from the data are zero). Each period is published on its own with its total (no totals across periods, so overlapping ranges cannot be subtracted). Counts from 1 to `min_cell − 1` (`ADOSEXO_STATS_MIN_CELL`, default 11) are `null` with `suppressed: true`, and further figures are suppressed so that none can be recovered from the period's total; zeros are published. `Accept: text/csv` gives CSV (`period,<by>,count,suppressed`, CRLF). Analysts and the supervisor; each read is audited.";
 
 async fn guard(state: &AppState, auth: &Authenticated, family: &str) -> Result<(), ApiError> {
     permit(
