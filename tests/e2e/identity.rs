@@ -1106,6 +1106,7 @@ const TABLE: &[(&str, &str)] = &[
     ("followUpStatistics", "UFAFFFFA"),
     ("appointmentStatistics", "UFAFFFFA"),
     ("groupSessionStatistics", "UFAFFFFA"),
+    ("permanenceStatistics", "UFAFFFFA"),
     ("logout", "UAAAAAAA"),
 ];
 

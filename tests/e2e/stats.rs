@@ -622,6 +622,57 @@ async fn csv_says_what_json_says(app: TestApp) {
     assert_eq!(*lines.last().expect("line"), "2026-03,total,0,false");
 }
 
+async fn permanences_held_are_occurrences_not_cancelled(app: TestApp) {
+    let world = app.world().await;
+    let site = crate::scheduling::site(&app, &world, "Maison des ados", "93").await;
+    let permanence = app
+        .post_json(
+            "/api/v1/permanences",
+            world.token("coordinator"),
+            serde_json::json!({
+                "site_id": site, "title": "Mardis",
+                "rrule": "FREQ=WEEKLY;BYDAY=TU", "dtstart": "2026-01-01",
+                "part_of_day": "explicit", "start_time": "14:00", "end_time": "17:00",
+                "audience": "all", "staff_ids": [world.account("coordinator")]
+            }),
+            201,
+        )
+        .await;
+    let id = permanence["id"].as_str().expect("id");
+    execute_sql(
+        &app.db(),
+        &format!(
+            "INSERT INTO permanence_exceptions (permanence_id, original_date, kind, created_by, \
+             created_at) VALUES ('{id}', '2026-02-03', 'cancelled', 'x', '2026-01-01 00:00:00');"
+        ),
+    )
+    .await
+    .expect("exception");
+    // Independent count: Tuesdays of January–June 2026 but 3 February.
+    let mut expected = BTreeMap::new();
+    let mut day = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+    while day < NaiveDate::from_ymd_opt(2026, 7, 1).expect("date") {
+        if day.weekday() == chrono::Weekday::Tue
+            && day != NaiveDate::from_ymd_opt(2026, 2, 3).expect("date")
+        {
+            *expected
+                .entry((format!("2026-{:02}", day.month()), "93".to_owned()))
+                .or_default() += 1;
+        }
+        day = day.succ_opt().expect("next");
+    }
+    let table = app
+        .get_json(
+            "/api/v1/stats/permanences?from=2026-01&months=6&by=departement",
+            world.token("analyst"),
+            200,
+        )
+        .await;
+    assert_eq!(table["measure"], "permanences_held");
+    check(&table, &expected, &periods("month"));
+    assert_eq!(table["rows"][1]["total"]["value"], 3, "{table}");
+}
+
 async fn only_analysts_and_the_supervisor_read_statistics(app: TestApp) {
     let world = app.world().await;
     for (role, status) in [
@@ -664,5 +715,6 @@ async fn only_analysts_and_the_supervisor_read_statistics(app: TestApp) {
 crate::both_backends!(
     published_figures_equal_counts_from_raw_rows,
     csv_says_what_json_says,
+    permanences_held_are_occurrences_not_cancelled,
     only_analysts_and_the_supervisor_read_statistics,
 );

@@ -122,6 +122,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::referral_stats)
                 .service(stats::follow_up_stats)
                 .service(stats::appointment_stats)
-                .service(stats::group_session_stats),
+                .service(stats::group_session_stats)
+                .service(stats::permanence_stats),
         );
 }

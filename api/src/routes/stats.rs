@@ -311,7 +311,8 @@ pub struct StatsTable {
 
 struct Request {
     family: &'static str,
-    measure: Measure,
+    /// `None`: permanences held (expanded from their series in Rust).
+    measure: Option<Measure>,
     measure_name: String,
     by: Option<(Dimension, String)>,
     period: PeriodWire,
@@ -399,6 +400,7 @@ async fn respond(
         }
     }
 
+    let period = request.period;
     let (measure, granularity, dimension) = (
         request.measure,
         request.period.granularity(),
@@ -407,15 +409,23 @@ async fn respond(
     let (low, high) = (midnight(start), midnight(end));
     let rows = state
         .analytics
-        .run(move |conn| {
-            if measure == Measure::FollowUpsActive {
-                stats::active_follow_ups(conn, dimension, &ends)
-            } else {
-                stats::counts(conn, measure, granularity, dimension, low, high)
+        .run(move |conn| -> Result<Vec<stats::CountRow>, ApiError> {
+            match measure {
+                Some(Measure::FollowUpsActive) => {
+                    Ok(stats::active_follow_ups(conn, dimension, &ends)?)
+                }
+                Some(measure) => Ok(stats::counts(
+                    conn,
+                    measure,
+                    granularity,
+                    dimension,
+                    low,
+                    high,
+                )?),
+                None => permanences_held(conn, dimension, period, low, high),
             }
         })
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
 
     let columns: Vec<String> = if dimension.is_some() {
         rows.iter()
@@ -497,6 +507,71 @@ async fn respond(
     }
 }
 
+/// Permanence occurrences that took place (not cancelled) starting in
+/// `[low, high)`, per period and département or région of their site. The
+/// series are few: they are expanded here (`schedule::series::expand`),
+/// exceptions applied; inactive series or sites count nothing.
+fn permanences_held(
+    conn: &mut adosexo_persistence::DbConnection,
+    dimension: Option<Dimension>,
+    period: PeriodWire,
+    low: NaiveDateTime,
+    high: NaiveDateTime,
+) -> Result<Vec<stats::CountRow>, ApiError> {
+    use adosexo_domain::schedule::series::OccurrenceStatus;
+    use adosexo_persistence::schedule::{self, PermanenceFilter};
+    let rows = schedule::list_permanences(
+        conn,
+        &PermanenceFilter {
+            limit: 100_000,
+            ..PermanenceFilter::default()
+        },
+    )?;
+    let loaded = super::permanences::load_many(conn, rows)?;
+    let regions: BTreeMap<String, String> = adosexo_persistence::territory::list_departements(
+        conn,
+        &adosexo_persistence::territory::DepartementFilter {
+            limit: 1000,
+            ..Default::default()
+        },
+    )?
+    .into_iter()
+    .map(|d| (d.code, d.region_code))
+    .collect();
+    let (from, to) = (low.and_utc(), high.and_utc());
+    let mut counts: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
+    for permanence in &loaded {
+        let departement = &permanence.site.departement_code;
+        let category = match dimension {
+            Some(Dimension::Region) => Some(
+                regions
+                    .get(departement)
+                    .cloned()
+                    .unwrap_or_else(|| "unknown".into()),
+            ),
+            Some(_) => Some(departement.clone()),
+            None => None,
+        };
+        for occurrence in permanence.occurrences(from, to)? {
+            if occurrence.status != OccurrenceStatus::Cancelled
+                && occurrence.start >= from
+                && occurrence.start < to
+            {
+                let label = period.label(occurrence.start.date_naive());
+                *counts.entry((label, category.clone())).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|((period, category), n)| stats::CountRow {
+            period,
+            category,
+            n,
+        })
+        .collect())
+}
+
 /// One RFC 4180 field: quoted when it holds a comma, a quote or a line break.
 fn field(text: &str) -> String {
     if text.contains([',', '"', '\r', '\n']) {
@@ -575,7 +650,7 @@ pub async fn referral_stats(
     let measure = query.measure.unwrap_or(ReferralMeasure::Received);
     let request = Request {
         family: "referrals",
-        measure: measure.target(),
+        measure: Some(measure.target()),
         measure_name: wire_name(measure),
         by: query.by.map(|d| (d.target(), wire_name(d))),
         period: query.period.unwrap_or_default(),
@@ -616,7 +691,7 @@ pub async fn follow_up_stats(
     let measure = query.measure.unwrap_or(FollowUpMeasure::Opened);
     let request = Request {
         family: "follow_ups",
-        measure: measure.target(),
+        measure: Some(measure.target()),
         measure_name: wire_name(measure),
         by: query.by.map(|d| (d.target(), wire_name(d))),
         period: query.period.unwrap_or_default(),
@@ -656,9 +731,85 @@ pub async fn appointment_stats(
     let query = query.into_inner()?;
     let request = Request {
         family: "appointments",
-        measure: Measure::Appointments,
+        measure: Some(Measure::Appointments),
         measure_name: "appointments".into(),
         by: query.by.map(|d| (d.target(), wire_name(d))),
+        period: query.period.unwrap_or_default(),
+        from: query.from,
+        months: query.months,
+    };
+    respond(&state, &auth, &req, request).await
+}
+
+/// Columns of a permanence table.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PermanenceDimension {
+    /// Département of the site.
+    Departement,
+    /// Région of the site.
+    Region,
+}
+
+/// Permanence statistics parameters.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PermanenceStatsQuery {
+    /// First month of the range (`YYYY-MM`, 1900 to 2099).
+    #[param(pattern = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", example = "2026-01")]
+    pub from: String,
+    /// Number of months, 1 to 60 (default 12).
+    #[validate(range(min = 1, max = 60, message = "months must be from 1 to 60"))]
+    #[param(minimum = 1, maximum = 60, default = 12)]
+    pub months: Option<u32>,
+    /// Rows: `month` (default), `quarter` or `year`.
+    #[param(inline)]
+    pub period: Option<PeriodWire>,
+    /// Columns (default: none, one `all` column).
+    #[param(inline)]
+    pub by: Option<PermanenceDimension>,
+}
+
+/// Permanences held: occurrences not cancelled.
+#[utoipa::path(
+    operation_id = "permanenceStatistics",
+    tag = "statistics",
+    summary = "Permanence statistics",
+    description = DESCRIPTION,
+    params(PermanenceStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/permanences")]
+pub async fn permanence_stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<PermanenceStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "permanences").await?;
+    let query = query.into_inner()?;
+    let request = Request {
+        family: "permanences",
+        measure: None,
+        measure_name: "permanences_held".into(),
+        by: query.by.map(|d| {
+            let dimension = match d {
+                PermanenceDimension::Departement => Dimension::Departement,
+                PermanenceDimension::Region => Dimension::Region,
+            };
+            (dimension, wire_name(d))
+        }),
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
@@ -697,7 +848,7 @@ pub async fn group_session_stats(
     let measure = query.measure.unwrap_or(GroupMeasure::Held);
     let request = Request {
         family: "group_sessions",
-        measure: measure.target(),
+        measure: Some(measure.target()),
         measure_name: wire_name(measure),
         by: query.by.map(|d| (d.target(), wire_name(d))),
         period: query.period.unwrap_or_default(),
