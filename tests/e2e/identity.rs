@@ -1107,6 +1107,7 @@ const TABLE: &[(&str, &str)] = &[
     ("appointmentStatistics", "UFAFFFFA"),
     ("groupSessionStatistics", "UFAFFFFA"),
     ("permanenceStatistics", "UFAFFFFA"),
+    ("getStatisticsReport", "UFAFFFFA"),
     ("logout", "UAAAAAAA"),
 ];
 

@@ -673,6 +673,66 @@ async fn permanences_held_are_occurrences_not_cancelled(app: TestApp) {
     assert_eq!(table["rows"][1]["total"]["value"], 3, "{table}");
 }
 
+async fn annual_report_as_json_and_printable_html(app: TestApp) {
+    let world = app.world().await;
+    let mut sql = String::new();
+    // 12 referrals in March (published), 1 in April (suppressed).
+    for i in 0..13 {
+        let month = if i < 12 { 3 } else { 4 };
+        sql.push_str(&format!(
+            "INSERT INTO people (id, kind, first_name, name_key, created_at, updated_at) VALUES \
+             ('00000000-0000-4000-8000-{i:012}', 'young_person', 'X', 'x', '2026-01-01 00:00:00', \
+             '2026-01-01 00:00:00');\n\
+             INSERT INTO referrals (id, reference, public, context, source_kind, submitted_by_id, \
+             submitted_by_kind, person_id, departement_code, risk_indicators, summary, urgency, \
+             status, protection_required, version, created_at, updated_at) VALUES \
+             ('10000000-0000-4000-8000-{i:012}', 'R-{i}', 'young_person', 'unknown', 'parent', 'x', \
+             'account', '00000000-0000-4000-8000-{i:012}', '75', '', 's', 'routine', 'submitted', \
+             FALSE, 1, '2026-{month:02}-10 10:00:00', '2026-{month:02}-10 10:00:00');\n"
+        ));
+    }
+    execute_sql(&app.db(), &sql).await.expect("data");
+    let analyst = world.token("analyst");
+    let report = app
+        .get_json("/api/v1/stats/report?year=2026", analyst, 200)
+        .await;
+    let months = &report["referrals_per_month"]["rows"];
+    assert_eq!(months.as_array().map(Vec::len), Some(12));
+    assert_eq!(months[2]["total"]["value"], 12, "{report}");
+    assert_eq!(months[3]["total"]["suppressed"], true);
+    assert_eq!(months[4]["total"]["value"], 0);
+    assert_eq!(report["referrals_by_source"]["columns"][0], "parent");
+    assert_eq!(
+        report["referrals_by_source"]["rows"][0]["cells"][0]["value"],
+        13
+    );
+    assert_eq!(report["departements_reached"]["columns"][0], "75");
+    let response = app
+        .authed(
+            reqwest::Method::GET,
+            "/api/v1/stats/report?year=2026",
+            analyst,
+        )
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let html = response.text().await.expect("body");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<svg").count(), 5, "{html}");
+    assert!(
+        html.contains(">12</text>") && html.contains("masqué"),
+        "{html}"
+    );
+    // Self-contained: no script, no external resource.
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
+}
+
 async fn only_analysts_and_the_supervisor_read_statistics(app: TestApp) {
     let world = app.world().await;
     for (role, status) in [
@@ -716,5 +776,6 @@ crate::both_backends!(
     published_figures_equal_counts_from_raw_rows,
     csv_says_what_json_says,
     permanences_held_are_occurrences_not_cancelled,
+    annual_report_as_json_and_printable_html,
     only_analysts_and_the_supervisor_read_statistics,
 );

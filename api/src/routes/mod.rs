@@ -123,6 +123,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::follow_up_stats)
                 .service(stats::appointment_stats)
                 .service(stats::group_session_stats)
-                .service(stats::permanence_stats),
+                .service(stats::permanence_stats)
+                .service(stats::annual_report),
         );
 }

@@ -362,6 +362,31 @@ async fn respond(
     req: &HttpRequest,
     request: Request,
 ) -> Result<HttpResponse, ApiError> {
+    let family = request.family;
+    let table = build(state, request).await?;
+    audit::record(
+        state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "read_statistics",
+            "statistics",
+            Some(family),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    if wants_csv(req) {
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(csv(&table)))
+    } else {
+        Ok(HttpResponse::Ok().json(table))
+    }
+}
+
+/// Counts in the database and suppresses.
+async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiError> {
     // The range, widened to whole periods: a period is always counted whole,
     // so that it reads the same whatever the range asked.
     let asked = first_month(&request.from)?;
@@ -467,20 +492,7 @@ async fn respond(
         })
         .collect();
 
-    audit::record(
-        state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "read_statistics",
-            "statistics",
-            Some(request.family),
-            Outcome::Success,
-        )],
-    )
-    .await?;
-
-    let table = StatsTable {
+    Ok(StatsTable {
         measure: request.measure_name,
         period: request.period,
         from: PeriodWire::Month.label(start),
@@ -497,14 +509,7 @@ async fn respond(
                 total,
             })
             .collect(),
-    };
-    if wants_csv(req) {
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(csv(&table)))
-    } else {
-        Ok(HttpResponse::Ok().json(table))
-    }
+    })
 }
 
 /// Permanence occurrences that took place (not cancelled) starting in
@@ -856,4 +861,286 @@ pub async fn group_session_stats(
         months: query.months,
     };
     respond(&state, &auth, &req, request).await
+}
+
+/// Annual report parameters.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// The calendar year, 1900 to 2099.
+    #[validate(range(min = 1900, max = 2099, message = "year must be from 1900 to 2099"))]
+    #[param(minimum = 1900, maximum = 2099, example = 2026)]
+    pub year: i32,
+}
+
+/// The annual activity report sent to funders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Report {
+    /// The year.
+    pub year: i32,
+    /// Counts from 1 to `min_cell − 1` are suppressed.
+    pub min_cell: u64,
+    /// Referrals received per month.
+    pub referrals_per_month: StatsTable,
+    /// Referrals received by source.
+    pub referrals_by_source: StatsTable,
+    /// Follow-ups closed by reason.
+    pub follow_ups_by_outcome: StatsTable,
+    /// Group sessions held by kind.
+    pub group_sessions_by_kind: StatsTable,
+    /// Referrals received by département.
+    pub departements_reached: StatsTable,
+}
+
+fn yearly(
+    year: i32,
+    family: &'static str,
+    measure: Measure,
+    name: &str,
+    period: PeriodWire,
+    by: Option<(Dimension, &str)>,
+) -> Request {
+    Request {
+        family,
+        measure: Some(measure),
+        measure_name: name.into(),
+        by: by.map(|(d, n)| (d, n.to_owned())),
+        period,
+        from: format!("{year:04}-01"),
+        months: Some(12),
+    }
+}
+
+/// HTML text: `&`, `<`, `>`, `"` and `'` escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A horizontal bar chart of (label, figure); suppressed figures are a
+/// hatched bar marked "masqué".
+fn bar_chart(title: &str, bars: &[(String, &Figure)]) -> String {
+    let max = bars
+        .iter()
+        .filter_map(|(_, f)| f.value)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (row, label_width, bar_width) = (24_usize, 220_usize, 360_u64);
+    let height = row * bars.len().max(1) + 10;
+    let mut svg = format!(
+        "<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" \
+         aria-label=\"{}\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\">",
+        escape(title),
+        escape(title),
+        label_width + bar_width as usize + 80,
+        label_width + bar_width as usize + 80,
+    );
+    svg.push_str(
+        "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" \
+         patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#bbb\"/></pattern></defs>",
+    );
+    for (i, (label, figure)) in bars.iter().enumerate() {
+        let y = i * row + 5;
+        svg.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>",
+            label_width - 8,
+            y + 15,
+            escape(label)
+        ));
+        match figure.value {
+            Some(v) => {
+                let w = (v * bar_width / max).max(u64::from(v > 0));
+                svg.push_str(&format!(
+                    "<rect class=\"bar\" x=\"{label_width}\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"#2b6cb0\"/>\
+                     <text x=\"{}\" y=\"{}\" font-size=\"12\">{v}</text>",
+                    label_width as u64 + w + 4,
+                    y + 14
+                ));
+            }
+            None => svg.push_str(&format!(
+                "<rect class=\"suppressed\" x=\"{label_width}\" y=\"{y}\" width=\"30\" height=\"18\" fill=\"url(#hatch)\"/>\
+                 <text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#555\">masqué</text>",
+                label_width + 34,
+                y + 14
+            )),
+        }
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// Bars of a table: per column for a one-period table, per period otherwise.
+fn bars(table: &StatsTable) -> Vec<(String, &Figure)> {
+    if table.by.is_some() {
+        table
+            .rows
+            .iter()
+            .flat_map(|row| table.columns.iter().cloned().zip(row.cells.iter()))
+            .collect()
+    } else {
+        table
+            .rows
+            .iter()
+            .map(|row| (row.period.clone(), &row.total))
+            .collect()
+    }
+}
+
+/// The report as a self-contained printable page.
+pub fn report_html(report: &Report) -> String {
+    let charts = [
+        ("Orientations reçues par mois", &report.referrals_per_month),
+        ("Orientations par source", &report.referrals_by_source),
+        (
+            "Accompagnements clos par motif",
+            &report.follow_ups_by_outcome,
+        ),
+        (
+            "Actions collectives par type",
+            &report.group_sessions_by_kind,
+        ),
+        (
+            "Départements touchés (orientations)",
+            &report.departements_reached,
+        ),
+    ]
+    .iter()
+    .map(|(title, table)| bar_chart(title, &bars(table)))
+    .collect::<String>();
+    format!(
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\">\
+         <title>Rapport d'activité {year}</title><style>\
+         body{{font-family:sans-serif;margin:2em;color:#222}}figure{{margin:1.5em 0;page-break-inside:avoid}}\
+         figcaption{{font-weight:bold;margin-bottom:.5em}}@media print{{body{{margin:1cm}}}}\
+         </style></head><body><h1>Rapport d'activité {year}</h1>\
+         <p>Chiffres agrégés. Les effectifs de 1 à {k} sont masqués, ainsi que les chiffres \
+         qui permettraient de les retrouver ; les zéros sont publiés.</p>{charts}</body></html>",
+        year = report.year,
+        k = report.min_cell.saturating_sub(1),
+    )
+}
+
+/// The annual activity report: JSON, or a printable HTML page with SVG
+/// charts (`Accept: text/html`).
+#[utoipa::path(
+    operation_id = "getStatisticsReport",
+    tag = "statistics",
+    summary = "Annual activity report",
+    description = "Referrals per month, by source, follow-ups closed by reason, group sessions held by kind, départements reached, for one calendar year (UTC), with small cells suppressed as in the other statistics. `Accept: text/html` gives a self-contained printable page with inline SVG charts. Analysts and the supervisor; audited.",
+    params(ReportQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The report", content(
+            (Report = "application/json"),
+            (String = "text/html"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/report")]
+pub async fn annual_report(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "report").await?;
+    let year = query.into_inner()?.year;
+    let (month, whole) = (PeriodWire::Month, PeriodWire::Year);
+    let body = Report {
+        year,
+        min_cell: state.stats_min_cell.get(),
+        referrals_per_month: build(
+            &state,
+            yearly(
+                year,
+                "report",
+                Measure::ReferralsReceived,
+                "received",
+                month,
+                None,
+            ),
+        )
+        .await?,
+        referrals_by_source: build(
+            &state,
+            yearly(
+                year,
+                "report",
+                Measure::ReferralsReceived,
+                "received",
+                whole,
+                Some((Dimension::Source, "source")),
+            ),
+        )
+        .await?,
+        follow_ups_by_outcome: build(
+            &state,
+            yearly(
+                year,
+                "report",
+                Measure::FollowUpsClosed,
+                "closed",
+                whole,
+                Some((Dimension::ClosureReason, "closure_reason")),
+            ),
+        )
+        .await?,
+        group_sessions_by_kind: build(
+            &state,
+            yearly(
+                year,
+                "report",
+                Measure::GroupSessionsHeld,
+                "held",
+                whole,
+                Some((Dimension::Kind, "kind")),
+            ),
+        )
+        .await?,
+        departements_reached: build(
+            &state,
+            yearly(
+                year,
+                "report",
+                Measure::ReferralsReceived,
+                "received",
+                whole,
+                Some((Dimension::Departement, "departement")),
+            ),
+        )
+        .await?,
+    };
+    audit::record(
+        &state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "read_statistics",
+            "statistics",
+            Some("report"),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    let html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"));
+    if html {
+        Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(report_html(&body)))
+    } else {
+        Ok(HttpResponse::Ok().json(body))
+    }
 }
