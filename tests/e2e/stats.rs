@@ -753,6 +753,19 @@ async fn only_analysts_and_the_supervisor_read_statistics(app: TestApp) {
             .expect("sent");
         assert_eq!(response.status().as_u16(), status, "{role}");
     }
+    // Reads are audited (and so are refusals).
+    let audit = app
+        .get_json(
+            "/api/v1/audit?resource_type=statistics",
+            world.token("supervisor"),
+            200,
+        )
+        .await;
+    let text = audit.to_string();
+    assert!(text.contains("read_statistics"), "{text}");
+    assert!(text.contains(world.account("analyst")), "{text}");
+    assert!(text.contains("appointments"), "{text}");
+
     // Bounds: at most 60 months, a month in 1900–2099.
     for query in [
         "from=2026-01&months=61",
