@@ -54,6 +54,12 @@ pub struct Config {
     /// `ADOSEXO_PUBLIC_RATE_LIMIT_PER_MINUTE`: requests per minute and client
     /// address on the public endpoints (default 300).
     pub public_rate_limit: u32,
+    /// `ADOSEXO_STATS_MIN_CELL`: the smallest count statistics publish
+    /// (default 11, at least 3; smaller counts are suppressed).
+    pub stats_min_cell: adosexo_domain::stats::MinCell,
+    /// `ANALYTICS_DATABASE_URL`: where statistics are read (a read replica,
+    /// same backend and schema); default: `DATABASE_URL`.
+    pub analytics_database_url: Option<DatabaseUrl>,
 }
 
 /// Where the service runs.
@@ -264,6 +270,24 @@ impl Config {
                 300,
                 1..=1_000_000,
             )?,
+            stats_min_cell: adosexo_domain::stats::MinCell::new(parse_range(
+                &get,
+                "ADOSEXO_STATS_MIN_CELL",
+                adosexo_domain::stats::MinCell::DEFAULT.get(),
+                adosexo_domain::stats::MinCell::FLOOR..=1000,
+            )?)
+            .map_err(|e| ConfigError {
+                var: "ADOSEXO_STATS_MIN_CELL",
+                message: e.to_string(),
+            })?,
+            analytics_database_url: get("ANALYTICS_DATABASE_URL")
+                .map(|url| {
+                    DatabaseUrl::parse(&url).map_err(|e| ConfigError {
+                        var: "ANALYTICS_DATABASE_URL",
+                        message: e.to_string(),
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -325,6 +349,25 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn statistics_threshold_has_a_floor() {
+        assert_eq!(config(&[]).map(|c| c.stats_min_cell.get()).ok(), Some(11));
+        assert_eq!(
+            config(&[("ADOSEXO_STATS_MIN_CELL", "5")])
+                .map(|c| c.stats_min_cell.get())
+                .ok(),
+            Some(5)
+        );
+        let error = config(&[("ADOSEXO_STATS_MIN_CELL", "2")]).err();
+        assert_eq!(error.map(|e| e.var), Some("ADOSEXO_STATS_MIN_CELL"));
+        assert!(config(&[("ANALYTICS_DATABASE_URL", "mysql://x")]).is_err());
+        assert!(
+            config(&[])
+                .map(|c| c.analytics_database_url.is_none())
+                .unwrap_or(false)
+        );
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl Modify for ClosedTokenGrants {
         (name = "clients", description = "Partner apps (client credentials)"),
         (name = "settings", description = "Security settings"),
         (name = "audit", description = "The audit trail"),
+        (name = "statistics", description = "Aggregates for analysts, small cells suppressed"),
     ),
 )]
 struct ApiDoc;

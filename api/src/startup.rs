@@ -78,6 +78,11 @@ impl Application {
             db.migrations_applied = applied,
             "database ready"
         );
+        let analytics = match &config.analytics_database_url {
+            // A read replica: already migrated by its primary.
+            Some(url) => Db::connect(url, config.pool)?,
+            None => db.clone(),
+        };
         let auditor =
             Auditor::start(db.clone()).map_err(|e| StartupError::AuditWriter(e.to_string()))?;
         let state = AppState {
@@ -93,6 +98,8 @@ impl Application {
                 config.public_rate_limit,
                 std::time::Duration::from_secs(60),
             )),
+            analytics,
+            stats_min_cell: config.stats_min_cell,
         };
         Self::build_with_state(config, state)
     }

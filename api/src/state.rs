@@ -32,4 +32,8 @@ pub struct AppState {
     pub protection_deadline: std::time::Duration,
     /// Per-address limit of the public endpoints.
     pub public_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Where statistics are read (`ANALYTICS_DATABASE_URL`, else `db`).
+    pub analytics: Db,
+    /// The smallest count statistics publish.
+    pub stats_min_cell: adosexo_domain::stats::MinCell,
 }

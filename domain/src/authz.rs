@@ -107,6 +107,8 @@ pub enum Action {
     ManageDirectory,
     /// Set the team's contacts per département.
     ManageContacts,
+    /// Read published statistics (aggregates with small cells suppressed).
+    ReadStatistics,
 }
 
 impl Action {
@@ -160,6 +162,7 @@ impl Action {
         Self::ReadAgenda,
         Self::ManageDirectory,
         Self::ManageContacts,
+        Self::ReadStatistics,
     ];
 
     /// A stable name, for the audit trail.
@@ -213,6 +216,7 @@ impl Action {
             Self::ReadAgenda => "read_agenda",
             Self::ManageDirectory => "manage_directory",
             Self::ManageContacts => "manage_contacts",
+            Self::ReadStatistics => "read_statistics",
         }
     }
 }
@@ -335,6 +339,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         }
         ManageCalendarFeed | ReadAgenda => staff && actor.kind == ActorKind::Account,
         ManageDirectory | ManageContacts => has(Role::Admin),
+        // Aggregates only, never a person: analysts and the supervisor, people
+        // only (no partner app).
+        ReadStatistics => {
+            (has(Role::Analyst) || has(Role::Supervisor)) && actor.kind == ActorKind::Account
+        }
     };
     if allowed {
         Ok(())
@@ -579,6 +588,7 @@ mod tests {
             (ReadAgenda, "YYYYFF"),
             (ManageDirectory, "YFFFFF"),
             (ManageContacts, "YFFFFF"),
+            (ReadStatistics, "FYFFFY"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod public;
 pub mod referral;
 pub mod schedule;
+pub mod stats;
 pub mod territory;
 
 pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};

@@ -15,6 +15,7 @@ pub mod migrations;
 pub mod public;
 pub mod schedule;
 pub mod schema;
+pub mod stats;
 pub mod territory;
 pub mod testing;
 pub mod time;

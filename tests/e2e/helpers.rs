@@ -139,6 +139,8 @@ pub fn test_config(database_url: &str) -> Config {
         "ADOSEXO_WORKERS" => Some("1".into()),
         "ADOSEXO_DB_POOL_SIZE" => Some("4".into()),
         "ADOSEXO_SHUTDOWN_TIMEOUT_SECS" => Some("1".into()),
+        // Small tables in tests: suppress counts 1 and 2 only.
+        "ADOSEXO_STATS_MIN_CELL" => Some("3".into()),
         _ => None,
     })
     .expect("test configuration is valid")

@@ -1102,6 +1102,12 @@ const TABLE: &[(&str, &str)] = &[
     ("deleteDirectoryEntry", "UAFFFFFF"),
     ("putContact", "UAFFFFFF"),
     ("deleteContact", "UAFFFFFF"),
+    ("referralStatistics", "UFAFFFFA"),
+    ("followUpStatistics", "UFAFFFFA"),
+    ("appointmentStatistics", "UFAFFFFA"),
+    ("groupSessionStatistics", "UFAFFFFA"),
+    ("permanenceStatistics", "UFAFFFFA"),
+    ("getStatisticsReport", "UFAFFFFA"),
     ("logout", "UAAAAAAA"),
 ];
 

@@ -22,6 +22,7 @@ pub mod referrals;
 pub mod scheduling;
 pub mod settings;
 pub mod sites;
+pub mod stats;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -117,6 +118,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(calendars::staff_calendar)
                 .service(calendars::site_calendar)
                 .service(calendars::departement_calendar)
-                .service(calendars::agenda),
+                .service(calendars::agenda)
+                .service(stats::referral_stats)
+                .service(stats::follow_up_stats)
+                .service(stats::appointment_stats)
+                .service(stats::group_session_stats)
+                .service(stats::permanence_stats)
+                .service(stats::annual_report),
         );
 }
