@@ -345,8 +345,6 @@ fn not_planned(status: &str) -> ApiError {
     )
 }
 
-/// Validator rule: an `https://` link.
-
 /// A new group session.
 #[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
