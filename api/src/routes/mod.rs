@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendars;
 pub mod cases;
 pub mod clients;
+pub mod consents;
 pub mod departements;
 pub mod directory;
 pub mod followups;
@@ -21,6 +22,7 @@ pub mod public;
 pub mod referrals;
 pub mod scheduling;
 pub mod settings;
+pub mod sharing;
 pub mod sites;
 
 use utoipa_actix_web::scope;
@@ -77,6 +79,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(followups::add_person)
                 .service(followups::list_notes)
                 .service(followups::create_note)
+                .service(consents::purposes)
+                .service(consents::renewals)
+                .service(consents::list)
+                .service(consents::create)
+                .service(consents::withdraw)
+                .service(consents::invalidate)
+                .service(consents::coverage)
+                .service(sharing::list)
+                .service(sharing::create)
+                .service(sharing::revoke)
+                .service(sharing::shared)
                 .service(sites::create)
                 .service(sites::list)
                 .service(sites::get)
