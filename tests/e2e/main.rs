@@ -16,3 +16,4 @@ mod logs;
 mod public;
 mod referrals;
 mod scheduling;
+mod sharing;
