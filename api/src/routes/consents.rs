@@ -365,7 +365,7 @@ pub async fn create(
         given_by: join_list(given.iter().copied()),
         parental_authority_holder_id: holder,
         method: body.method.0.as_str().to_owned(),
-        evidence_reference: body.evidence_reference.trim().to_owned(),
+        evidence_reference: body.evidence_reference.clone(),
         given_at: to_db(body.given_at),
         valid_until: body.valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
         recorded_by: auth.actor.id.clone(),
@@ -812,7 +812,7 @@ pub fn renewals_due(
             due.push((parental, majority, state));
         }
     }
-    due.sort_by(|a, b| a.1.cmp(&b.1));
+    due.sort_by_key(|d| d.1);
     Ok(due)
 }
 
