@@ -178,6 +178,18 @@ pub fn check_givers(
     }
 }
 
+/// Checks who withdraws a consent, by the person's age now: from 18 the
+/// young adult alone; before, the minor or a holder of parental authority.
+pub fn check_withdrawer(age: i32, by: Giver) -> Result<(), ConsentRuleError> {
+    match (age >= MAJORITY, by) {
+        (true, Giver::YoungAdult) | (false, Giver::YoungPerson | Giver::ParentalAuthority) => {
+            Ok(())
+        }
+        (true, _) => Err(ConsentRuleError::AdultConsentsAlone),
+        (false, Giver::YoungAdult) => Err(ConsentRuleError::NotYetAdult),
+    }
+}
+
 /// A recorded consent, as far as its effect depends on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsentFacts {
@@ -449,6 +461,21 @@ mod tests {
         );
         assert_eq!(
             check_givers(p, 18, &both, true),
+            Err(ConsentRuleError::AdultConsentsAlone)
+        );
+    }
+
+    #[test]
+    fn withdrawers_by_age() {
+        assert_eq!(check_withdrawer(14, Giver::ParentalAuthority), Ok(()));
+        assert_eq!(check_withdrawer(16, Giver::YoungPerson), Ok(()));
+        assert_eq!(
+            check_withdrawer(17, Giver::YoungAdult),
+            Err(ConsentRuleError::NotYetAdult)
+        );
+        assert_eq!(check_withdrawer(18, Giver::YoungAdult), Ok(()));
+        assert_eq!(
+            check_withdrawer(18, Giver::ParentalAuthority),
             Err(ConsentRuleError::AdultConsentsAlone)
         );
     }

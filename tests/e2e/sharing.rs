@@ -485,7 +485,17 @@ async fn parental_consent_lapses_on_the_18th_birthday(app: TestApp) {
         .expect("still listed");
     assert_eq!(item["status"], "lapsed");
 
-    // A parent can no longer consent; the young adult alone re-consents.
+    // A parent can no longer consent nor withdraw; the young adult alone re-consents.
+    let id = created["id"].as_str().expect("id");
+    let by_parent = post_if_match(
+        &app,
+        &staff,
+        &format!("{consents}/{id}/withdraw"),
+        &created["version"],
+        json!({"withdrawn_by": "parental_authority"}),
+    )
+    .await;
+    problem(by_parent, 422, "consent-adult-alone").await;
     let renewed_at =
         (Utc::now() + Duration::days(days_to_birthday) - Duration::minutes(1)).to_rfc3339();
     let refused = app

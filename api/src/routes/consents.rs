@@ -441,6 +441,8 @@ async fn consent_of(
     operation_id = "withdrawConsent",
     tag = "consents",
     summary = "Withdraw a consent",
+    description = "Effective at once; the record stays. Before 18 the minor or a holder of parental authority \
+                   withdraws; from 18 the young adult alone (422 `consent-adult-alone`).",
     params(
         ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("consent_id" = String, Path, description = "Consent id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
@@ -484,6 +486,11 @@ pub async fn withdraw(
             "this consent is already withdrawn or invalidated",
         ));
     }
+    let lookup = loaded.row.person_id.clone();
+    let birth = state.db.run(move |conn| subject(conn, &lookup)).await?;
+    let age = consent::age_on(birth, consent::paris_date(state.clock.now()));
+    consent::check_withdrawer(age, body.withdrawn_by.0)
+        .map_err(|e| ApiError::rule(e.tag(), "Consent rule", e.to_string()))?;
     change(
         &state,
         &auth,

@@ -227,8 +227,15 @@ pub async fn create(
     body: ApiJson<CreateShare>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
-    authorized(&state, &auth, &id, Action::ManageShares).await?;
+    let loaded = authorized(&state, &auth, &id, Action::ManageShares).await?;
     let body = body.into_inner()?;
+    if loaded.row.status == "closed" {
+        return Err(ApiError::rule(
+            "follow-up-closed",
+            "Follow-up closed",
+            "a closed follow-up is not shared any more",
+        ));
+    }
     let now = state.clock.now();
     let organisation_id = parse_id("organisation_id", &body.organisation_id)?;
     let lookup = organisation_id.clone();
