@@ -121,6 +121,8 @@ pub enum Action {
     ReadSharedFollowUp,
     /// List consents to re-collect at majority.
     ListConsentRenewals,
+    /// Export everything held on one person (data-subject access).
+    ExportPersonData,
 }
 
 impl Action {
@@ -181,6 +183,7 @@ impl Action {
         Self::ManageShares,
         Self::ReadSharedFollowUp,
         Self::ListConsentRenewals,
+        Self::ExportPersonData,
     ];
 
     /// A stable name, for the audit trail.
@@ -241,6 +244,7 @@ impl Action {
             Self::ManageShares => "manage_shares",
             Self::ReadSharedFollowUp => "read_shared_follow_up",
             Self::ListConsentRenewals => "list_consent_renewals",
+            Self::ExportPersonData => "export_person_data",
         }
     }
 }
@@ -374,6 +378,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         }
         ReadSharedFollowUp => return shared_follow_up_access(actor, resource),
         ListConsentRenewals => case_staff(actor),
+        ExportPersonData => has(Role::Supervisor),
     };
     if allowed {
         Ok(())
@@ -642,6 +647,7 @@ mod tests {
             (ManageShares, "FYHHFF"),
             (ReadSharedFollowUp, "FFFFHF"),
             (ListConsentRenewals, "FYYYFF"),
+            (ExportPersonData, "FYFFFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {

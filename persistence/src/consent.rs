@@ -11,7 +11,7 @@ use crate::schema::{appointments, consents, follow_ups, people, share_decisions}
 use crate::time::to_db;
 
 /// A consent as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = consents)]
 pub struct ConsentRow {
     pub id: String,
@@ -201,7 +201,7 @@ pub fn mark_lapsed(
 }
 
 /// A share decision as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = share_decisions)]
 pub struct ShareRow {
     pub id: String,

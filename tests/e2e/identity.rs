@@ -1072,6 +1072,7 @@ const TABLE: &[(&str, &str)] = &[
     ("createShareDecision", "UFHHHFFF"),
     ("revokeShareDecision", "UFHHHFFF"),
     ("getSharedFollowUp", "UFFFFHHF"),
+    ("exportPersonData", "UFAFFFFF"),
     ("createSite", "UAAAAFFF"),
     ("listSites", "UAAAAFFF"),
     ("getSite", "UAAAAFFF"),

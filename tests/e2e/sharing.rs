@@ -11,6 +11,7 @@ crate::both_backends!(
     ase_partner_reads_only_what_is_shared_until_revoked,
     under_15_consent_takes_a_parental_authority_holder,
     parental_consent_lapses_on_the_18th_birthday,
+    supervisor_exports_everything_held_on_a_person,
 );
 
 /// A follow-up of a young person referred by the ASE partner, accepted by
@@ -530,4 +531,107 @@ async fn parental_consent_lapses_on_the_18th_birthday(app: TestApp) {
             .any(|i| i["consent_id"] == created["id"]),
         "{listed}"
     );
+}
+
+async fn supervisor_exports_everything_held_on_a_person(app: TestApp) {
+    let world = app.world().await;
+    let birth = years_before(paris_today(), 16);
+    let fu = follow_up(&app, &world, "Maëlle", &birth.to_string()).await;
+    let staff = world.token("coordinator");
+    app.post_json(
+        &format!("/api/v1/follow-ups/{fu}/notes"),
+        staff,
+        json!({"kind": "phone", "body": "Appel du mardi"}),
+        201,
+    )
+    .await;
+    relative(&app, staff, &fu, "Sonia", true).await;
+    app.post_json(
+        &format!("/api/v1/follow-ups/{fu}/consents"),
+        staff,
+        json!({
+            "purpose": "research", "given_by": ["young_person"], "method": "written",
+            "evidence_reference": "F-1", "given_at": (Utc::now() - Duration::hours(1)).to_rfc3339()
+        }),
+        201,
+    )
+    .await;
+    app.post_json(
+        &format!("/api/v1/follow-ups/{fu}/shares"),
+        staff,
+        json!({"organisation_id": world.org_b, "purpose": "continuity_of_care", "field_groups": ["measure"], "family_informed": "yes"}),
+        201,
+    )
+    .await;
+    let person = app
+        .get_json(&format!("/api/v1/follow-ups/{fu}"), staff, 200)
+        .await["person_id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
+    let path = format!("/api/v1/people/{person}/export");
+    problem(
+        app.authed(Method::GET, &path, staff)
+            .send()
+            .await
+            .expect("sent"),
+        403,
+        "forbidden",
+    )
+    .await;
+    let export = app.get_json(&path, world.token("supervisor"), 200).await;
+    assert_eq!(export["person"]["first_name"], "Maëlle", "{export}");
+    assert_eq!(export["referrals"].as_array().expect("referrals").len(), 1);
+    assert!(
+        !export["referrals"][0]["events"]
+            .as_array()
+            .expect("events")
+            .is_empty()
+    );
+    let follow_up = &export["follow_ups"][0];
+    assert_eq!(follow_up["follow_up"]["id"], fu.as_str());
+    assert_eq!(follow_up["notes"][0]["body"], "Appel du mardi");
+    assert_eq!(follow_up["involved"][0]["first_name"], "Sonia");
+    assert_eq!(
+        follow_up["share_decisions"]
+            .as_array()
+            .expect("shares")
+            .len(),
+        1
+    );
+    assert_eq!(export["consents"][0]["purpose"], "research");
+    let audit = app
+        .get_json(
+            &format!("/api/v1/audit?resource_type=person&resource_id={person}"),
+            world.token("supervisor"),
+            200,
+        )
+        .await;
+    let actions: Vec<_> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| (e["action"].clone(), e["outcome"].clone()))
+        .collect();
+    assert!(
+        actions.contains(&(json!("export_person_data"), json!("success"))),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&(json!("export_person_data"), json!("denied"))),
+        "{actions:?}"
+    );
+    problem(
+        app.authed(
+            Method::GET,
+            &format!("/api/v1/people/{}/export", uuid::Uuid::new_v4()),
+            world.token("supervisor"),
+        )
+        .send()
+        .await
+        .expect("sent"),
+        404,
+        "not-found",
+    )
+    .await;
 }

@@ -17,6 +17,7 @@ pub mod health;
 pub mod me;
 pub mod openapi_json;
 pub mod organisations;
+pub mod people;
 pub mod permanences;
 pub mod public;
 pub mod referrals;
@@ -90,6 +91,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sharing::create)
                 .service(sharing::revoke)
                 .service(sharing::shared)
+                .service(people::export)
                 .service(sites::create)
                 .service(sites::list)
                 .service(sites::get)
