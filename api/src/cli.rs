@@ -340,3 +340,14 @@ pub async fn rotate_notes(db: &Db, keys: &crate::crypto::NotesKeys) -> Result<us
         }
     }
 }
+
+/// `adosexo jobs run majority`: records the lapse of parents' consents of
+/// young people who turned 18 and lists what must be re-collected.
+pub async fn run_majority(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<crate::routes::consents::MajorityReport, CommandError> {
+    crate::routes::consents::run_majority(db, now)
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod guard;
 pub mod http_cache;
 pub mod idempotency;
+pub mod jobs;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;

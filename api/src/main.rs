@@ -41,6 +41,23 @@ enum Command {
     /// Token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Scheduled jobs, run once now.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Run a job once.
+    #[command(subcommand)]
+    Run(Job),
+}
+
+#[derive(Debug, Subcommand)]
+enum Job {
+    /// Majority: lapse consents given by parents on the 18th birthday and list
+    /// what must be re-collected from the young adult (daily).
+    Majority,
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +186,25 @@ fn run(command: Command) -> Result<(), String> {
                 "  partner app        client_id {} client_secret {} (shown once)",
                 demo.client.0, demo.client.1
             ))
+        }
+        Command::Jobs(JobsCommand::Run(Job::Majority)) => {
+            let (_, db) = database()?;
+            let report = block_on(cli::run_majority(&db, chrono::Utc::now()))??;
+            out(&format!(
+                "majority: {} consents lapsed now; {} to re-collect from young adults",
+                report.lapsed,
+                report.to_recollect.len()
+            ))?;
+            for item in &report.to_recollect {
+                out(&format!(
+                    "  follow-up {} person {} purpose {} (18 on {})",
+                    item.follow_up_id,
+                    item.person_id,
+                    item.purpose.0.as_str(),
+                    item.due_on
+                ))?;
+            }
+            Ok(())
         }
         Command::Audit(AuditCommand::Verify) => {
             let (_, db) = database()?;

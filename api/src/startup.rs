@@ -51,6 +51,7 @@ pub enum StartupError {
 pub struct Application {
     server: Server,
     port: u16,
+    jobs: (adosexo_persistence::Db, Clock),
 }
 
 impl std::fmt::Debug for Application {
@@ -127,6 +128,7 @@ impl Application {
             &[("/docs", "GET"), ("/docs/{tail}*", "GET")],
         ));
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
+        let jobs = (state.db.clone(), state.clock.clone());
         let state = web::Data::new(state);
         let body_limit = config.body_limit;
 
@@ -174,6 +176,7 @@ impl Application {
         Ok(Self {
             server: server.run(),
             port,
+            jobs,
         })
     }
 
@@ -190,6 +193,8 @@ impl Application {
     /// Serves until SIGINT/SIGTERM or `handle().stop(true)`; in-flight
     /// requests get the shutdown time-out to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (db, clock) = self.jobs;
+        actix_web::rt::spawn(crate::jobs::daily(db, clock));
         self.server.await
     }
 }

@@ -197,6 +197,35 @@ wire_enum!(
     AgeBandWire => adosexo_domain::schedule::group::AgeBand
 );
 
+wire_enum!(
+    /// A processing purpose on the wire.
+    PurposeWire => adosexo_domain::consent::Purpose
+);
+wire_enum!(
+    /// A legal basis on the wire.
+    LegalBasisWire => adosexo_domain::consent::LegalBasis
+);
+wire_enum!(
+    /// Who gave a consent, on the wire.
+    GiverWire => adosexo_domain::consent::Giver
+);
+wire_enum!(
+    /// How a consent was collected, on the wire.
+    ConsentMethodWire => adosexo_domain::consent::ConsentMethod
+);
+wire_enum!(
+    /// Why information is shared, on the wire.
+    SharePurposeWire => adosexo_domain::consent::SharePurpose
+);
+wire_enum!(
+    /// A group of shared fields, on the wire.
+    FieldGroupWire => adosexo_domain::consent::FieldGroup
+);
+wire_enum!(
+    /// Whether the family was informed, on the wire.
+    FamilyInformedWire => adosexo_domain::consent::FamilyInformed
+);
+
 /// Validator rule: a well-formed INSEE département code.
 pub fn departement_code(code: &str) -> Result<(), validator::ValidationError> {
     adosexo_domain::DepartementCode::parse(code)

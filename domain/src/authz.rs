@@ -109,6 +109,22 @@ pub enum Action {
     ManageContacts,
     /// Read published statistics (aggregates with small cells suppressed).
     ReadStatistics,
+    /// Read the processing purposes and their legal bases.
+    ReadProcessingPurposes,
+    /// Read the consents of a follow-up's young person and their coverage.
+    ReadConsents,
+    /// Record, withdraw or invalidate a consent.
+    ManageConsents,
+    /// Read the share decisions of a follow-up.
+    ReadShares,
+    /// Decide or revoke a share with a partner organisation.
+    ManageShares,
+    /// Read a follow-up's projection shared with one's organisation.
+    ReadSharedFollowUp,
+    /// List consents to re-collect at majority.
+    ListConsentRenewals,
+    /// Export everything held on one person (data-subject access).
+    ExportPersonData,
 }
 
 impl Action {
@@ -163,6 +179,14 @@ impl Action {
         Self::ManageDirectory,
         Self::ManageContacts,
         Self::ReadStatistics,
+        Self::ReadProcessingPurposes,
+        Self::ReadConsents,
+        Self::ManageConsents,
+        Self::ReadShares,
+        Self::ManageShares,
+        Self::ReadSharedFollowUp,
+        Self::ListConsentRenewals,
+        Self::ExportPersonData,
     ];
 
     /// A stable name, for the audit trail.
@@ -217,6 +241,14 @@ impl Action {
             Self::ManageDirectory => "manage_directory",
             Self::ManageContacts => "manage_contacts",
             Self::ReadStatistics => "read_statistics",
+            Self::ReadProcessingPurposes => "read_processing_purposes",
+            Self::ReadConsents => "read_consents",
+            Self::ManageConsents => "manage_consents",
+            Self::ReadShares => "read_shares",
+            Self::ManageShares => "manage_shares",
+            Self::ReadSharedFollowUp => "read_shared_follow_up",
+            Self::ListConsentRenewals => "list_consent_renewals",
+            Self::ExportPersonData => "export_person_data",
         }
     }
 }
@@ -258,6 +290,11 @@ pub enum Resource<'a> {
         staff: &'a [String],
         /// The partner organisation that proposed it, if any.
         proposed_by: Option<&'a str>,
+    },
+    /// A follow-up as shared with partner organisations.
+    SharedFollowUp {
+        /// Organisations with a share decision active now.
+        organisations: &'a [String],
     },
     /// A group session.
     GroupSession {
@@ -344,6 +381,13 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ReadStatistics => {
             (has(Role::Analyst) || has(Role::Supervisor)) && actor.kind == ActorKind::Account
         }
+        ReadProcessingPurposes => true,
+        ReadConsents | ManageConsents | ReadShares | ManageShares => {
+            return follow_up_access(actor, resource, false);
+        }
+        ReadSharedFollowUp => return shared_follow_up_access(actor, resource),
+        ListConsentRenewals => case_staff(actor),
+        ExportPersonData => has(Role::Supervisor),
     };
     if allowed {
         Ok(())
@@ -430,6 +474,23 @@ fn follow_up_access(actor: &Actor, resource: Resource<'_>, notes: bool) -> Resul
         (false, true, false) => Ok(()),
         (false, true, true) => Err(Denial::Forbidden),
         (false, false, _) => Err(Denial::Hidden),
+    }
+}
+
+/// A follow-up's shared projection: partners (apps with `referrals:read`)
+/// of an organisation holding an active share decision; 404 for other
+/// partners, whose organisation was not told of it.
+fn shared_follow_up_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
+    if !(actor.roles.has(Role::Partner) && scoped(actor, Scope::ReferralsRead)) {
+        return Err(Denial::Forbidden);
+    }
+    match resource {
+        Resource::SharedFollowUp { organisations }
+            if organisations.contains(&actor.organisation_id) =>
+        {
+            Ok(())
+        }
+        _ => Err(Denial::Hidden),
     }
 }
 
@@ -589,6 +650,14 @@ mod tests {
             (ManageDirectory, "YFFFFF"),
             (ManageContacts, "YFFFFF"),
             (ReadStatistics, "FYFFFY"),
+            (ReadProcessingPurposes, "YYYYYY"),
+            (ReadConsents, "FYHHFF"),
+            (ManageConsents, "FYHHFF"),
+            (ReadShares, "FYHHFF"),
+            (ManageShares, "FYHHFF"),
+            (ReadSharedFollowUp, "FFFFHF"),
+            (ListConsentRenewals, "FYYYFF"),
+            (ExportPersonData, "FYFFFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -603,13 +672,18 @@ mod tests {
                 let other = Resource::Organisation { id: "org-b" };
                 let far = DepartementCode::parse("976").expect("code");
                 let staff = ["someone-else".to_owned()];
+                let shared_with = ["org-b".to_owned()];
                 let resource = match action {
                     ReadOrganisation => other,
                     ReadReferral | TriageReferral | WithdrawReferral => Resource::Referral {
                         organisation_id: Some("org-b"),
                         departement: &far,
                     },
-                    ReadFollowUp | ManageFollowUp | AccessNotes => Resource::FollowUp {
+                    ReadSharedFollowUp => Resource::SharedFollowUp {
+                        organisations: &shared_with,
+                    },
+                    ReadFollowUp | ManageFollowUp | AccessNotes | ReadConsents | ManageConsents
+                    | ReadShares | ManageShares => Resource::FollowUp {
                         departement: &far,
                         staff: &staff,
                     },
@@ -873,6 +947,41 @@ mod tests {
         assert_eq!(
             authorize(&coordinator, Action::ManageGroupSession, session),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn partners_read_what_is_shared_with_their_organisation_only() {
+        let partner = actor(Role::Partner);
+        let shared = ["org-a".to_owned()];
+        let resource = Resource::SharedFollowUp {
+            organisations: &shared,
+        };
+        assert_eq!(
+            authorize(&partner, Action::ReadSharedFollowUp, resource),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(
+                &partner,
+                Action::ReadSharedFollowUp,
+                Resource::SharedFollowUp { organisations: &[] }
+            ),
+            Err(Denial::Hidden)
+        );
+        let mut no_scope = actor(Role::Partner);
+        no_scope.scopes = [Scope::AppointmentsRead].into_iter().collect();
+        assert_eq!(
+            authorize(&no_scope, Action::ReadSharedFollowUp, resource),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            authorize(
+                &actor(Role::Supervisor),
+                Action::ReadSharedFollowUp,
+                resource
+            ),
+            Err(Denial::Forbidden)
         );
     }
 

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod consent;
 pub mod followup;
 pub mod identity;
 pub mod public;

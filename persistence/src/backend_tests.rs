@@ -171,6 +171,14 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(calendar_feeds::all_columns)
                 .limit(1)
                 .load::<(String, String, chrono::NaiveDateTime)>(conn)?;
+            consents::table
+                .select(consents::all_columns)
+                .limit(1)
+                .load::<crate::consent::ConsentRow>(conn)?;
+            share_decisions::table
+                .select(share_decisions::all_columns)
+                .limit(1)
+                .load::<crate::consent::ShareRow>(conn)?;
             Ok::<_, crate::PersistenceError>(())
         }))
         .unwrap_or_else(|e| panic!("{backend}: {e}"));

@@ -12,7 +12,7 @@ use crate::schema::{
 use crate::time::to_db;
 
 /// A person as stored (young person, relative or professional).
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = people)]
 pub struct PersonRow {
     pub id: String,
@@ -87,7 +87,7 @@ pub fn next_reference(
 }
 
 /// A referral as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = referrals)]
 pub struct ReferralRow {
     pub id: String,
@@ -240,7 +240,7 @@ pub fn update_referral(
 }
 
 /// A timeline event.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = referral_events)]
 pub struct ReferralEventRow {
     pub id: String,
@@ -326,7 +326,7 @@ pub fn overdue_protection(
 }
 
 /// A follow-up as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = follow_ups)]
 pub struct FollowUpRow {
     pub id: String,
@@ -552,7 +552,7 @@ pub fn involved_of(
 }
 
 /// An objective's status change.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = follow_up_objectives)]
 pub struct ObjectiveRow {
     pub id: String,
@@ -653,4 +653,40 @@ pub fn reseal_note(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Referrals about a person, oldest first (data-subject export).
+pub fn referrals_of_person(
+    conn: &mut DbConnection,
+    person_id: &str,
+) -> Result<Vec<ReferralRow>, PersistenceError> {
+    Ok(referrals::table
+        .select(referrals::all_columns)
+        .filter(referrals::person_id.eq(person_id))
+        .order((referrals::created_at.asc(), referrals::id.asc()))
+        .load(conn)?)
+}
+
+/// Follow-ups of a person (as the young person supported), oldest first.
+pub fn follow_ups_of_person(
+    conn: &mut DbConnection,
+    person_id: &str,
+) -> Result<Vec<FollowUpRow>, PersistenceError> {
+    Ok(follow_ups::table
+        .select(follow_ups::all_columns)
+        .filter(follow_ups::person_id.eq(person_id))
+        .order((follow_ups::created_at.asc(), follow_ups::id.asc()))
+        .load(conn)?)
+}
+
+/// Follow-ups a person is involved in (as a relative or professional).
+pub fn follow_ups_involving(
+    conn: &mut DbConnection,
+    person_id: &str,
+) -> Result<Vec<String>, PersistenceError> {
+    Ok(follow_up_people::table
+        .select(follow_up_people::follow_up_id)
+        .filter(follow_up_people::person_id.eq(person_id))
+        .order(follow_up_people::follow_up_id.asc())
+        .load(conn)?)
 }

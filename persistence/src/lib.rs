@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod cases;
 mod connection;
+pub mod consent;
 mod error;
 pub mod idempotency;
 pub mod identity;

@@ -388,7 +388,7 @@ pub fn move_exceptions(
 }
 
 /// An appointment as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Insertable, serde::Serialize)]
 #[diesel(table_name = appointments)]
 pub struct AppointmentRow {
     pub id: String,
@@ -1054,5 +1054,28 @@ pub fn headcounts_of_sessions(
             group_headcounts::category.asc(),
             group_headcounts::age_band.asc(),
         ))
+        .load(conn)?)
+}
+
+/// Appointments about a person: theirs, their follow-ups', or attended by
+/// them (data-subject export), by start.
+pub fn appointments_of_person(
+    conn: &mut DbConnection,
+    person_id: &str,
+    follow_up_ids: &[String],
+) -> Result<Vec<AppointmentRow>, PersistenceError> {
+    let attended: Vec<String> = appointment_attendees::table
+        .select(appointment_attendees::appointment_id)
+        .filter(appointment_attendees::person_id.eq(person_id))
+        .load(conn)?;
+    Ok(appointments::table
+        .select(appointments::all_columns)
+        .filter(
+            appointments::person_id
+                .eq(person_id)
+                .or(appointments::follow_up_id.eq_any(follow_up_ids.to_vec()))
+                .or(appointments::id.eq_any(attended)),
+        )
+        .order((appointments::starts_at.asc(), appointments::id.asc()))
         .load(conn)?)
 }

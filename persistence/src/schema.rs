@@ -549,3 +549,54 @@ diesel::table! {
 
 diesel::joinable!(directory_departements -> directory_entries (entry_id));
 diesel::allow_tables_to_appear_in_same_query!(directory_entries, directory_departements);
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        person_id -> Text,
+        follow_up_id -> Text,
+        purpose -> Text,
+        given_by -> Text,
+        parental_authority_holder_id -> Nullable<Text>,
+        method -> Text,
+        evidence_reference -> Text,
+        given_at -> Timestamp,
+        valid_until -> Nullable<Text>,
+        recorded_by -> Text,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<Text>,
+        withdrawal_recorded_by -> Nullable<Text>,
+        invalidated_at -> Nullable<Timestamp>,
+        invalidated_by -> Nullable<Text>,
+        invalidation_reason -> Nullable<Text>,
+        lapsed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    share_decisions (id) {
+        id -> Text,
+        follow_up_id -> Text,
+        organisation_id -> Text,
+        purpose -> Text,
+        field_groups -> Text,
+        family_informed -> Text,
+        justification -> Nullable<Text>,
+        valid_from -> Text,
+        valid_until -> Nullable<Text>,
+        decided_by -> Text,
+        decided_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revocation_reason -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(consents, people);
+diesel::allow_tables_to_appear_in_same_query!(consents, follow_ups);

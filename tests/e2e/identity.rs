@@ -1061,6 +1061,18 @@ const TABLE: &[(&str, &str)] = &[
     ("listFollowUpNotes", "UFHHHFFF"),
     ("createFollowUpNote", "UFHHHFFF"),
     ("addFollowUpPerson", "UFHHHFFF"),
+    ("listProcessingPurposes", "UAAAAAAA"),
+    ("listConsentRenewals", "UFAAAFFF"),
+    ("listFollowUpConsents", "UFHHHFFF"),
+    ("createFollowUpConsent", "UFHHHFFF"),
+    ("withdrawConsent", "UFHHHFFF"),
+    ("invalidateConsent", "UFHHHFFF"),
+    ("getConsentCoverage", "UFHHHFFF"),
+    ("listShareDecisions", "UFHHHFFF"),
+    ("createShareDecision", "UFHHHFFF"),
+    ("revokeShareDecision", "UFHHHFFF"),
+    ("getSharedFollowUp", "UFFFFHHF"),
+    ("exportPersonData", "UFAFFFFF"),
     ("createSite", "UAAAAFFF"),
     ("listSites", "UAAAAFFF"),
     ("getSite", "UAAAAFFF"),
@@ -1152,6 +1164,8 @@ async fn every_operation_is_authorized_as_the_table_says(app: TestApp) {
             .replace("{date}", "2027-03-09")
             .replace("{scope}", "976")
             .replace("{registration_id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{consent_id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{share_id}", &uuid::Uuid::new_v4().to_string())
             .replace(
                 "{id}",
                 &match *op {

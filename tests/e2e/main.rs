@@ -16,4 +16,5 @@ mod logs;
 mod public;
 mod referrals;
 mod scheduling;
+mod sharing;
 mod stats;

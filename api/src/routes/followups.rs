@@ -126,12 +126,12 @@ pub struct InvolvedView {
     pub contact: Option<String>,
 }
 
-struct Loaded {
-    row: FollowUpRow,
+pub(crate) struct Loaded {
+    pub(crate) row: FollowUpRow,
     staff: Vec<String>,
     referral_ids: Vec<String>,
-    objectives: Vec<ObjectiveRow>,
-    involved: Vec<PersonRow>,
+    pub(crate) objectives: Vec<ObjectiveRow>,
+    pub(crate) involved: Vec<PersonRow>,
 }
 
 fn load(conn: &mut DbConnection, row: FollowUpRow) -> Result<Loaded, ApiError> {
@@ -151,7 +151,7 @@ fn load(conn: &mut DbConnection, row: FollowUpRow) -> Result<Loaded, ApiError> {
     })
 }
 
-fn date(text: Option<&str>) -> Option<NaiveDate> {
+pub(crate) fn date(text: Option<&str>) -> Option<NaiveDate> {
     text.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
@@ -234,7 +234,7 @@ fn view(loaded: Loaded) -> Result<FollowUpView, ApiError> {
 }
 
 /// Loads a follow-up and its staff, then checks `action` on it.
-async fn authorized(
+pub(crate) async fn authorized(
     state: &AppState,
     auth: &Authenticated,
     id: &str,

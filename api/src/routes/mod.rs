@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendars;
 pub mod cases;
 pub mod clients;
+pub mod consents;
 pub mod departements;
 pub mod directory;
 pub mod followups;
@@ -16,11 +17,13 @@ pub mod health;
 pub mod me;
 pub mod openapi_json;
 pub mod organisations;
+pub mod people;
 pub mod permanences;
 pub mod public;
 pub mod referrals;
 pub mod scheduling;
 pub mod settings;
+pub mod sharing;
 pub mod sites;
 pub mod stats;
 
@@ -78,6 +81,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(followups::add_person)
                 .service(followups::list_notes)
                 .service(followups::create_note)
+                .service(consents::purposes)
+                .service(consents::renewals)
+                .service(consents::list)
+                .service(consents::create)
+                .service(consents::withdraw)
+                .service(consents::invalidate)
+                .service(consents::coverage)
+                .service(sharing::list)
+                .service(sharing::create)
+                .service(sharing::revoke)
+                .service(sharing::shared)
+                .service(people::export)
                 .service(sites::create)
                 .service(sites::list)
                 .service(sites::get)

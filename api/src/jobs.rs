@@ -1,0 +1,25 @@
+//! Daily jobs the server runs while it serves (also `adosexo jobs run …`).
+
+use adosexo_persistence::Db;
+
+use crate::context::Clock;
+
+/// One day.
+const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Runs the majority job now, then once a day, for as long as the server
+/// runs. Logs counts only (no personal data).
+pub async fn daily(db: Db, clock: Clock) {
+    loop {
+        match crate::routes::consents::run_majority(&db, clock.now()).await {
+            Ok(report) => tracing::info!(
+                job = "majority",
+                lapsed = report.lapsed,
+                to_recollect = report.to_recollect.len(),
+                "daily job done"
+            ),
+            Err(e) => tracing::error!(job = "majority", error = %e, "daily job failed"),
+        }
+        actix_web::rt::time::sleep(DAY).await;
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE share_decisions;
+DROP TABLE consents;
