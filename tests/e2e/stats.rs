@@ -698,9 +698,28 @@ async fn annual_report_as_json_and_printable_html(app: TestApp) {
         .await;
     let months = &report["referrals_per_month"]["rows"];
     assert_eq!(months.as_array().map(Vec::len), Some(12));
-    assert_eq!(months[2]["total"]["value"], 12, "{report}");
+    // April (1) is hidden; the year's total (13) is published next to the
+    // months, so March is hidden too: 13 − 0 − … cannot be split.
     assert_eq!(months[3]["total"]["suppressed"], true);
+    assert_eq!(months[2]["total"]["suppressed"], true, "{report}");
     assert_eq!(months[4]["total"]["value"], 0);
+    let published: i64 = months
+        .as_array()
+        .expect("months")
+        .iter()
+        .filter_map(|m| m["total"]["value"].as_i64())
+        .sum();
+    let hidden = months
+        .as_array()
+        .expect("months")
+        .iter()
+        .filter(|m| m["total"]["suppressed"] == true)
+        .count();
+    assert_ne!(
+        hidden, 1,
+        "a single hidden month would be the year minus the others"
+    );
+    assert_eq!(published, 0);
     assert_eq!(report["referrals_by_source"]["columns"][0], "parent");
     assert_eq!(
         report["referrals_by_source"]["rows"][0]["cells"][0]["value"],
@@ -726,7 +745,7 @@ async fn annual_report_as_json_and_printable_html(app: TestApp) {
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(html.matches("<svg").count(), 5, "{html}");
     assert!(
-        html.contains(">12</text>") && html.contains("masqué"),
+        html.contains(">13</text>") && html.contains("masqué"),
         "{html}"
     );
     // Self-contained: no script, no external resource.

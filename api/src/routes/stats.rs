@@ -318,6 +318,10 @@ struct Request {
     period: PeriodWire,
     from: String,
     months: Option<u32>,
+    /// Publish the periods as one table (rows: periods) whose grand total
+    /// is the whole range's, so that a range total published next to them
+    /// (the annual report) cannot uncover a hidden period by subtraction.
+    joint: bool,
 }
 
 fn wire_name<T: Serialize>(value: T) -> String {
@@ -470,6 +474,36 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
         };
         *counts.entry((row.period.as_str(), column)).or_default() +=
             u64::try_from(row.n).unwrap_or(0);
+    }
+    if request.joint {
+        let counts: Vec<Vec<u64>> = periods
+            .iter()
+            .map(|p| {
+                columns
+                    .iter()
+                    .map(|c| counts.get(&(p.as_str(), c.as_str())).copied().unwrap_or(0))
+                    .collect()
+            })
+            .collect();
+        let table = publish(&counts, state.stats_min_cell);
+        return Ok(StatsTable {
+            measure: request.measure_name,
+            period: request.period,
+            from: PeriodWire::Month.label(start),
+            to: PeriodWire::Month.label(last),
+            by: request.by.map(|(_, name)| name),
+            min_cell: state.stats_min_cell.get(),
+            columns,
+            rows: periods
+                .into_iter()
+                .zip(table.cells.into_iter().zip(table.row_totals))
+                .map(|(period, (cells, total))| StatsRow {
+                    period,
+                    cells: cells.into_iter().map(Figure::from).collect(),
+                    total: total.into(),
+                })
+                .collect(),
+        });
     }
     // Each period is its own one-dimensional table (categories and total).
     let published: Vec<(Vec<Figure>, Figure)> = periods
@@ -661,6 +695,7 @@ pub async fn referral_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
+        joint: false,
     };
     respond(&state, &auth, &req, request).await
 }
@@ -702,6 +737,7 @@ pub async fn follow_up_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
+        joint: false,
     };
     respond(&state, &auth, &req, request).await
 }
@@ -742,6 +778,7 @@ pub async fn appointment_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
+        joint: false,
     };
     respond(&state, &auth, &req, request).await
 }
@@ -818,6 +855,7 @@ pub async fn permanence_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
+        joint: false,
     };
     respond(&state, &auth, &req, request).await
 }
@@ -859,6 +897,7 @@ pub async fn group_session_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
+        joint: false,
     };
     respond(&state, &auth, &req, request).await
 }
@@ -909,6 +948,7 @@ fn yearly(
         period,
         from: format!("{year:04}-01"),
         months: Some(12),
+        joint: false,
     }
 }
 
@@ -1060,14 +1100,17 @@ pub async fn annual_report(
         min_cell: state.stats_min_cell.get(),
         referrals_per_month: build(
             &state,
-            yearly(
-                year,
-                "report",
-                Measure::ReferralsReceived,
-                "received",
-                month,
-                None,
-            ),
+            Request {
+                joint: true,
+                ..yearly(
+                    year,
+                    "report",
+                    Measure::ReferralsReceived,
+                    "received",
+                    month,
+                    None,
+                )
+            },
         )
         .await?,
         referrals_by_source: build(
