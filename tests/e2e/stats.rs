@@ -673,8 +673,8 @@ async fn permanences_held_are_occurrences_not_cancelled(app: TestApp) {
     assert_eq!(table["rows"][1]["total"]["value"], 3, "{table}");
 }
 
-async fn annual_report_as_json_and_printable_html(app: TestApp) {
-    let world = app.world().await;
+/// 12 referrals in March 2026 (published), 1 in April (suppressed).
+async fn seed_report_year(app: &TestApp) {
     let mut sql = String::new();
     // 12 referrals in March (published), 1 in April (suppressed).
     for i in 0..13 {
@@ -692,6 +692,11 @@ async fn annual_report_as_json_and_printable_html(app: TestApp) {
         ));
     }
     execute_sql(&app.db(), &sql).await.expect("data");
+}
+
+async fn annual_report_as_json_and_printable_html(app: TestApp) {
+    let world = app.world().await;
+    seed_report_year(&app).await;
     let analyst = world.token("analyst");
     let report = app
         .get_json("/api/v1/stats/report?year=2026", analyst, 200)
@@ -804,7 +809,82 @@ async fn only_analysts_and_the_supervisor_read_statistics(app: TestApp) {
     }
 }
 
+/// The printable report, rendered by a real headless browser: its five
+/// charts are in the page it builds, and it paints a screenshot. Runs when
+/// `ADOSEXO_TEST_BROWSER` names a Chromium binary (CI installs one).
+async fn annual_report_renders_in_a_headless_browser(app: TestApp) {
+    let Some(browser) = std::env::var("ADOSEXO_TEST_BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+    else {
+        return;
+    };
+    let world = app.world().await;
+    seed_report_year(&app).await;
+    let html = app
+        .authed(
+            reqwest::Method::GET,
+            "/api/v1/stats/report?year=2026",
+            world.token("analyst"),
+        )
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("body");
+    let dir = std::env::temp_dir().join(format!("adosexo-report-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let page = dir.join("report.html");
+    std::fs::write(&page, &html).expect("page");
+    let url = format!("file://{}", page.display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(&browser)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+            ])
+            .args(args)
+            .arg(&url)
+            .output()
+            .expect("the browser runs")
+    };
+    let dom = run(&["--dump-dom"]);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(
+        dom.matches("<svg").count(),
+        5,
+        "five charts in the rendered page"
+    );
+    assert!(dom.matches("<rect").count() >= 5, "bars drawn");
+    assert!(dom.contains("masqué") && dom.contains(">13</text>"));
+    let shot = dir.join("report.png");
+    let screenshot = format!("--screenshot={}", shot.display());
+    let painted = run(&[&screenshot, "--window-size=1000,1400"]);
+    assert!(
+        painted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&painted.stderr)
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 crate::both_backends!(
+    annual_report_renders_in_a_headless_browser,
     published_figures_equal_counts_from_raw_rows,
     csv_says_what_json_says,
     permanences_held_are_occurrences_not_cancelled,
