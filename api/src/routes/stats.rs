@@ -44,14 +44,6 @@ pub enum PeriodWire {
 }
 
 impl PeriodWire {
-    fn granularity(self) -> Granularity {
-        match self {
-            Self::Month => Granularity::Month,
-            Self::Quarter => Granularity::Quarter,
-            Self::Year => Granularity::Year,
-        }
-    }
-
     /// The first day of the period holding `date` (a month's first day).
     fn start_of(self, date: NaiveDate) -> NaiveDate {
         let month = match self {
@@ -255,7 +247,7 @@ pub struct AppointmentStatsQuery {
 }
 
 /// A published figure: `value` is `null` when `suppressed`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Figure {
     /// The count, unless suppressed.
     pub value: Option<u64>,
@@ -390,6 +382,43 @@ async fn respond(
 }
 
 /// Counts in the database and suppresses.
+/// A period's figures from its months' published figures. A flow (counts
+/// of events) adds its months up, and a figure is published only when every
+/// month's is: a published sum then depends on published figures alone, so
+/// any other month table matching what is published gives another period
+/// table matching it too — the months' protection carries over. A stock
+/// (follow-ups open at the end) is its last month's figures.
+fn coarser(parts: &[&(Vec<Figure>, Figure)], columns: usize, stock: bool) -> (Vec<Figure>, Figure) {
+    let hidden = Figure {
+        value: None,
+        suppressed: true,
+    };
+    if stock {
+        return parts
+            .last()
+            .map(|(cells, total)| (cells.clone(), total.clone()))
+            .unwrap_or_else(|| (vec![hidden.clone(); columns], hidden.clone()));
+    }
+    let sum = |figures: &mut dyn Iterator<Item = &Figure>| -> Figure {
+        let mut total = 0u64;
+        for figure in figures {
+            match figure.value {
+                Some(v) if !figure.suppressed => total += v,
+                _ => return hidden.clone(),
+            }
+        }
+        Figure {
+            value: Some(total),
+            suppressed: false,
+        }
+    };
+    let cells = (0..columns)
+        .map(|j| sum(&mut parts.iter().filter_map(|(cells, _)| cells.get(j))))
+        .collect();
+    let total = sum(&mut parts.iter().map(|(_, total)| total));
+    (cells, total)
+}
+
 async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiError> {
     // The range, widened to whole periods: a period is always counted whole,
     // so that it reads the same whatever the range asked.
@@ -416,23 +445,27 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
     let last = end
         .checked_sub_months(chrono::Months::new(1))
         .unwrap_or(start);
+    // Everything is counted and suppressed by month; quarters and years are
+    // derived from the published months (see `coarser`), so that no
+    // published coarse figure can uncover a hidden month.
     let mut periods: Vec<String> = Vec::new();
-    // The end of each period, inside the range.
+    // Each month, the period it belongs to, and its end.
+    let mut months_of: Vec<(String, String)> = Vec::new();
     let mut ends: Vec<(String, NaiveDateTime)> = Vec::new();
     for (month, next) in month_starts.iter().zip(month_starts.iter().skip(1)) {
         let label = request.period.label(*month);
         if periods.last() != Some(&label) {
             periods.push(label.clone());
-            ends.push((label, midnight(*next)));
-        } else if let Some(last) = ends.last_mut() {
-            last.1 = midnight(*next);
         }
+        let month_label = PeriodWire::Month.label(*month);
+        months_of.push((month_label.clone(), label));
+        ends.push((month_label, midnight(*next)));
     }
 
-    let period = request.period;
+    let period = PeriodWire::Month;
     let (measure, granularity, dimension) = (
         request.measure,
-        request.period.granularity(),
+        Granularity::Month,
         request.by.as_ref().map(|(d, _)| *d),
     );
     let (low, high) = (midnight(start), midnight(end));
@@ -476,8 +509,9 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
             u64::try_from(row.n).unwrap_or(0);
     }
     if request.joint {
-        let counts: Vec<Vec<u64>> = periods
+        let counts: Vec<Vec<u64>> = months_of
             .iter()
+            .map(|(m, _)| m)
             .map(|p| {
                 columns
                     .iter()
@@ -494,8 +528,9 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
             by: request.by.map(|(_, name)| name),
             min_cell: state.stats_min_cell.get(),
             columns,
-            rows: periods
+            rows: months_of
                 .into_iter()
+                .map(|(m, _)| m)
                 .zip(table.cells.into_iter().zip(table.row_totals))
                 .map(|(period, (cells, total))| StatsRow {
                     period,
@@ -505,10 +540,10 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
                 .collect(),
         });
     }
-    // Each period is its own one-dimensional table (categories and total).
-    let published: Vec<(Vec<Figure>, Figure)> = periods
+    // Each month is its own one-dimensional table (categories and total).
+    let monthly: Vec<(Vec<Figure>, Figure)> = months_of
         .iter()
-        .map(|p| {
+        .map(|(p, _)| {
             let counts: Vec<Vec<u64>> = columns
                 .iter()
                 .map(|c| vec![counts.get(&(p.as_str(), c.as_str())).copied().unwrap_or(0)])
@@ -523,6 +558,19 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
                     .collect(),
                 table.total.into(),
             )
+        })
+        .collect();
+    let stock = request.measure == Some(Measure::FollowUpsActive);
+    let published: Vec<(Vec<Figure>, Figure)> = periods
+        .iter()
+        .map(|p| {
+            let parts: Vec<&(Vec<Figure>, Figure)> = months_of
+                .iter()
+                .zip(&monthly)
+                .filter(|((_, of), _)| of == p)
+                .map(|(_, figures)| figures)
+                .collect();
+            coarser(&parts, columns.len(), stock)
         })
         .collect();
 
