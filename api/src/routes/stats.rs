@@ -294,10 +294,12 @@ pub struct StatsTable {
     /// Column labels (`all` without a dimension). Categories absent from
     /// the data are zero.
     pub columns: Vec<String>,
-    /// One row per period of the range, empty periods included. Each row
+    /// One row per period of the range, empty periods included. Each month
     /// is published on its own (its cells and its total), so that a period
-    /// reads the same in every request; no totals across periods are
-    /// published (they would let two overlapping ranges be subtracted).
+    /// reads the same in every request; a quarter's or a year's figure is
+    /// the sum of its months', published only when all of them are. No
+    /// totals across periods are published (they would let two overlapping
+    /// ranges be subtracted).
     pub rows: Vec<StatsRow>,
 }
 
