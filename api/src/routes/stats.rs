@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use adosexo_domain::authz::{Action, Resource};
 use adosexo_domain::stats::{Cell, publish};
 use adosexo_persistence::stats::{self, Dimension, Granularity, Measure};
+use adosexo_persistence::territory;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -401,24 +402,52 @@ fn coarser(parts: &[&(Vec<Figure>, Figure)], columns: usize, stock: bool) -> (Ve
             .map(|(cells, total)| (cells.clone(), total.clone()))
             .unwrap_or_else(|| (vec![hidden.clone(); columns], hidden.clone()));
     }
-    let sum = |figures: &mut dyn Iterator<Item = &Figure>| -> Figure {
-        let mut total = 0u64;
-        for figure in figures {
-            match figure.value {
-                Some(v) if !figure.suppressed => total += v,
-                _ => return hidden.clone(),
+    let cells = (0..columns)
+        .map(|j| sum_published(parts.iter().filter_map(|(cells, _)| cells.get(j))))
+        .collect();
+    let total = sum_published(parts.iter().map(|(_, total)| total));
+    (cells, total)
+}
+
+/// A lone hidden figure behind a published total is the total minus the
+/// others: publish it unless it is a small count. (For régions this tells
+/// nothing new: it equals what the départements' table gives, the hidden
+/// départements' sum being its total minus its published cells.)
+fn reveal_lone(mut cells: Vec<Figure>, total: &Figure, min_cell: u64) -> Vec<Figure> {
+    let hidden: Vec<usize> = (0..cells.len())
+        .filter(|&i| cells.get(i).is_some_and(|c| c.suppressed))
+        .collect();
+    if let (Some(total), [lone]) = (total.value.filter(|_| !total.suppressed), hidden.as_slice()) {
+        let others: u64 = cells.iter().filter_map(|c| c.value).sum();
+        let value = total.saturating_sub(others);
+        if let (Some(cell), false) = (cells.get_mut(*lone), (1..min_cell).contains(&value)) {
+            *cell = Figure {
+                value: Some(value),
+                suppressed: false,
+            };
+        }
+    }
+    cells
+}
+
+/// The sum of figures, published only when every one of them is.
+fn sum_published<'a>(figures: impl Iterator<Item = &'a Figure>) -> Figure {
+    let mut total = 0u64;
+    for figure in figures {
+        match figure.value {
+            Some(v) if !figure.suppressed => total += v,
+            _ => {
+                return Figure {
+                    value: None,
+                    suppressed: true,
+                };
             }
         }
-        Figure {
-            value: Some(total),
-            suppressed: false,
-        }
-    };
-    let cells = (0..columns)
-        .map(|j| sum(&mut parts.iter().filter_map(|(cells, _)| cells.get(j))))
-        .collect();
-    let total = sum(&mut parts.iter().map(|(_, total)| total));
-    (cells, total)
+    }
+    Figure {
+        value: Some(total),
+        suppressed: false,
+    }
 }
 
 async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiError> {
@@ -465,10 +494,17 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
     }
 
     let period = PeriodWire::Month;
+    // Régions are derived from their départements' published figures, as
+    // periods from months: a région never uncovers a hidden département.
+    let by_region = request.by.as_ref().map(|(d, _)| *d) == Some(Dimension::Region);
     let (measure, granularity, dimension) = (
         request.measure,
         Granularity::Month,
-        request.by.as_ref().map(|(d, _)| *d),
+        if by_region {
+            Some(Dimension::Departement)
+        } else {
+            request.by.as_ref().map(|(d, _)| *d)
+        },
     );
     let (low, high) = (midnight(start), midnight(end));
     let rows = state
@@ -562,6 +598,58 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
             )
         })
         .collect();
+    let min_cell = state.stats_min_cell.get();
+    let (columns, monthly) = if by_region {
+        let regions: BTreeMap<String, String> = state
+            .analytics
+            .run(|conn| {
+                territory::list_departements(
+                    conn,
+                    &territory::DepartementFilter {
+                        region: None,
+                        after: None,
+                        limit: 500,
+                    },
+                )
+            })
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.region_code))
+            .collect();
+        let region_of = |departement: &str| {
+            regions
+                .get(departement)
+                .cloned()
+                .unwrap_or_else(|| "unknown".into())
+        };
+        let region_columns: Vec<String> = columns
+            .iter()
+            .map(|d| region_of(d))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let monthly = monthly
+            .into_iter()
+            .map(|(cells, total)| {
+                let per_region = region_columns
+                    .iter()
+                    .map(|region| {
+                        let members: Vec<&Figure> = columns
+                            .iter()
+                            .zip(&cells)
+                            .filter(|(d, _)| region_of(d) == *region)
+                            .map(|(_, f)| f)
+                            .collect();
+                        sum_published(members.into_iter())
+                    })
+                    .collect::<Vec<Figure>>();
+                (reveal_lone(per_region, &total, min_cell), total)
+            })
+            .collect::<Vec<_>>();
+        (region_columns, monthly)
+    } else {
+        (columns, monthly)
+    };
     let stock = request.measure == Some(Measure::FollowUpsActive);
     let published: Vec<(Vec<Figure>, Figure)> = periods
         .iter()
