@@ -35,6 +35,9 @@ pub enum Measure {
     GroupSessionsHeld,
     /// People reached by group sessions held (sum of head counts).
     PeopleReached,
+    /// Attendance of permanences: appointments at a permanence that took
+    /// place (`completed`), by start.
+    PermanenceAttendance,
 }
 
 /// A grouping column.
@@ -133,6 +136,12 @@ impl Measure {
             ),
             Self::Appointments => (
                 "appointments a JOIN departements d ON d.code = a.departement_code WHERE 1 = 1",
+                "a.starts_at",
+                "COUNT(*)",
+            ),
+            Self::PermanenceAttendance => (
+                "appointments a JOIN departements d ON d.code = a.departement_code \
+                 WHERE a.mode = 'permanence' AND a.status = 'completed'",
                 "a.starts_at",
                 "COUNT(*)",
             ),

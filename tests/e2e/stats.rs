@@ -889,7 +889,61 @@ async fn annual_report_renders_in_a_headless_browser(app: TestApp) {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Permanence attendance (appointments at a permanence that took place)
+/// and the no-show rate, against counts made here.
+async fn permanence_attendance_and_no_show_rate(app: TestApp) {
+    let world = app.world().await;
+    let mut sql = String::new();
+    // March 2026 in 75: 12 completed at a permanence, 4 completed at home,
+    // 4 no-shows at a permanence; one completed at a permanence in April.
+    let rows = [
+        ("permanence", "completed", 3, 12),
+        ("home", "completed", 3, 4),
+        ("permanence", "no_show", 3, 4),
+        ("permanence", "completed", 4, 1),
+    ];
+    let mut n = 0;
+    for (mode, status, month, count) in rows {
+        for _ in 0..count {
+            n += 1;
+            sql.push_str(&format!(
+                "INSERT INTO appointments (id, mode, title, departement_code, starts_at, ends_at, \
+                 status, confirmation, first_meeting, created_by, version, created_at, updated_at) \
+                 VALUES ('40000000-0000-4000-8000-{n:012}', '{mode}', 't', '75', \
+                 '2026-{month:02}-10 09:00:00', '2026-{month:02}-10 10:00:00', '{status}', \
+                 'confirmed', FALSE, 'x', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00');\n"
+            ));
+        }
+    }
+    execute_sql(&app.db(), &sql).await.expect("data");
+    let analyst = world.token("analyst");
+    let attendance = app
+        .get_json(
+            "/api/v1/stats/permanences?measure=attendance&from=2026-03&months=1",
+            analyst,
+            200,
+        )
+        .await;
+    assert_eq!(attendance["measure"], "permanence_attendance");
+    assert_eq!(attendance["rows"][0]["total"]["value"], 12, "{attendance}");
+    let by_status = app
+        .get_json(
+            "/api/v1/stats/appointments?by=status&from=2026-03&months=2",
+            analyst,
+            200,
+        )
+        .await;
+    let march = &by_status["rows"][0];
+    assert_eq!(march["total"]["value"], 20, "{by_status}");
+    assert_eq!(march["no_show_rate"], 0.2, "4 of 20: {by_status}");
+    // April: one appointment, hidden; no rate from hidden figures.
+    let april = &by_status["rows"][1];
+    assert_eq!(april["total"]["suppressed"], true);
+    assert!(april.get("no_show_rate").is_none(), "{by_status}");
+}
+
 crate::both_backends!(
+    permanence_attendance_and_no_show_rate,
     annual_report_renders_in_a_headless_browser,
     published_figures_equal_counts_from_raw_rows,
     csv_says_what_json_says,

@@ -275,6 +275,10 @@ pub struct StatsRow {
     pub cells: Vec<Figure>,
     /// The period's total.
     pub total: Figure,
+    /// Appointments by status only: `no_show` over the period's total, when
+    /// both are published and the total is not zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_show_rate: Option<f64>,
 }
 
 /// A published table.
@@ -574,6 +578,7 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
                     period,
                     cells: cells.into_iter().map(Figure::from).collect(),
                     total: total.into(),
+                    no_show_rate: None,
                 })
                 .collect(),
         });
@@ -651,6 +656,10 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
         (columns, monthly)
     };
     let stock = request.measure == Some(Measure::FollowUpsActive);
+    let no_show = (request.measure == Some(Measure::Appointments)
+        && request.by.as_ref().map(|(d, _)| *d) == Some(Dimension::Status))
+    .then(|| columns.iter().position(|c| c == "no_show"))
+    .flatten();
     let published: Vec<(Vec<Figure>, Figure)> = periods
         .iter()
         .map(|p| {
@@ -676,12 +685,24 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
             .into_iter()
             .zip(published)
             .map(|(period, (cells, total))| StatsRow {
+                no_show_rate: no_show.and_then(|j| rate(cells.get(j), &total)),
                 period,
                 cells,
                 total,
             })
             .collect(),
     })
+}
+
+/// `part / total` when both are published and the total is not zero.
+fn rate(part: Option<&Figure>, total: &Figure) -> Option<f64> {
+    match (part.and_then(|p| p.value), total.value) {
+        (Some(part), Some(total)) if total > 0 => {
+            let ratio = part as f64 / total as f64;
+            Some((ratio * 10_000.0).round() / 10_000.0)
+        }
+        _ => None,
+    }
 }
 
 /// Permanence occurrences that took place (not cancelled) starting in
@@ -931,11 +952,25 @@ pub enum PermanenceDimension {
     Region,
 }
 
+/// What to count about permanences.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PermanenceMeasure {
+    /// Occurrences held (not cancelled).
+    #[default]
+    Held,
+    /// Attendance: appointments at a permanence that took place.
+    Attendance,
+}
+
 /// Permanence statistics parameters.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PermanenceStatsQuery {
+    /// What to count: `held` (default) or `attendance`.
+    #[param(inline)]
+    pub measure: Option<PermanenceMeasure>,
     /// First month of the range (`YYYY-MM`, 1900 to 2099).
     #[param(pattern = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", example = "2026-01")]
     pub from: String,
@@ -979,10 +1014,16 @@ pub async fn permanence_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "permanences").await?;
     let query = query.into_inner()?;
+    let (measure, measure_name) = match query.measure.unwrap_or_default() {
+        PermanenceMeasure::Held => (None, "permanences_held"),
+        PermanenceMeasure::Attendance => {
+            (Some(Measure::PermanenceAttendance), "permanence_attendance")
+        }
+    };
     let request = Request {
         family: "permanences",
-        measure: None,
-        measure_name: "permanences_held".into(),
+        measure,
+        measure_name: measure_name.into(),
         by: query.by.map(|d| {
             let dimension = match d {
                 PermanenceDimension::Departement => Dimension::Departement,
