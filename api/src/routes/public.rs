@@ -265,17 +265,7 @@ pub async fn sites(
             )?;
             let loaded = perm::load_many(conn, permanences)?;
             // One read of the reference data rather than one per site.
-            let regions: std::collections::HashMap<String, String> = territory::list_departements(
-                conn,
-                &DepartementFilter {
-                    region: None,
-                    after: None,
-                    limit: 500,
-                },
-            )?
-            .into_iter()
-            .map(|d| (d.code, d.region_code))
-            .collect();
+            let regions = super::sites::regions_by_departement(conn)?;
             let mut features = Vec::with_capacity(sites.len());
             for site in sites {
                 let mut next = Vec::new();

@@ -81,10 +81,33 @@ pub fn region_of(conn: &mut DbConnection, code: &str) -> Result<String, ApiError
         .ok_or_else(|| ApiError::internal("stored département without region"))
 }
 
+/// Every département's région (one read of the reference data, for lists).
+pub fn regions_by_departement(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    Ok(territory::list_departements(
+        conn,
+        &territory::DepartementFilter {
+            region: None,
+            after: None,
+            limit: 500,
+        },
+    )?
+    .into_iter()
+    .map(|d| (d.code, d.region_code))
+    .collect())
+}
+
 /// A site for the wire.
 pub fn site_view(conn: &mut DbConnection, row: SiteRow) -> Result<SiteView, ApiError> {
+    let region_code = region_of(conn, &row.departement_code)?;
+    view_in_region(row, region_code)
+}
+
+/// A site for the wire, its région known.
+fn view_in_region(row: SiteRow, region_code: String) -> Result<SiteView, ApiError> {
     Ok(SiteView {
-        region_code: region_of(conn, &row.departement_code)?,
+        region_code,
         kind: SiteKindWire(stored(&row.kind)?),
         status: ScheduleStatusWire(stored(&row.status)?),
         id: row.id,
@@ -357,8 +380,15 @@ pub async fn list(
     let items = state
         .db
         .run(move |conn| {
+            let regions = regions_by_departement(conn)?;
             rows.into_iter()
-                .map(|r| site_view(conn, r))
+                .map(|r| {
+                    let region = regions
+                        .get(&r.departement_code)
+                        .cloned()
+                        .ok_or_else(|| ApiError::internal("site in an unknown département"))?;
+                    view_in_region(r, region)
+                })
                 .collect::<Result<Vec<_>, ApiError>>()
         })
         .await?;
