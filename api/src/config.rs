@@ -45,6 +45,11 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// `ADOSEXO_AUDIT_RETENTION_DAYS`: 183 to 1095 (default 365).
     pub audit_retention_days: u32,
+    /// `ADOSEXO_RETENTION_DAYS` (days after the last contact before a
+    /// follow-up is archived: 365 to 3650, default 730) and
+    /// `ADOSEXO_ARCHIVE_DAYS` (days in the archive before pseudonymisation:
+    /// 0 to 7300, default 1095).
+    pub retention: adosexo_domain::retention::RetentionPolicy,
     /// `ADOSEXO_NOTES_KEYS` (`kid:base64,…`) and `ADOSEXO_NOTES_KEY_ID` (the
     /// sealing one). Never printed.
     pub notes_keys: Option<NotesKeySource>,
@@ -251,6 +256,10 @@ impl Config {
                 365,
                 183..=1095,
             )?,
+            retention: adosexo_domain::retention::RetentionPolicy {
+                active_days: parse_range(&get, "ADOSEXO_RETENTION_DAYS", 730, 365..=3650)?,
+                archive_days: parse_range(&get, "ADOSEXO_ARCHIVE_DAYS", 1095, 0..=7300)?,
+            },
             notes_keys: match (get("ADOSEXO_NOTES_KEYS"), get("ADOSEXO_NOTES_KEY_ID")) {
                 (Some(keys), Some(current)) => Some(NotesKeySource { keys, current }),
                 (None, None) => None,

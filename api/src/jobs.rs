@@ -1,5 +1,7 @@
-//! Daily jobs the server runs while it serves (also `adosexo jobs run …`).
+//! Daily jobs the server runs while it serves (also `adosexo jobs run …`
+//! and `adosexo retention run`).
 
+use adosexo_domain::retention::RetentionPolicy;
 use adosexo_persistence::Db;
 
 use crate::context::Clock;
@@ -7,9 +9,9 @@ use crate::context::Clock;
 /// One day.
 const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
-/// Runs the majority job now, then once a day, for as long as the server
-/// runs. Logs counts only (no personal data).
-pub async fn daily(db: Db, clock: Clock) {
+/// Runs the majority and retention jobs now, then once a day, for as long
+/// as the server runs. Logs counts only (no personal data).
+pub async fn daily(db: Db, clock: Clock, retention: RetentionPolicy) {
     loop {
         match crate::routes::consents::run_majority(&db, clock.now()).await {
             Ok(report) => tracing::info!(
@@ -19,6 +21,15 @@ pub async fn daily(db: Db, clock: Clock) {
                 "daily job done"
             ),
             Err(e) => tracing::error!(job = "majority", error = %e, "daily job failed"),
+        }
+        match crate::retention::run(&db, retention, clock.now(), false).await {
+            Ok(report) => tracing::info!(
+                job = "retention",
+                archived = report.archived.len(),
+                pseudonymised = report.pseudonymised.len(),
+                "daily job done"
+            ),
+            Err(e) => tracing::error!(job = "retention", error = %e, "daily job failed"),
         }
         actix_web::rt::time::sleep(DAY).await;
     }

@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_id;
+pub mod retention;
 pub mod routes;
 pub mod routing;
 pub mod startup;

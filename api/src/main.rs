@@ -44,6 +44,21 @@ enum Command {
     /// Scheduled jobs, run once now.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Retention of follow-ups (also run daily by the server).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Archive follow-ups whose last contact is older than
+    /// ADOSEXO_RETENTION_DAYS; pseudonymise those archived for longer than
+    /// ADOSEXO_ARCHIVE_DAYS (statistics stay the same).
+    Run {
+        /// Say what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +217,50 @@ fn run(command: Command) -> Result<(), String> {
                     item.person_id,
                     item.purpose.0.as_str(),
                     item.due_on
+                ))?;
+            }
+            Ok(())
+        }
+        Command::Retention(RetentionCommand::Run { dry_run }) => {
+            let (config, db) = database()?;
+            let report = block_on(adosexo_api::retention::run(
+                &db,
+                config.retention,
+                chrono::Utc::now(),
+                dry_run,
+            ))?
+            .map_err(|e| e.to_string())?;
+            let verb = if dry_run { "would be" } else { "were" };
+            out(&format!(
+                "retention ({} days active, {} days archived){}: {} follow-ups {verb} archived, {} {verb} pseudonymised",
+                config.retention.active_days,
+                config.retention.archive_days,
+                if dry_run {
+                    ", dry run: nothing written"
+                } else {
+                    ""
+                },
+                report.archived.len(),
+                report.pseudonymised.len(),
+            ))?;
+            for (step, items) in [
+                ("archive", &report.archived),
+                ("pseudonymise", &report.pseudonymised),
+            ] {
+                for item in items {
+                    out(&format!(
+                        "  {step} {} {} ({}, last contact {})",
+                        item.reference,
+                        item.follow_up_id,
+                        item.status,
+                        item.last_contact.format("%Y-%m-%d")
+                    ))?;
+                }
+            }
+            if !dry_run {
+                out(&format!(
+                    "{} people pseudonymised with them",
+                    report.people_pseudonymised
                 ))?;
             }
             Ok(())

@@ -51,7 +51,11 @@ pub enum StartupError {
 pub struct Application {
     server: Server,
     port: u16,
-    jobs: (adosexo_persistence::Db, Clock),
+    jobs: (
+        adosexo_persistence::Db,
+        Clock,
+        adosexo_domain::retention::RetentionPolicy,
+    ),
 }
 
 impl std::fmt::Debug for Application {
@@ -128,7 +132,7 @@ impl Application {
             &[("/docs", "GET"), ("/docs/{tail}*", "GET")],
         ));
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
-        let jobs = (state.db.clone(), state.clock.clone());
+        let jobs = (state.db.clone(), state.clock.clone(), config.retention);
         let state = web::Data::new(state);
         let body_limit = config.body_limit;
 
@@ -193,8 +197,8 @@ impl Application {
     /// Serves until SIGINT/SIGTERM or `handle().stop(true)`; in-flight
     /// requests get the shutdown time-out to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (db, clock) = self.jobs;
-        actix_web::rt::spawn(crate::jobs::daily(db, clock));
+        let (db, clock, retention) = self.jobs;
+        actix_web::rt::spawn(crate::jobs::daily(db, clock, retention));
         self.server.await
     }
 }

@@ -53,6 +53,18 @@ macro_rules! wire_enum {
 }
 
 wire_enum!(
+    /// Who asks for erasure on the wire.
+    ErasureRequesterWire => adosexo_domain::retention::ErasureRequester
+);
+wire_enum!(
+    /// Where an erasure request stands on the wire.
+    ErasureStatusWire => adosexo_domain::retention::ErasureStatus
+);
+wire_enum!(
+    /// Why erasure was refused on the wire.
+    ErasureRefusalWire => adosexo_domain::retention::ErasureRefusal
+);
+wire_enum!(
     /// A role on the wire.
     RoleWire => adosexo_domain::identity::Role
 );

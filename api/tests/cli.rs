@@ -283,3 +283,33 @@ fn production_refuses_to_start_without_a_signing_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ADOSEXO_JWT_PRIVATE_KEY_FILE"), "{stderr}");
 }
+
+#[test]
+fn retention_dry_run_says_what_would_happen_and_checks_its_settings() {
+    let scratch = tempfile::tempdir().expect("scratch folder");
+    let url = format!("sqlite://{}/r.db", scratch.path().display());
+    let output = adosexo(
+        &["retention", "run", "--dry-run"],
+        &[("DATABASE_URL", &url), ("RUST_LOG", "off")],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "retention (730 days active, 1095 days archived), dry run: nothing written: \
+             0 follow-ups would be archived, 0 would be pseudonymised"
+        ),
+        "{stdout}"
+    );
+    let output = adosexo(
+        &["retention", "run"],
+        &[
+            ("DATABASE_URL", &url),
+            ("RUST_LOG", "off"),
+            ("ADOSEXO_RETENTION_DAYS", "30"),
+        ],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ADOSEXO_RETENTION_DAYS"), "{stderr}");
+}

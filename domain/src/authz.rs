@@ -125,6 +125,10 @@ pub enum Action {
     ListConsentRenewals,
     /// Export everything held on one person (data-subject access).
     ExportPersonData,
+    /// Read the restricted archive of follow-ups past their retention.
+    ReadArchive,
+    /// Record and decide erasure requests.
+    ManageErasure,
 }
 
 impl Action {
@@ -187,6 +191,8 @@ impl Action {
         Self::ReadSharedFollowUp,
         Self::ListConsentRenewals,
         Self::ExportPersonData,
+        Self::ReadArchive,
+        Self::ManageErasure,
     ];
 
     /// A stable name, for the audit trail.
@@ -249,6 +255,8 @@ impl Action {
             Self::ReadSharedFollowUp => "read_shared_follow_up",
             Self::ListConsentRenewals => "list_consent_renewals",
             Self::ExportPersonData => "export_person_data",
+            Self::ReadArchive => "read_archive",
+            Self::ManageErasure => "manage_erasure",
         }
     }
 }
@@ -318,7 +326,12 @@ pub enum Denial {
 pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Result<(), Denial> {
     use Action::*;
     let has = |role: Role| actor.roles.has(role);
-    let staff = actor.roles.is_staff();
+    // Archivists are of the team (programme organisation, TOTP) but see the
+    // restricted archive only, none of the team's working data.
+    let staff = actor
+        .roles
+        .iter()
+        .any(|r| r.is_staff() && r != Role::Archivist);
 
     if actor.enrolment_only && !matches!(action, ReadSelf | EnrolTotp | Logout) {
         return Err(Denial::Forbidden);
@@ -387,7 +400,11 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         }
         ReadSharedFollowUp => return shared_follow_up_access(actor, resource),
         ListConsentRenewals => case_staff(actor),
-        ExportPersonData => has(Role::Supervisor),
+        ExportPersonData | ManageErasure => has(Role::Supervisor),
+        // The restricted archive: the supervisor and archivists, people only.
+        ReadArchive => {
+            (has(Role::Supervisor) || has(Role::Archivist)) && actor.kind == ActorKind::Account
+        }
     };
     if allowed {
         Ok(())
@@ -658,6 +675,8 @@ mod tests {
             (ReadSharedFollowUp, "FFFFHF"),
             (ListConsentRenewals, "FYYYFF"),
             (ExportPersonData, "FYFFFF"),
+            (ReadArchive, "FYFFFF"),
+            (ManageErasure, "FYFFFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -711,6 +730,39 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The archivist's whole row: the restricted archive and their own
+    /// session, nothing of the team's working data.
+    #[test]
+    fn archivists_read_the_archive_and_nothing_else() {
+        use Action::*;
+        let archivist = actor(Role::Archivist);
+        let allowed = [
+            ReadSelf,
+            EnrolTotp,
+            Logout,
+            ReadProcessingPurposes,
+            ReadArchive,
+        ];
+        for action in Action::ALL {
+            let expected = if allowed.contains(action) {
+                Ok(())
+            } else {
+                Err(Denial::Forbidden)
+            };
+            assert_eq!(
+                authorize(&archivist, *action, Resource::Service),
+                expected,
+                "{action:?}"
+            );
+        }
+        let mut app = actor(Role::Supervisor);
+        app.kind = ActorKind::Client;
+        assert_eq!(
+            authorize(&app, ReadArchive, Resource::Service),
+            Err(Denial::Forbidden)
+        );
     }
 
     #[test]

@@ -88,6 +88,7 @@ string_enum!(
         RegionalReferent => "regional_referent",
         Partner => "partner",
         Analyst => "analyst",
+        Archivist => "archivist",
     }
 );
 
@@ -96,7 +97,11 @@ impl Role {
     pub fn is_staff(self) -> bool {
         matches!(
             self,
-            Self::Admin | Self::Supervisor | Self::Coordinator | Self::RegionalReferent
+            Self::Admin
+                | Self::Supervisor
+                | Self::Coordinator
+                | Self::RegionalReferent
+                | Self::Archivist
         )
     }
 }

@@ -11,6 +11,7 @@ pub mod followup;
 pub mod identity;
 pub mod public;
 pub mod referral;
+pub mod retention;
 pub mod schedule;
 pub mod stats;
 pub mod territory;

@@ -179,6 +179,18 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(share_decisions::all_columns)
                 .limit(1)
                 .load::<crate::consent::ShareRow>(conn)?;
+            follow_up_archive::table
+                .select(follow_up_archive::all_columns)
+                .limit(1)
+                .load::<crate::retention::ArchiveRow>(conn)?;
+            referral_age_bands::table
+                .select(referral_age_bands::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            erasure_requests::table
+                .select(erasure_requests::all_columns)
+                .limit(1)
+                .load::<crate::retention::ErasureRequestRow>(conn)?;
             Ok::<_, crate::PersistenceError>(())
         }))
         .unwrap_or_else(|e| panic!("{backend}: {e}"));

@@ -355,8 +355,21 @@ pub fn insert_follow_up(
     add_staff(conn, &follow_up.id, &follow_up.lead_staff_id)
 }
 
-/// One follow-up.
+/// One follow-up of the active base (`None` once it is archived).
 pub fn find_follow_up(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<FollowUpRow>, PersistenceError> {
+    Ok(follow_ups::table
+        .select(follow_ups::all_columns)
+        .filter(follow_ups::id.eq(id))
+        .filter(not_archived())
+        .first(conn)
+        .optional()?)
+}
+
+/// One follow-up, archived or not (the archive's own reads).
+pub fn find_follow_up_anywhere(
     conn: &mut DbConnection,
     id: &str,
 ) -> Result<Option<FollowUpRow>, PersistenceError> {
@@ -365,6 +378,21 @@ pub fn find_follow_up(
         .find(id)
         .first(conn)
         .optional()?)
+}
+
+/// Follow-ups still in the active base (not in `follow_up_archive`).
+fn not_archived() -> diesel::dsl::not<
+    diesel::dsl::exists<
+        diesel::dsl::Filter<
+            crate::schema::follow_up_archive::table,
+            diesel::dsl::Eq<crate::schema::follow_up_archive::follow_up_id, follow_ups::id>,
+        >,
+    >,
+> {
+    use crate::schema::follow_up_archive;
+    diesel::dsl::not(diesel::dsl::exists(
+        follow_up_archive::table.filter(follow_up_archive::follow_up_id.eq(follow_ups::id)),
+    ))
 }
 
 /// Adds a staff member to a follow-up (no-op if already on it).
@@ -440,6 +468,7 @@ pub fn list_follow_ups(
 ) -> Result<Vec<FollowUpRow>, PersistenceError> {
     let mut query = follow_ups::table
         .select(follow_ups::all_columns)
+        .filter(not_archived())
         .order((follow_ups::updated_at.asc(), follow_ups::id.asc()))
         .limit(filter.limit)
         .into_boxed();

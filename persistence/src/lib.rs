@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod migrations;
 pub mod public;
+pub mod retention;
 pub mod schedule;
 pub mod schema;
 pub mod stats;

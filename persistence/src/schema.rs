@@ -600,3 +600,40 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(consents, people);
 diesel::allow_tables_to_appear_in_same_query!(consents, follow_ups);
+
+diesel::table! {
+    follow_up_archive (follow_up_id) {
+        follow_up_id -> Text,
+        last_contact_at -> Timestamp,
+        archived_at -> Timestamp,
+        pseudonymised_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    referral_age_bands (referral_id) {
+        referral_id -> Text,
+        age_band -> Text,
+    }
+}
+
+diesel::table! {
+    erasure_requests (id) {
+        id -> Text,
+        person_id -> Text,
+        requested_by -> Text,
+        received_at -> Timestamp,
+        status -> Text,
+        refusal -> Nullable<Text>,
+        recorded_by -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, follow_ups);
+diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, follow_up_people);
+diesel::allow_tables_to_appear_in_same_query!(erasure_requests, people);

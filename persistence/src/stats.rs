@@ -93,7 +93,7 @@ pub struct CountRow {
 }
 
 #[derive(Clone, Copy)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -102,26 +102,30 @@ impl Measure {
     /// (FROM … WHERE-extra, time column, counted expression)
     fn source(self) -> (&'static str, &'static str, &'static str) {
         const REFERRALS: &str = "referrals r JOIN people p ON p.id = r.person_id \
-             JOIN departements d ON d.code = r.departement_code WHERE 1 = 1";
+             JOIN departements d ON d.code = r.departement_code \
+             LEFT JOIN referral_age_bands b ON b.referral_id = r.id WHERE 1 = 1";
         const FOLLOW_UPS: &str = "follow_ups f JOIN people p ON p.id = f.person_id \
              JOIN departements d ON d.code = f.departement_code WHERE 1 = 1";
         match self {
             Self::ReferralsReceived => (REFERRALS, "r.created_at", "COUNT(*)"),
             Self::ReferralsAccepted => (
                 "referrals r JOIN people p ON p.id = r.person_id \
-                 JOIN departements d ON d.code = r.departement_code WHERE r.status = 'accepted'",
+                 JOIN departements d ON d.code = r.departement_code \
+             LEFT JOIN referral_age_bands b ON b.referral_id = r.id WHERE r.status = 'accepted'",
                 "r.created_at",
                 "COUNT(*)",
             ),
             Self::ReferralsDeclined => (
                 "referrals r JOIN people p ON p.id = r.person_id \
-                 JOIN departements d ON d.code = r.departement_code WHERE r.status = 'declined'",
+                 JOIN departements d ON d.code = r.departement_code \
+             LEFT JOIN referral_age_bands b ON b.referral_id = r.id WHERE r.status = 'declined'",
                 "r.created_at",
                 "COUNT(*)",
             ),
             Self::ReferralsRedirected => (
                 "referrals r JOIN people p ON p.id = r.person_id \
-                 JOIN departements d ON d.code = r.departement_code WHERE r.status = 'redirected'",
+                 JOIN departements d ON d.code = r.departement_code \
+             LEFT JOIN referral_age_bands b ON b.referral_id = r.id WHERE r.status = 'redirected'",
                 "r.created_at",
                 "COUNT(*)",
             ),
@@ -187,7 +191,8 @@ impl Measure {
     }
 }
 
-fn age_band(backend: Backend) -> String {
+/// The age band of `p` at referral `r`, from the birth date (or year).
+pub(crate) fn computed_age_band(backend: Backend) -> String {
     let (year, month_day) = match backend {
         Backend::Sqlite => (
             "CAST(substr(r.created_at, 1, 4) AS INTEGER)",
@@ -218,7 +223,9 @@ impl Dimension {
             Self::Public => "r.public".into(),
             Self::Context => "r.context".into(),
             Self::Source => "r.source_kind".into(),
-            Self::AgeBand => age_band(backend),
+            // The band fixed before pseudonymisation removed the birth date,
+            // else the one computed from it.
+            Self::AgeBand => format!("COALESCE(b.age_band, {})", computed_age_band(backend)),
             Self::Gender => "COALESCE(p.gender, 'unknown')".into(),
             Self::ClosureReason => "COALESCE(f.closure_reason, 'unknown')".into(),
             Self::Mode => "a.mode".into(),

@@ -15,6 +15,7 @@ mod identity;
 mod logs;
 mod public;
 mod referrals;
+mod retention;
 mod scheduling;
 mod sharing;
 mod stats;

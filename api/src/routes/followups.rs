@@ -134,7 +134,7 @@ pub(crate) struct Loaded {
     pub(crate) involved: Vec<PersonRow>,
 }
 
-fn load(conn: &mut DbConnection, row: FollowUpRow) -> Result<Loaded, ApiError> {
+pub(crate) fn load(conn: &mut DbConnection, row: FollowUpRow) -> Result<Loaded, ApiError> {
     let staff = cases::staff_of(conn, &row)?;
     let referral_ids = cases::referrals_of_follow_up(conn, &row.id)?
         .into_iter()
@@ -155,7 +155,7 @@ pub(crate) fn date(text: Option<&str>) -> Option<NaiveDate> {
     text.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
-fn view(loaded: Loaded) -> Result<FollowUpView, ApiError> {
+pub(crate) fn view(loaded: Loaded) -> Result<FollowUpView, ApiError> {
     let Loaded {
         row,
         staff,

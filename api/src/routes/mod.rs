@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod appointments;
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod calendars;
@@ -93,6 +94,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sharing::revoke)
                 .service(sharing::shared)
                 .service(people::export)
+                .service(archive::list)
+                .service(archive::get)
+                .service(archive::create_erasure_request)
+                .service(archive::list_erasure_requests)
+                .service(archive::get_erasure_request)
+                .service(archive::execute_erasure_request)
                 .service(sites::create)
                 .service(sites::list)
                 .service(sites::get)

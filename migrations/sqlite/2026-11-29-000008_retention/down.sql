@@ -1,0 +1,3 @@
+DROP TABLE erasure_requests;
+DROP TABLE referral_age_bands;
+DROP TABLE follow_up_archive;
