@@ -129,6 +129,10 @@ pub enum Action {
     ReadArchive,
     /// Record and decide erasure requests.
     ManageErasure,
+    /// Read a person's record (staff working on their case).
+    ReadPerson,
+    /// Rectify a person's record (data-subject right to rectification).
+    RectifyPerson,
 }
 
 impl Action {
@@ -193,6 +197,8 @@ impl Action {
         Self::ExportPersonData,
         Self::ReadArchive,
         Self::ManageErasure,
+        Self::ReadPerson,
+        Self::RectifyPerson,
     ];
 
     /// A stable name, for the audit trail.
@@ -257,6 +263,8 @@ impl Action {
             Self::ExportPersonData => "export_person_data",
             Self::ReadArchive => "read_archive",
             Self::ManageErasure => "manage_erasure",
+            Self::ReadPerson => "read_person",
+            Self::RectifyPerson => "rectify_person",
         }
     }
 }
@@ -401,6 +409,15 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ReadSharedFollowUp => return shared_follow_up_access(actor, resource),
         ListConsentRenewals => case_staff(actor),
         ExportPersonData | ManageErasure => has(Role::Supervisor),
+        // Those who may manage a follow-up or triage a referral about the person.
+        ReadPerson | RectifyPerson => {
+            return match resource {
+                Resource::Referral { .. } => {
+                    referral_access(actor, resource, Scope::ReferralsWrite, false)
+                }
+                _ => follow_up_access(actor, resource, false),
+            };
+        }
         // The restricted archive: the supervisor and archivists, people only.
         ReadArchive => {
             (has(Role::Supervisor) || has(Role::Archivist)) && actor.kind == ActorKind::Account
@@ -677,6 +694,8 @@ mod tests {
             (ExportPersonData, "FYFFFF"),
             (ReadArchive, "FYFFFF"),
             (ManageErasure, "FYFFFF"),
+            (ReadPerson, "FYHHFF"),
+            (RectifyPerson, "FYHHFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -702,10 +721,12 @@ mod tests {
                         organisations: &shared_with,
                     },
                     ReadFollowUp | ManageFollowUp | AccessNotes | ReadConsents | ManageConsents
-                    | ReadShares | ManageShares => Resource::FollowUp {
-                        departement: &far,
-                        staff: &staff,
-                    },
+                    | ReadShares | ManageShares | ReadPerson | RectifyPerson => {
+                        Resource::FollowUp {
+                            departement: &far,
+                            staff: &staff,
+                        }
+                    }
                     ManageSite | ManagePermanence => Resource::Site { departement: &far },
                     ReadAppointment | ManageAppointment => Resource::Appointment {
                         departement: &far,
@@ -762,6 +783,42 @@ mod tests {
         assert_eq!(
             authorize(&app, ReadArchive, Resource::Service),
             Err(Denial::Forbidden)
+        );
+    }
+
+    #[test]
+    fn people_are_rectified_by_those_who_work_on_their_case() {
+        let d93 = DepartementCode::parse("93").expect("code");
+        let d75 = DepartementCode::parse("75").expect("code");
+        let referral = |departement| Resource::Referral {
+            organisation_id: Some("org-a"),
+            departement,
+        };
+        let coordinator = actor(Role::Coordinator);
+        assert_eq!(
+            authorize(&coordinator, Action::RectifyPerson, referral(&d93)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&coordinator, Action::RectifyPerson, referral(&d75)),
+            Err(Denial::Hidden)
+        );
+        // The referring partner reads the referral but does not rectify.
+        assert_eq!(
+            authorize(&actor(Role::Partner), Action::RectifyPerson, referral(&d93)),
+            Err(Denial::Forbidden)
+        );
+        let staff = ["someone".to_owned()];
+        assert_eq!(
+            authorize(
+                &actor(Role::Supervisor),
+                Action::RectifyPerson,
+                Resource::FollowUp {
+                    departement: &d75,
+                    staff: &staff
+                }
+            ),
+            Ok(())
         );
     }
 

@@ -33,6 +33,54 @@ pub struct PersonRow {
     pub contact: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Bumped by each rectification (`If-Match`).
+    pub version: i64,
+}
+
+/// Changes to a person (rectification): `None` keeps a field, `Some(None)`
+/// clears a nullable one.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = people)]
+pub struct PersonChanges {
+    pub first_name: Option<String>,
+    pub name_key: Option<String>,
+    pub last_name: Option<Option<String>>,
+    pub birth_date: Option<Option<String>>,
+    pub birth_year: Option<Option<i32>>,
+    pub gender: Option<Option<String>>,
+    pub departement_code: Option<Option<String>>,
+    pub placement: Option<Option<String>>,
+    pub measure: Option<Option<String>>,
+    pub relationship: Option<Option<String>>,
+    pub parental_authority: Option<Option<bool>>,
+    pub organisation_name: Option<Option<String>>,
+    pub professional_role: Option<Option<String>>,
+    pub contact: Option<Option<String>>,
+}
+
+/// Applies `changes` at `expected_version`; `None` when stale.
+pub fn rectify_person(
+    conn: &mut DbConnection,
+    id: &str,
+    expected_version: i64,
+    changes: &PersonChanges,
+    now: DateTime<Utc>,
+) -> Result<Option<PersonRow>, PersistenceError> {
+    let updated = diesel::update(
+        people::table
+            .filter(people::id.eq(id))
+            .filter(people::version.eq(expected_version)),
+    )
+    .set((
+        changes,
+        people::version.eq(expected_version + 1),
+        people::updated_at.eq(to_db(now)),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find_person(conn, id)
 }
 
 /// Inserts a person.

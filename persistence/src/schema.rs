@@ -182,6 +182,7 @@ diesel::table! {
         contact -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        version -> BigInt,
     }
 }
 

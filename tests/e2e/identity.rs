@@ -1073,6 +1073,8 @@ const TABLE: &[(&str, &str)] = &[
     ("revokeShareDecision", "UFHHHFFF"),
     ("getSharedFollowUp", "UFFFFHHF"),
     ("exportPersonData", "UFAFFFFF"),
+    ("getPerson", "UFAHHFFF"),
+    ("rectifyPerson", "UFAHHFFF"),
     ("listArchivedFollowUps", "UFAFFFFF"),
     ("getArchivedFollowUp", "UFAFFFFF"),
     ("createErasureRequest", "UFAFFFFF"),

@@ -14,6 +14,7 @@ use crate::helpers::{PASSWORD, TestApp, World, json, problem};
 crate::both_backends!(
     retention_archives_exactly_the_follow_ups_past_their_retention,
     erasure_is_executed_or_refused_with_the_legal_reason,
+    rectification_corrects_a_record_through_an_ordinary_update,
 );
 
 fn ts(t: NaiveDateTime) -> String {
@@ -595,4 +596,177 @@ async fn erasure_is_executed_or_refused_with_the_legal_reason(app: TestApp) {
         .await
         .expect("sent");
     problem(response, 404, "not-found").await;
+}
+
+async fn patch(
+    app: &TestApp,
+    token: &str,
+    person: &str,
+    etag: Option<&str>,
+    body: Value,
+) -> reqwest::Response {
+    let mut request = app
+        .authed(Method::PATCH, &format!("/api/v1/people/{person}"), token)
+        .json(&body);
+    if let Some(etag) = etag {
+        request = request.header("If-Match", etag);
+    }
+    request.send().await.expect("sent")
+}
+
+async fn rectification_corrects_a_record_through_an_ordinary_update(app: TestApp) {
+    let world = app.world().await;
+    let coordinator = world.token("coordinator").to_owned();
+    let submitted = referral(&app, &world, "Ines").await;
+    let person = submitted["person"]["id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
+
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/people/{person}"),
+            &coordinator,
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.headers()["etag"], "\"v1\"");
+    let record = json(response, 200).await;
+    assert_eq!(record["birth_date"], "2010-05-04");
+    // Outside the referent's territory: not theirs to know; partners: not their function.
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/people/{person}"),
+            world.token("regional_referent"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 404, "not-found").await;
+    problem(
+        patch(
+            &app,
+            world.token("partner"),
+            &person,
+            Some("\"v1\""),
+            json!({"first_name": "X"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    problem(
+        patch(
+            &app,
+            &coordinator,
+            &person,
+            None,
+            json!({"last_name": "Martin"}),
+        )
+        .await,
+        428,
+        "precondition-required",
+    )
+    .await;
+    let response = patch(
+        &app,
+        &coordinator,
+        &person,
+        Some("\"v1\""),
+        json!({"first_name": "Inès", "last_name": "Martin", "birth_date": "2010-06-04", "placement": "famille d'accueil"}),
+    )
+    .await;
+    assert_eq!(response.headers()["etag"], "\"v2\"");
+    let record = json(response, 200).await;
+    assert_eq!(record["first_name"], "Inès");
+    assert_eq!(record["last_name"], "Martin");
+    assert_eq!(record["birth_date"], "2010-06-04");
+    assert_eq!(record["birth_year"], 2010);
+    assert_eq!(record["gender"], Value::Null);
+    problem(
+        patch(
+            &app,
+            &coordinator,
+            &person,
+            Some("\"v1\""),
+            json!({"last_name": null}),
+        )
+        .await,
+        412,
+        "precondition-failed",
+    )
+    .await;
+    // A year replaces the date; null clears; absent keeps.
+    let record = json(
+        patch(
+            &app,
+            &coordinator,
+            &person,
+            Some("\"v2\""),
+            json!({"birth_year": 2009, "last_name": null}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(record["birth_date"], Value::Null);
+    assert_eq!(record["birth_year"], 2009);
+    assert_eq!(record["last_name"], Value::Null);
+    assert_eq!(record["placement"], "famille d'accueil");
+    let future = (Utc::now() + Duration::days(2)).date_naive().to_string();
+    problem(
+        patch(
+            &app,
+            &coordinator,
+            &person,
+            Some("\"v3\""),
+            json!({"birth_date": future}),
+        )
+        .await,
+        422,
+        "birth-date-in-future",
+    )
+    .await;
+    problem(
+        patch(
+            &app,
+            &coordinator,
+            &person,
+            Some("\"v3\""),
+            json!({"first_name": ""}),
+        )
+        .await,
+        400,
+        "invalid-input",
+    )
+    .await;
+    // The referral shows the rectified record.
+    let seen = app
+        .get_json(
+            &format!(
+                "/api/v1/referrals/{}",
+                submitted["id"].as_str().expect("id")
+            ),
+            &coordinator,
+            200,
+        )
+        .await;
+    assert_eq!(seen["person"]["first_name"], "Inès");
+    let audit = app
+        .get_json(
+            "/api/v1/audit?resource_type=person",
+            world.token("supervisor"),
+            200,
+        )
+        .await
+        .to_string();
+    assert!(
+        audit.contains("rectify_person") && audit.contains("read_person"),
+        "{audit}"
+    );
 }

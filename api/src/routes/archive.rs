@@ -610,9 +610,7 @@ pub async fn execute_erasure_request(
         .await?;
     match decision {
         None => Err(ApiError::not_found("no erasure request with this id")),
-        Some(Ok(row)) => {
-            Ok(HttpResponse::Ok().json(ErasureRequestView::try_from(row)?))
-        }
+        Some(Ok(row)) => Ok(HttpResponse::Ok().json(ErasureRequestView::try_from(row)?)),
         Some(Err(refusal)) => Err(ApiError::conflict(
             "erasure-refused",
             "Erasure refused",

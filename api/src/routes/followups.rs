@@ -1039,6 +1039,7 @@ pub async fn add_person(
         contact: body.contact,
         created_at: to_db(now),
         updated_at: to_db(now),
+        version: 1,
     };
     let entry = audit::entry(
         Some(&auth.actor),

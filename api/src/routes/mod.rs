@@ -94,6 +94,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sharing::revoke)
                 .service(sharing::shared)
                 .service(people::export)
+                .service(people::get)
+                .service(people::rectify)
                 .service(archive::list)
                 .service(archive::get)
                 .service(archive::create_erasure_request)

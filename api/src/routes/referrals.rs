@@ -680,6 +680,7 @@ pub async fn create(
                 contact: p.contact.clone(),
                 created_at: to_db(now),
                 updated_at: to_db(now),
+                version: 1,
             };
             cases::insert_person(conn, &person)?;
             let sequence = cases::next_reference(conn, "ORI", now.year())?;

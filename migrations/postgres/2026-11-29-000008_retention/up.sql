@@ -1,4 +1,7 @@
--- Retention and erasure (data-protection duties).
+-- Retention, erasure and rectification (data-protection duties).
+
+-- People are rectified with If-Match like every other record.
+ALTER TABLE people ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 
 -- The restricted archive: a follow-up listed here has left the active base
 -- (404 on every ordinary route; readable by the supervisor and archivists).

@@ -1,3 +1,4 @@
 DROP TABLE erasure_requests;
 DROP TABLE referral_age_bands;
 DROP TABLE follow_up_archive;
+ALTER TABLE people DROP COLUMN version;
