@@ -125,6 +125,11 @@ pub enum Action {
     ListConsentRenewals,
     /// Export everything held on one person (data-subject access).
     ExportPersonData,
+    /// List, create or delete an organisation's webhook subscriptions, read
+    /// its dead-letter list and redeliver (admins; the partner itself).
+    ManageWebhooks,
+    /// Read one's organisation's event feed (partners).
+    ReadEvents,
 }
 
 impl Action {
@@ -187,6 +192,8 @@ impl Action {
         Self::ReadSharedFollowUp,
         Self::ListConsentRenewals,
         Self::ExportPersonData,
+        Self::ManageWebhooks,
+        Self::ReadEvents,
     ];
 
     /// A stable name, for the audit trail.
@@ -249,6 +256,8 @@ impl Action {
             Self::ReadSharedFollowUp => "read_shared_follow_up",
             Self::ListConsentRenewals => "list_consent_renewals",
             Self::ExportPersonData => "export_person_data",
+            Self::ManageWebhooks => "manage_webhooks",
+            Self::ReadEvents => "read_events",
         }
     }
 }
@@ -388,6 +397,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ReadSharedFollowUp => return shared_follow_up_access(actor, resource),
         ListConsentRenewals => case_staff(actor),
         ExportPersonData => has(Role::Supervisor),
+        ManageWebhooks => return webhook_access(actor, resource),
+        ReadEvents => has(Role::Partner) && scoped(actor, Scope::EventsRead),
     };
     if allowed {
         Ok(())
@@ -535,6 +546,22 @@ fn appointment_access(actor: &Actor, resource: Resource<'_>, read: bool) -> Resu
     if visible { Ok(()) } else { Err(Denial::Hidden) }
 }
 
+/// Webhooks: admins for every organisation; a partner (an app with
+/// `events:read`) for its own organisation only, 404 for another's.
+fn webhook_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
+    if actor.roles.has(Role::Admin) {
+        return Ok(());
+    }
+    if !(actor.roles.has(Role::Partner) && scoped(actor, Scope::EventsRead)) {
+        return Err(Denial::Forbidden);
+    }
+    match resource {
+        Resource::Service => Ok(()),
+        Resource::Organisation { id } if id == actor.organisation_id => Ok(()),
+        _ => Err(Denial::Hidden),
+    }
+}
+
 /// Group sessions are visible to all staff; supervisors, their staff and
 /// the coordinators and referents of their territory change them.
 fn group_session_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
@@ -578,6 +605,7 @@ mod tests {
                 Scope::ReferralsWrite,
                 Scope::AppointmentsRead,
                 Scope::AppointmentsWrite,
+                Scope::EventsRead,
             ]
             .into_iter()
             .collect(),
@@ -658,6 +686,8 @@ mod tests {
             (ReadSharedFollowUp, "FFFFHF"),
             (ListConsentRenewals, "FYYYFF"),
             (ExportPersonData, "FYFFFF"),
+            (ManageWebhooks, "YFFFHF"),
+            (ReadEvents, "FFFFYF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -674,7 +704,7 @@ mod tests {
                 let staff = ["someone-else".to_owned()];
                 let shared_with = ["org-b".to_owned()];
                 let resource = match action {
-                    ReadOrganisation => other,
+                    ReadOrganisation | ManageWebhooks => other,
                     ReadReferral | TriageReferral | WithdrawReferral => Resource::Referral {
                         organisation_id: Some("org-b"),
                         departement: &far,

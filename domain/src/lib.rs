@@ -14,5 +14,6 @@ pub mod referral;
 pub mod schedule;
 pub mod stats;
 pub mod territory;
+pub mod webhooks;
 
 pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};
