@@ -52,6 +52,7 @@ pub struct Application {
     server: Server,
     port: u16,
     jobs: (adosexo_persistence::Db, Clock),
+    webhooks: Option<crate::webhooks::Worker>,
 }
 
 impl std::fmt::Debug for Application {
@@ -70,6 +71,7 @@ impl Application {
 
     /// As `build`, with another clock (tests).
     pub fn build_with_clock(config: &Config, clock: Clock) -> Result<Self, StartupError> {
+        install_tls_provider();
         let keys = signing_keys(config)?;
         let notes = notes_keys(config)?;
         let db = Db::connect(&config.database_url, config.pool)?;
@@ -101,6 +103,7 @@ impl Application {
             )),
             analytics,
             stats_min_cell: config.stats_min_cell,
+            webhooks: config.webhooks,
         };
         Self::build_with_state(config, state)
     }
@@ -129,6 +132,12 @@ impl Application {
         ));
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
         let jobs = (state.db.clone(), state.clock.clone());
+        let webhooks = config.webhooks.worker.then(|| crate::webhooks::Worker {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            notes: state.notes.clone(),
+            settings: config.webhooks,
+        });
         let state = web::Data::new(state);
         let body_limit = config.body_limit;
 
@@ -177,6 +186,7 @@ impl Application {
             server: server.run(),
             port,
             jobs,
+            webhooks,
         })
     }
 
@@ -195,6 +205,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (db, clock) = self.jobs;
         actix_web::rt::spawn(crate::jobs::daily(db, clock));
+        if let Some(worker) = self.webhooks {
+            actix_web::rt::spawn(worker.run());
+        }
         self.server.await
     }
 }
@@ -222,6 +235,13 @@ pub fn signing_keys(config: &Config) -> Result<SigningKeys, StartupError> {
 
 /// Where development keeps its generated notes key.
 const DEV_NOTES_KEY_FILE: &str = "data/dev-notes.key";
+
+/// The TLS crypto provider of outgoing requests (webhooks): ring, through
+/// rustls. Installing it twice is harmless.
+pub fn install_tls_provider() {
+    // Err only when a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// The notes keys from configuration; in development only, a key generated
 /// once into `data/dev-notes.key` (loudly), so notes survive restarts.
