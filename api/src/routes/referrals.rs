@@ -734,6 +734,7 @@ pub async fn create(
                     reason: None,
                 },
             )?;
+            crate::webhooks::referral_status_changed(conn, &referral, None, now)?;
             let entry = audit::entry(
                 Some(&actor),
                 &ctx,
@@ -1260,6 +1261,7 @@ async fn act(
                     reason,
                 },
             )?;
+            crate::webhooks::referral_status_changed(conn, &updated, Some(from.as_str()), now)?;
             let entry = audit::entry(
                 Some(&actor),
                 &ctx,
