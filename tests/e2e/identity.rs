@@ -89,7 +89,8 @@ async fn each_role_gets_tokens_and_its_identity(app: TestApp) {
             "referrals:read",
             "referrals:write",
             "appointments:read",
-            "appointments:write"
+            "appointments:write",
+            "events:read"
         ])
     );
     assert_eq!(me["email"], Value::Null);
@@ -1120,6 +1121,13 @@ const TABLE: &[(&str, &str)] = &[
     ("groupSessionStatistics", "UFAFFFFA"),
     ("permanenceStatistics", "UFAFFFFA"),
     ("getStatisticsReport", "UFAFFFFA"),
+    ("createWebhookSubscription", "UAFFFAAF"),
+    ("listWebhookSubscriptions", "UAFFFAAF"),
+    ("listDeadWebhookDeliveries", "UAFFFAAF"),
+    ("getWebhookSubscription", "UAFFFHHF"),
+    ("deleteWebhookSubscription", "UAFFFHHF"),
+    ("redeliverWebhook", "UAFFFHHF"),
+    ("listEvents", "UFFFFAAF"),
     ("logout", "UAAAAAAA"),
 ];
 
