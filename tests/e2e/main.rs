@@ -18,3 +18,4 @@ mod referrals;
 mod scheduling;
 mod sharing;
 mod stats;
+mod webhooks;

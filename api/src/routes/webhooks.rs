@@ -155,6 +155,15 @@ fn target_error(error: TargetError) -> ApiError {
 /// must be public (checked again before every delivery).
 async fn checked_target(state: &AppState, url: &str) -> Result<Target, ApiError> {
     let settings = state.webhooks;
+    // Outside the documented pattern: malformed (400); inside it but not a
+    // usable URL: a refused value (422).
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ApiError::invalid_field(
+            "url",
+            "format",
+            "must be an https:// URL",
+        ));
+    }
     let target =
         Target::parse(url, settings.allow_http, settings.allow_internal).map_err(target_error)?;
     if let Host::Name(name) = target.host() {
