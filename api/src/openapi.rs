@@ -119,8 +119,7 @@ fn webhooks() -> utoipa::openapi::Paths {
     };
     use utoipa::openapi::request_body::RequestBodyBuilder;
     use utoipa::openapi::{
-        ContentBuilder, PathsBuilder, Ref, Required, ResponseBuilder, Type,
-        schema::ObjectBuilder,
+        ContentBuilder, PathsBuilder, Ref, Required, ResponseBuilder, Type, schema::ObjectBuilder,
     };
     let header = |name: &str, description: &str, pattern: &str| {
         ParameterBuilder::new()
@@ -154,7 +153,10 @@ fn webhooks() -> utoipa::openapi::Paths {
         let operation = OperationBuilder::new()
             .tag("webhooks")
             .operation_id(Some(format!("webhook:{}", event.as_str())))
-            .summary(Some(format!("`{}` delivered to a subscription", event.as_str())))
+            .summary(Some(format!(
+                "`{}` delivered to a subscription",
+                event.as_str()
+            )))
             .description(Some(format!(
                 "POSTed to the subscription's URL. {data} Verify `Adosexo-Signature` \
                  (`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" under the secret>`), \

@@ -344,12 +344,14 @@ impl Worker {
         // addresses: a name that re-resolves to an internal address between
         // the check and the connection (DNS rebinding) is not followed.
         if let Host::Name(name) = target.host() {
-            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), target.port()))
-                .await
-                .map_err(|_| "webhook-target-unresolvable".to_owned())?
-                .collect();
+            let addresses: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), target.port()))
+                    .await
+                    .map_err(|_| "webhook-target-unresolvable".to_owned())?
+                    .collect();
             let ips: Vec<IpAddr> = addresses.iter().map(SocketAddr::ip).collect();
-            Target::check_resolved(&ips, settings.allow_internal).map_err(|e| e.tag().to_owned())?;
+            Target::check_resolved(&ips, settings.allow_internal)
+                .map_err(|e| e.tag().to_owned())?;
             client = client.resolve_to_addrs(name, &addresses);
         }
         let client = client.build().map_err(|_| "client".to_owned())?;

@@ -137,10 +137,11 @@ impl Target {
         if !https && !allow_http {
             return Err(TargetError::NotHttps);
         }
-        if let Host::Ip(ip) = host {
-            if !allow_internal && forbidden_address(ip) {
-                return Err(TargetError::InternalAddress);
-            }
+        if let Host::Ip(ip) = host
+            && !allow_internal
+            && forbidden_address(ip)
+        {
+            return Err(TargetError::InternalAddress);
         }
         Ok(Self {
             url: url.to_owned(),
@@ -245,10 +246,7 @@ fn forbidden_v4(v4: Ipv4Addr) -> bool {
 /// caller), so that many receivers' retries do not come back in step.
 pub fn retry_delay(base: Duration, failed: u32, jitter: f64, cap: Duration) -> Duration {
     let exponent = failed.saturating_sub(1).min(30);
-    let full = base
-        .checked_mul(1_u32 << exponent)
-        .unwrap_or(cap)
-        .min(cap);
+    let full = base.checked_mul(1_u32 << exponent).unwrap_or(cap).min(cap);
     let jitter = if jitter.is_finite() {
         jitter.clamp(0.0, 1.0)
     } else {
@@ -300,7 +298,10 @@ mod tests {
             "https://[fe80::1]/hook",
         ] {
             assert_eq!(parse(url), Err(TargetError::InternalAddress), "{url}");
-            assert!(Target::parse(url, false, true).is_ok(), "{url} with the test setting");
+            assert!(
+                Target::parse(url, false, true).is_ok(),
+                "{url} with the test setting"
+            );
         }
     }
 
@@ -316,7 +317,10 @@ mod tests {
 
     #[test]
     fn malformed_and_plain_http_targets_are_refused() {
-        assert_eq!(parse("http://hooks.example.org/"), Err(TargetError::NotHttps));
+        assert_eq!(
+            parse("http://hooks.example.org/"),
+            Err(TargetError::NotHttps)
+        );
         assert!(Target::parse("http://hooks.example.org/", true, false).is_ok());
         for url in [
             "ftp://x.org",
@@ -368,7 +372,10 @@ mod tests {
         }
         assert_eq!(
             parse_event_types("referral.status_changed,share.revoked"),
-            Ok(vec![EventType::ReferralStatusChanged, EventType::ShareRevoked])
+            Ok(vec![
+                EventType::ReferralStatusChanged,
+                EventType::ShareRevoked
+            ])
         );
         assert!(parse_event_types("referral.deleted").is_err());
     }

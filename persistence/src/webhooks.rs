@@ -247,10 +247,7 @@ pub fn record_event(
 }
 
 /// One event.
-pub fn find_event(
-    conn: &mut DbConnection,
-    id: &str,
-) -> Result<Option<EventRow>, PersistenceError> {
+pub fn find_event(conn: &mut DbConnection, id: &str) -> Result<Option<EventRow>, PersistenceError> {
     Ok(partner_events::table
         .select(partner_events::all_columns)
         .find(id)
@@ -470,10 +467,7 @@ pub fn list_dead(
     let mut query = webhook_deliveries::table
         .inner_join(webhook_subscriptions::table)
         .inner_join(partner_events::table)
-        .select((
-            webhook_deliveries::all_columns,
-            partner_events::all_columns,
-        ))
+        .select((webhook_deliveries::all_columns, partner_events::all_columns))
         .filter(webhook_deliveries::status.eq("dead"))
         .order(webhook_deliveries::id.asc())
         .limit(limit)

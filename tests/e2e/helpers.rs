@@ -173,17 +173,19 @@ pub fn test_config_with(database_url: &str, extra: &[(&str, &str)]) -> Config {
             return Some(value.clone());
         }
         match name {
-        "DATABASE_URL" => Some(url.clone()),
-        "ADOSEXO_JWT_PRIVATE_KEY" => Some(TEST_JWT_KEY.into()),
-        "ADOSEXO_NOTES_KEYS" => Some("test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=".into()),
-        "ADOSEXO_NOTES_KEY_ID" => Some("test-1".into()),
-        "ADOSEXO_BIND" => Some("127.0.0.1:0".into()),
-        "ADOSEXO_WORKERS" => Some("1".into()),
-        "ADOSEXO_DB_POOL_SIZE" => Some("4".into()),
-        "ADOSEXO_SHUTDOWN_TIMEOUT_SECS" => Some("1".into()),
-        // Small tables in tests: suppress counts 1 and 2 only.
-        "ADOSEXO_STATS_MIN_CELL" => Some("3".into()),
-        _ => None,
+            "DATABASE_URL" => Some(url.clone()),
+            "ADOSEXO_JWT_PRIVATE_KEY" => Some(TEST_JWT_KEY.into()),
+            "ADOSEXO_NOTES_KEYS" => {
+                Some("test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=".into())
+            }
+            "ADOSEXO_NOTES_KEY_ID" => Some("test-1".into()),
+            "ADOSEXO_BIND" => Some("127.0.0.1:0".into()),
+            "ADOSEXO_WORKERS" => Some("1".into()),
+            "ADOSEXO_DB_POOL_SIZE" => Some("4".into()),
+            "ADOSEXO_SHUTDOWN_TIMEOUT_SECS" => Some("1".into()),
+            // Small tables in tests: suppress counts 1 and 2 only.
+            "ADOSEXO_STATS_MIN_CELL" => Some("3".into()),
+            _ => None,
         }
     })
     .expect("test configuration is valid")

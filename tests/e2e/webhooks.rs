@@ -173,8 +173,14 @@ fn verify(received: &Received, secret: &str) -> Value {
         .collect();
     assert_eq!(v1, expected, "valid signature");
     let body: Value = serde_json::from_str(&received.body).expect("JSON body");
-    assert_eq!(received.headers["adosexo-event-id"], body["id"].as_str().expect("id"));
-    assert_eq!(received.headers["adosexo-event-type"], body["type"].as_str().expect("type"));
+    assert_eq!(
+        received.headers["adosexo-event-id"],
+        body["id"].as_str().expect("id")
+    );
+    assert_eq!(
+        received.headers["adosexo-event-type"],
+        body["type"].as_str().expect("type")
+    );
     assert_eq!(received.headers["content-type"], "application/json");
     body
 }
@@ -193,7 +199,11 @@ async fn subscribe(app: &TestApp, world: &World, url: &str) -> (String, String) 
     assert!(secret.len() >= 32);
     let id = created["id"].as_str().expect("id").to_owned();
     let again = app
-        .get_json(&format!("/api/v1/webhooks/{id}"), world.token("partner_app"), 200)
+        .get_json(
+            &format!("/api/v1/webhooks/{id}"),
+            world.token("partner_app"),
+            200,
+        )
         .await;
     assert!(again.get("secret").is_none(), "never shown again: {again}");
     (id, secret.to_owned())
@@ -215,12 +225,19 @@ fn referral_body(first_name: &str) -> Value {
 /// Submits a referral as the partner app; returns (id, etag).
 async fn submit(app: &TestApp, world: &World, first_name: &str) -> (String, String) {
     let response = app
-        .authed(Method::POST, "/api/v1/referrals", world.token("partner_app"))
+        .authed(
+            Method::POST,
+            "/api/v1/referrals",
+            world.token("partner_app"),
+        )
         .json(&referral_body(first_name))
         .send()
         .await
         .expect("sent");
-    let etag = response.headers()["etag"].to_str().expect("etag").to_owned();
+    let etag = response.headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_owned();
     let body = json(response, 201).await;
     (body["id"].as_str().expect("id").to_owned(), etag)
 }
@@ -237,7 +254,10 @@ async fn review_and_decline(app: &TestApp, world: &World, id: &str, etag: &str) 
         .send()
         .await
         .expect("sent");
-    let etag = response.headers()["etag"].to_str().expect("etag").to_owned();
+    let etag = response.headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_owned();
     json(response, 200).await;
     let response = app
         .authed(
@@ -271,7 +291,12 @@ async fn status_changes_arrive_in_order_with_valid_signatures(app: TestApp) {
         assert_eq!(body["type"], "referral.status_changed");
         assert_eq!(body["seq"], n as i64 + 1);
         assert_eq!(body["data"]["referral_id"], id.as_str());
-        assert!(body["data"]["reference"].as_str().expect("ref").starts_with("ORI-"));
+        assert!(
+            body["data"]["reference"]
+                .as_str()
+                .expect("ref")
+                .starts_with("ORI-")
+        );
         // Ids, reference, statuses and instants only: no personal data.
         for word in ["Lina", "Diallo", "Fugues", "Hors périmètre", "2011"] {
             assert!(!body.to_string().contains(word), "{word} leaked: {body}");
@@ -281,13 +306,25 @@ async fn status_changes_arrive_in_order_with_valid_signatures(app: TestApp) {
     let feed = app
         .get_json("/api/v1/events?after=0", world.token("partner_app"), 200)
         .await;
-    let ids: Vec<&Value> = feed["items"].as_array().expect("items").iter().map(|e| &e["id"]).collect();
+    let ids: Vec<&Value> = feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| &e["id"])
+        .collect();
     let delivered: Vec<&Value> = bodies.iter().map(|b| &b["id"]).collect();
     assert_eq!(ids, delivered);
     assert_eq!(feed["next_after"], 3);
-    assert_eq!(feed["items"][2], bodies[2], "feed and webhook bodies are the same");
+    assert_eq!(
+        feed["items"][2], bodies[2],
+        "feed and webhook bodies are the same"
+    );
     let rest = app
-        .get_json("/api/v1/events?after=2&limit=10", world.token("partner_app"), 200)
+        .get_json(
+            "/api/v1/events?after=2&limit=10",
+            world.token("partner_app"),
+            200,
+        )
         .await;
     assert_eq!(rest["items"].as_array().expect("items").len(), 1);
     let none = app
@@ -306,10 +343,14 @@ async fn status_changes_arrive_in_order_with_valid_signatures(app: TestApp) {
     )
     .await;
     problem(
-        app.authed(Method::GET, "/api/v1/events?after=-1", world.token("partner_app"))
-            .send()
-            .await
-            .expect("sent"),
+        app.authed(
+            Method::GET,
+            "/api/v1/events?after=-1",
+            world.token("partner_app"),
+        )
+        .send()
+        .await
+        .expect("sent"),
         400,
         "invalid-input",
     )
@@ -327,12 +368,26 @@ async fn a_failing_receiver_gets_the_event_once_after_retries(app: TestApp) {
     let got = receiver.wait_for(4).await;
     let answered: Vec<u16> = got.iter().map(|r| r.answered).collect();
     assert_eq!(answered, [500, 500, 500, 200]);
-    let ids: Vec<String> = got.iter().map(|r| verify(r, &secret)["id"].to_string()).collect();
-    assert!(ids.iter().all(|id| *id == ids[0]), "the same event each time");
+    let ids: Vec<String> = got
+        .iter()
+        .map(|r| verify(r, &secret)["id"].to_string())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "the same event each time"
+    );
     actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(receiver.received().len(), 4, "acknowledged once: not sent again");
+    assert_eq!(
+        receiver.received().len(),
+        4,
+        "acknowledged once: not sent again"
+    );
     let dead = app
-        .get_json("/api/v1/webhooks/dead-letters", world.token("partner_app"), 200)
+        .get_json(
+            "/api/v1/webhooks/dead-letters",
+            world.token("partner_app"),
+            200,
+        )
         .await;
     assert_eq!(dead["items"], json!([]));
 }
@@ -347,7 +402,11 @@ async fn a_receiver_that_stays_down_dead_letters_then_redelivery(app: TestApp) {
     let mut dead = Value::Null;
     for _ in 0..500 {
         dead = app
-            .get_json("/api/v1/webhooks/dead-letters", world.token("partner_app"), 200)
+            .get_json(
+                "/api/v1/webhooks/dead-letters",
+                world.token("partner_app"),
+                200,
+            )
             .await;
         if !dead["items"].as_array().expect("items").is_empty() {
             break;
@@ -384,7 +443,11 @@ async fn a_receiver_that_stays_down_dead_letters_then_redelivery(app: TestApp) {
     assert_eq!(verify(&got[4], &secret)["id"], item["event_id"]);
     for _ in 0..500 {
         let dead = app
-            .get_json("/api/v1/webhooks/dead-letters", world.token("partner_app"), 200)
+            .get_json(
+                "/api/v1/webhooks/dead-letters",
+                world.token("partner_app"),
+                200,
+            )
             .await;
         if dead["items"] == json!([]) {
             break;
@@ -478,14 +541,21 @@ async fn internal_targets_are_refused(app: TestApp) {
             201,
         )
         .await;
-    assert!(created.get("secret").is_none(), "a supplied secret is not echoed");
+    assert!(
+        created.get("secret").is_none(),
+        "a supplied secret is not echoed"
+    );
     let id = created["id"].as_str().expect("id");
     // Partner A does not see B's subscription.
     problem(
-        app.authed(Method::GET, &format!("/api/v1/webhooks/{id}"), world.token("partner_app"))
-            .send()
-            .await
-            .expect("sent"),
+        app.authed(
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}"),
+            world.token("partner_app"),
+        )
+        .send()
+        .await
+        .expect("sent"),
         404,
         "not-found",
     )
@@ -494,7 +564,9 @@ async fn internal_targets_are_refused(app: TestApp) {
         .get_json("/api/v1/webhooks", world.token("partner_app"), 200)
         .await;
     assert_eq!(mine["items"], json!([]));
-    let all = app.get_json("/api/v1/webhooks", &world.admin.access, 200).await;
+    let all = app
+        .get_json("/api/v1/webhooks", &world.admin.access, 200)
+        .await;
     assert_eq!(all["items"][0]["id"], id);
 }
 
@@ -513,7 +585,10 @@ async fn delivery_checks_the_address_again(app: TestApp) {
     .expect("keys");
     let id = uuid::Uuid::now_v7().to_string();
     let sealed = keys
-        .seal("s3cret-s3cret-s3cret-s3cret-s3cret", &adosexo_api::webhooks::secret_context(&id))
+        .seal(
+            "s3cret-s3cret-s3cret-s3cret-s3cret",
+            &adosexo_api::webhooks::secret_context(&id),
+        )
         .expect("sealed");
     let now = adosexo_persistence::time::to_db(chrono::Utc::now());
     let row = adosexo_persistence::webhooks::SubscriptionRow {
@@ -537,15 +612,25 @@ async fn delivery_checks_the_address_again(app: TestApp) {
     let mut dead = Value::Null;
     for _ in 0..500 {
         dead = app
-            .get_json("/api/v1/webhooks/dead-letters", world.token("partner_app"), 200)
+            .get_json(
+                "/api/v1/webhooks/dead-letters",
+                world.token("partner_app"),
+                200,
+            )
             .await;
         if !dead["items"].as_array().expect("items").is_empty() {
             break;
         }
         actix_web::rt::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(dead["items"][0]["last_error"], "webhook-target-internal", "{dead}");
-    assert!(receiver.received().is_empty(), "nothing reached the internal address");
+    assert_eq!(
+        dead["items"][0]["last_error"], "webhook-target-internal",
+        "{dead}"
+    );
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the internal address"
+    );
 }
 
 /// Several workers on one database: each event is delivered exactly once
@@ -604,6 +689,10 @@ async fn concurrent_workers_deliver_each_event_once_in_order(app: TestApp) {
             .filter(|b| b["data"]["referral_id"] == id.as_str())
             .map(|b| b["data"]["status"].as_str().expect("status"))
             .collect();
-        assert_eq!(statuses, ["submitted", "in_review", "declined"], "in order per referral");
+        assert_eq!(
+            statuses,
+            ["submitted", "in_review", "declined"],
+            "in order per referral"
+        );
     }
 }

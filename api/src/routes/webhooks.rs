@@ -108,7 +108,12 @@ pub struct CreateSubscription {
     /// public: loopback, private, link-local and metadata addresses are refused,
     /// also when a host name resolves to them.
     #[validate(length(min = 9, max = 2000, message = "url must have 9 to 2000 characters"))]
-    #[schema(min_length = 9, max_length = 2000, pattern = "^https?://[!-~]+$", example = "https://ase93.example.org/adosexo/events")]
+    #[schema(
+        min_length = 9,
+        max_length = 2000,
+        pattern = "^https?://[!-~]+$",
+        example = "https://ase93.example.org/adosexo/events"
+    )]
     pub url: String,
     /// Which events, 1 to 5 distinct.
     #[validate(length(min = 1, max = 5, message = "event_types has 1 to 5 entries"))]
@@ -269,17 +274,15 @@ pub async fn create(
         request_digest,
         "/api/v1/webhooks",
         move |conn| {
-            let organisation = adosexo_persistence::identity::find_organisation(
-                conn,
-                &organisation_id,
-            )?
-            .ok_or_else(|| {
-                ApiError::rule(
-                    "unknown-organisation",
-                    "Unknown organisation",
-                    "no organisation has this id",
-                )
-            })?;
+            let organisation =
+                adosexo_persistence::identity::find_organisation(conn, &organisation_id)?
+                    .ok_or_else(|| {
+                        ApiError::rule(
+                            "unknown-organisation",
+                            "Unknown organisation",
+                            "no organisation has this id",
+                        )
+                    })?;
             if organisation.kind == OrganisationKind::Programme.as_str() {
                 return Err(ApiError::rule(
                     "webhook-inside-programme",
