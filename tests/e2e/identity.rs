@@ -371,7 +371,7 @@ async fn client_credentials_and_revocation(app: TestApp) {
     assert!(world.client.refresh.is_none(), "apps get no refresh token");
     assert_eq!(
         world.client.body["scope"],
-        "referrals:read referrals:write appointments:read appointments:write"
+        "referrals:read referrals:write appointments:read appointments:write events:read"
     );
     let response = app
         .token_request(json!({"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": "wrong"}))
