@@ -65,6 +65,10 @@ pub struct Config {
     /// `ANALYTICS_DATABASE_URL`: where statistics are read (a read replica,
     /// same backend and schema); default: `DATABASE_URL`.
     pub analytics_database_url: Option<DatabaseUrl>,
+    /// `ADOSEXO_WEBHOOK_*`: the delivery worker (interval, attempts,
+    /// back-off, time-out; internal targets for tests only). `http://`
+    /// targets are accepted in development only.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// Where the service runs.
@@ -289,6 +293,7 @@ impl Config {
                 var: "ADOSEXO_STATS_MIN_CELL",
                 message: e.to_string(),
             })?,
+            webhooks: webhook_settings(&get)?,
             analytics_database_url: get("ANALYTICS_DATABASE_URL")
                 .map(|url| {
                     DatabaseUrl::parse(&url).map_err(|e| ConfigError {
@@ -299,6 +304,56 @@ impl Config {
                 .transpose()?,
         })
     }
+}
+
+fn webhook_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::webhooks::WebhookSettings, ConfigError> {
+    let flag = |var: &'static str, default: bool| match get(var).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(_) => Err(ConfigError {
+            var,
+            message: "expected `true` or `false`".into(),
+        }),
+    };
+    let development = !matches!(
+        get("ADOSEXO_ENV").as_deref().map(str::trim),
+        Some("production")
+    );
+    let allow_internal = flag("ADOSEXO_WEBHOOK_ALLOW_INTERNAL_TARGETS", false)?;
+    if allow_internal && !development {
+        return Err(ConfigError {
+            var: "ADOSEXO_WEBHOOK_ALLOW_INTERNAL_TARGETS",
+            message: "internal webhook targets are for tests; refused in production".into(),
+        });
+    }
+    Ok(crate::webhooks::WebhookSettings {
+        interval: Duration::from_millis(parse_range(
+            get,
+            "ADOSEXO_WEBHOOK_INTERVAL_MS",
+            5000,
+            10..=3_600_000,
+        )?),
+        max_attempts: parse_range(get, "ADOSEXO_WEBHOOK_MAX_ATTEMPTS", 8, 1..=50)?,
+        backoff_base: Duration::from_millis(parse_range(
+            get,
+            "ADOSEXO_WEBHOOK_BACKOFF_BASE_MS",
+            30_000,
+            1..=86_400_000,
+        )?),
+        backoff_cap: Duration::from_secs(6 * 3600),
+        timeout: Duration::from_secs(parse_range(
+            get,
+            "ADOSEXO_WEBHOOK_TIMEOUT_SECS",
+            10,
+            1..=120,
+        )?),
+        allow_http: development,
+        allow_internal,
+        worker: flag("ADOSEXO_WEBHOOK_WORKER", true)?,
+    })
 }
 
 fn read_file(var: &'static str, path: &str) -> Result<String, ConfigError> {

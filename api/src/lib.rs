@@ -25,6 +25,7 @@ pub mod routing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 pub mod wire;
 
 pub use config::Config;

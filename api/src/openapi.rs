@@ -91,6 +91,7 @@ impl Modify for ClosedTokenGrants {
         (name = "settings", description = "Security settings"),
         (name = "audit", description = "The audit trail"),
         (name = "statistics", description = "Aggregates for analysts, small cells suppressed"),
+        (name = "webhooks", description = "Partner integration: webhook subscriptions, deliveries and the event feed"),
     ),
 )]
 struct ApiDoc;
@@ -104,8 +105,104 @@ pub fn document() -> Document {
         .split_for_parts();
     // After the routes brought their schemas in.
     ClosedTokenGrants.modify(&mut doc);
+    doc.webhooks = Some(webhooks());
     doc.info.version = "1.0.0".to_owned();
     doc
+}
+
+/// The `webhooks` section: what a partner's endpoint receives, one entry
+/// per event type (OpenAPI 3.1).
+fn webhooks() -> utoipa::openapi::Paths {
+    use adosexo_domain::webhooks::EventType;
+    use utoipa::openapi::path::{
+        HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+    };
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{
+        ContentBuilder, PathsBuilder, Ref, Required, ResponseBuilder, Type, schema::ObjectBuilder,
+    };
+    let header = |name: &str, description: &str, pattern: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(pattern)),
+            ))
+            .build()
+    };
+    let mut paths = PathsBuilder::new();
+    for event in EventType::ALL {
+        let data = match event {
+            EventType::ReferralStatusChanged => {
+                "`data`: `referral_id`, `reference`, `from_status` (null at submission), `status`, \
+                 `version`, `changed_at`. Ordered per referral."
+            }
+            EventType::AppointmentBooked | EventType::AppointmentCancelled => {
+                "`data`: `appointment_id`, `referral_id`, `status`, `confirmation`, `starts_at`, \
+                 `ends_at`, `changed_at` — for appointments the partner proposed for its referral."
+            }
+            EventType::ShareGranted | EventType::ShareRevoked => {
+                "`data`: `share_id`, `follow_up_id`, `valid_from`, `valid_until`, `revoked_at`, \
+                 `changed_at`; the shared fields are read at `/api/v1/shared/follow-ups/{id}`."
+            }
+        };
+        let operation = OperationBuilder::new()
+            .tag("webhooks")
+            .operation_id(Some(format!("webhook:{}", event.as_str())))
+            .summary(Some(format!(
+                "`{}` delivered to a subscription",
+                event.as_str()
+            )))
+            .description(Some(format!(
+                "POSTed to the subscription's URL. {data} Verify `Adosexo-Signature` \
+                 (`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" under the secret>`), \
+                 refuse a `t` more than 300 seconds from your clock (replays), and de-duplicate on \
+                 `Adosexo-Event-Id`: delivery is at least once. Any 2xx acknowledges; anything \
+                 else (or no answer within the time-out) is retried with exponential back-off \
+                 and jitter, then put on the dead-letter list. Redirects are not followed."
+            )))
+            .parameter(header(
+                "Adosexo-Signature",
+                "`t=<unix seconds>,v1=<64 hex digits>`",
+                "^t=[0-9]{1,12},v1=[0-9a-f]{64}$",
+            ))
+            .parameter(header(
+                "Adosexo-Event-Id",
+                "The event id (also `id` in the body): de-duplicate on it",
+                "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            ))
+            .parameter(header(
+                "Adosexo-Event-Type",
+                "The event type (also `type` in the body)",
+                "^[a-z_.]{1,64}$",
+            ))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("EventView")))
+                            .build(),
+                    )
+                    .build(),
+            ))
+            .response(
+                "2XX",
+                ResponseBuilder::new().description("Acknowledged: not sent again"),
+            )
+            .response(
+                "default",
+                ResponseBuilder::new().description("Not acknowledged: retried later"),
+            )
+            .security(utoipa::openapi::security::SecurityRequirement::default());
+        paths = paths.path(event.as_str(), PathItem::new(HttpMethod::Post, operation));
+    }
+    paths.build()
 }
 
 /// The document as pretty JSON with a final newline (the committed form).

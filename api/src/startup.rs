@@ -56,6 +56,7 @@ pub struct Application {
         Clock,
         adosexo_domain::retention::RetentionPolicy,
     ),
+    webhooks: Option<crate::webhooks::Worker>,
 }
 
 impl std::fmt::Debug for Application {
@@ -74,6 +75,7 @@ impl Application {
 
     /// As `build`, with another clock (tests).
     pub fn build_with_clock(config: &Config, clock: Clock) -> Result<Self, StartupError> {
+        install_tls_provider();
         let keys = signing_keys(config)?;
         let notes = notes_keys(config)?;
         let db = Db::connect(&config.database_url, config.pool)?;
@@ -105,6 +107,7 @@ impl Application {
             )),
             analytics,
             stats_min_cell: config.stats_min_cell,
+            webhooks: config.webhooks,
         };
         Self::build_with_state(config, state)
     }
@@ -133,6 +136,12 @@ impl Application {
         ));
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
         let jobs = (state.db.clone(), state.clock.clone(), config.retention);
+        let webhooks = config.webhooks.worker.then(|| crate::webhooks::Worker {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            notes: state.notes.clone(),
+            settings: config.webhooks,
+        });
         let state = web::Data::new(state);
         let body_limit = config.body_limit;
 
@@ -181,6 +190,7 @@ impl Application {
             server: server.run(),
             port,
             jobs,
+            webhooks,
         })
     }
 
@@ -199,6 +209,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (db, clock, retention) = self.jobs;
         actix_web::rt::spawn(crate::jobs::daily(db, clock, retention));
+        if let Some(worker) = self.webhooks {
+            actix_web::rt::spawn(worker.run());
+        }
         self.server.await
     }
 }
@@ -226,6 +239,13 @@ pub fn signing_keys(config: &Config) -> Result<SigningKeys, StartupError> {
 
 /// Where development keeps its generated notes key.
 const DEV_NOTES_KEY_FILE: &str = "data/dev-notes.key";
+
+/// The TLS crypto provider of outgoing requests (webhooks): ring, through
+/// rustls. Installing it twice is harmless.
+pub fn install_tls_provider() {
+    // Err only when a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// The notes keys from configuration; in development only, a key generated
 /// once into `data/dev-notes.key` (loudly), so notes survive restarts.

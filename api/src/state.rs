@@ -36,4 +36,6 @@ pub struct AppState {
     pub analytics: Db,
     /// The smallest count statistics publish.
     pub stats_min_cell: adosexo_domain::stats::MinCell,
+    /// Webhook targets and delivery.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }

@@ -77,6 +77,10 @@ wire_enum!(
     StatusWire => adosexo_domain::identity::Status
 );
 wire_enum!(
+    /// A webhook event type on the wire.
+    EventTypeWire => adosexo_domain::webhooks::EventType
+);
+wire_enum!(
     /// A partner app scope on the wire.
     ScopeWire => adosexo_domain::identity::Scope
 );

@@ -133,6 +133,11 @@ pub enum Action {
     ReadPerson,
     /// Rectify a person's record (data-subject right to rectification).
     RectifyPerson,
+    /// List, create or delete an organisation's webhook subscriptions, read
+    /// its dead-letter list and redeliver (admins; the partner itself).
+    ManageWebhooks,
+    /// Read one's organisation's event feed (partners).
+    ReadEvents,
 }
 
 impl Action {
@@ -199,6 +204,8 @@ impl Action {
         Self::ManageErasure,
         Self::ReadPerson,
         Self::RectifyPerson,
+        Self::ManageWebhooks,
+        Self::ReadEvents,
     ];
 
     /// A stable name, for the audit trail.
@@ -265,6 +272,8 @@ impl Action {
             Self::ManageErasure => "manage_erasure",
             Self::ReadPerson => "read_person",
             Self::RectifyPerson => "rectify_person",
+            Self::ManageWebhooks => "manage_webhooks",
+            Self::ReadEvents => "read_events",
         }
     }
 }
@@ -422,6 +431,8 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ReadArchive => {
             (has(Role::Supervisor) || has(Role::Archivist)) && actor.kind == ActorKind::Account
         }
+        ManageWebhooks => return webhook_access(actor, resource),
+        ReadEvents => has(Role::Partner) && scoped(actor, Scope::EventsRead),
     };
     if allowed {
         Ok(())
@@ -569,6 +580,22 @@ fn appointment_access(actor: &Actor, resource: Resource<'_>, read: bool) -> Resu
     if visible { Ok(()) } else { Err(Denial::Hidden) }
 }
 
+/// Webhooks: admins for every organisation; a partner (an app with
+/// `events:read`) for its own organisation only, 404 for another's.
+fn webhook_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
+    if actor.roles.has(Role::Admin) {
+        return Ok(());
+    }
+    if !(actor.roles.has(Role::Partner) && scoped(actor, Scope::EventsRead)) {
+        return Err(Denial::Forbidden);
+    }
+    match resource {
+        Resource::Service => Ok(()),
+        Resource::Organisation { id } if id == actor.organisation_id => Ok(()),
+        _ => Err(Denial::Hidden),
+    }
+}
+
 /// Group sessions are visible to all staff; supervisors, their staff and
 /// the coordinators and referents of their territory change them.
 fn group_session_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
@@ -612,6 +639,7 @@ mod tests {
                 Scope::ReferralsWrite,
                 Scope::AppointmentsRead,
                 Scope::AppointmentsWrite,
+                Scope::EventsRead,
             ]
             .into_iter()
             .collect(),
@@ -696,6 +724,8 @@ mod tests {
             (ManageErasure, "FYFFFF"),
             (ReadPerson, "FYHHFF"),
             (RectifyPerson, "FYHHFF"),
+            (ManageWebhooks, "YFFFHF"),
+            (ReadEvents, "FFFFYF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -712,7 +742,7 @@ mod tests {
                 let staff = ["someone-else".to_owned()];
                 let shared_with = ["org-b".to_owned()];
                 let resource = match action {
-                    ReadOrganisation => other,
+                    ReadOrganisation | ManageWebhooks => other,
                     ReadReferral | TriageReferral | WithdrawReferral => Resource::Referral {
                         organisation_id: Some("org-b"),
                         departement: &far,

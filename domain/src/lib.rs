@@ -15,5 +15,6 @@ pub mod retention;
 pub mod schedule;
 pub mod stats;
 pub mod territory;
+pub mod webhooks;
 
 pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};

@@ -191,6 +191,22 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(erasure_requests::all_columns)
                 .limit(1)
                 .load::<crate::retention::ErasureRequestRow>(conn)?;
+            webhook_subscriptions::table
+                .select(webhook_subscriptions::all_columns)
+                .limit(1)
+                .load::<crate::webhooks::SubscriptionRow>(conn)?;
+            partner_event_counters::table
+                .select(partner_event_counters::all_columns)
+                .limit(1)
+                .load::<(String, i64)>(conn)?;
+            partner_events::table
+                .select(partner_events::all_columns)
+                .limit(1)
+                .load::<crate::webhooks::EventRow>(conn)?;
+            webhook_deliveries::table
+                .select(webhook_deliveries::all_columns)
+                .limit(1)
+                .load::<crate::webhooks::DeliveryRow>(conn)?;
             Ok::<_, crate::PersistenceError>(())
         }))
         .unwrap_or_else(|e| panic!("{backend}: {e}"));

@@ -21,6 +21,7 @@ pub mod stats;
 pub mod territory;
 pub mod testing;
 pub mod time;
+pub mod webhooks;
 
 #[cfg(test)]
 mod backend_tests;

@@ -635,6 +635,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        organisation_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        secret_key_id -> Text,
+        secret_nonce -> Text,
+        secret_ciphertext -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, follow_ups);
 diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, follow_up_people);
 diesel::allow_tables_to_appear_in_same_query!(erasure_requests, people);
+
+diesel::table! {
+    partner_event_counters (organisation_id) {
+        organisation_id -> Text,
+        next_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    partner_events (id) {
+        id -> Text,
+        organisation_id -> Text,
+        seq -> BigInt,
+        event_type -> Text,
+        subject_id -> Text,
+        payload -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        subscription_id -> Text,
+        subject_id -> Text,
+        seq -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> partner_events (event_id));
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_deliveries,
+    partner_events,
+    webhook_subscriptions
+);

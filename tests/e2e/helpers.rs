@@ -40,6 +40,34 @@ macro_rules! both_backends {
     };
 }
 
+/// As `both_backends!`, on apps started with extra configuration:
+/// `both_backends_with!(CONFIG, name, …)` where `CONFIG: &[(&str, &str)]`.
+#[macro_export]
+macro_rules! both_backends_with {
+    ($config:expr, $($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Kind::Sqlite, $config).await;
+                    super::$name(app).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    if std::env::var(adosexo_persistence::testing::TEST_DATABASE_URL).is_ok_and(|u| !u.trim().is_empty()) {
+                        let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Kind::Postgres, $config).await;
+                        super::$name(app).await;
+                    }
+                }
+            )+
+        }
+    };
+}
+
 /// A running application and a client for it.
 pub struct TestApp {
     /// `http://127.0.0.1:port`.
@@ -59,13 +87,18 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the app on `kind`; panics with the reason if it cannot.
     pub async fn spawn(kind: Kind) -> Self {
+        Self::spawn_with(kind, &[]).await
+    }
+
+    /// As `spawn`, with more configuration (`(variable, value)`).
+    pub async fn spawn_with(kind: Kind, extra: &[(&str, &str)]) -> Self {
         let database = match kind {
             Kind::Sqlite => TestDatabase::sqlite().expect("a SQLite test database"),
             Kind::Postgres => TestDatabase::postgres()
                 .expect("a PostgreSQL test database")
                 .expect("TEST_DATABASE_URL is set"),
         };
-        let config = test_config(database.url());
+        let config = test_config_with(database.url(), extra);
         let offset = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
         let shift = offset.clone();
         let clock = adosexo_api::context::Clock::from_fn(move || {
@@ -127,21 +160,33 @@ gSEAdV4U1EXkX/igl8HR3rKB1FbCkbRvNc4GcAgDuXDFAMs=
 -----END PRIVATE KEY-----
 ";
 
-/// A configuration for tests: port 0, one worker, a small pool, the test key.
-pub fn test_config(database_url: &str) -> Config {
+/// A configuration for tests: port 0, one worker, a small pool, the test
+/// key; `extra` variables take precedence.
+pub fn test_config_with(database_url: &str, extra: &[(&str, &str)]) -> Config {
     let url = database_url.to_owned();
-    Config::from_lookup(move |name| match name {
-        "DATABASE_URL" => Some(url.clone()),
-        "ADOSEXO_JWT_PRIVATE_KEY" => Some(TEST_JWT_KEY.into()),
-        "ADOSEXO_NOTES_KEYS" => Some("test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=".into()),
-        "ADOSEXO_NOTES_KEY_ID" => Some("test-1".into()),
-        "ADOSEXO_BIND" => Some("127.0.0.1:0".into()),
-        "ADOSEXO_WORKERS" => Some("1".into()),
-        "ADOSEXO_DB_POOL_SIZE" => Some("4".into()),
-        "ADOSEXO_SHUTDOWN_TIMEOUT_SECS" => Some("1".into()),
-        // Small tables in tests: suppress counts 1 and 2 only.
-        "ADOSEXO_STATS_MIN_CELL" => Some("3".into()),
-        _ => None,
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::from_lookup(move |name| {
+        if let Some((_, value)) = extra.iter().find(|(k, _)| k == name) {
+            return Some(value.clone());
+        }
+        match name {
+            "DATABASE_URL" => Some(url.clone()),
+            "ADOSEXO_JWT_PRIVATE_KEY" => Some(TEST_JWT_KEY.into()),
+            "ADOSEXO_NOTES_KEYS" => {
+                Some("test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=".into())
+            }
+            "ADOSEXO_NOTES_KEY_ID" => Some("test-1".into()),
+            "ADOSEXO_BIND" => Some("127.0.0.1:0".into()),
+            "ADOSEXO_WORKERS" => Some("1".into()),
+            "ADOSEXO_DB_POOL_SIZE" => Some("4".into()),
+            "ADOSEXO_SHUTDOWN_TIMEOUT_SECS" => Some("1".into()),
+            // Small tables in tests: suppress counts 1 and 2 only.
+            "ADOSEXO_STATS_MIN_CELL" => Some("3".into()),
+            _ => None,
+        }
     })
     .expect("test configuration is valid")
 }
@@ -392,7 +437,7 @@ impl TestApp {
             .post_json(
                 "/api/v1/clients",
                 &admin.access,
-                serde_json::json!({"name": "ASE 93 app", "organisation_id": org_a, "scopes": ["referrals:read", "referrals:write", "appointments:read", "appointments:write"]}),
+                serde_json::json!({"name": "ASE 93 app", "organisation_id": org_a, "scopes": ["referrals:read", "referrals:write", "appointments:read", "appointments:write", "events:read"]}),
                 201,
             )
             .await;

@@ -89,7 +89,8 @@ async fn each_role_gets_tokens_and_its_identity(app: TestApp) {
             "referrals:read",
             "referrals:write",
             "appointments:read",
-            "appointments:write"
+            "appointments:write",
+            "events:read"
         ])
     );
     assert_eq!(me["email"], Value::Null);
@@ -370,7 +371,7 @@ async fn client_credentials_and_revocation(app: TestApp) {
     assert!(world.client.refresh.is_none(), "apps get no refresh token");
     assert_eq!(
         world.client.body["scope"],
-        "referrals:read referrals:write appointments:read appointments:write"
+        "referrals:read referrals:write appointments:read appointments:write events:read"
     );
     let response = app
         .token_request(json!({"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": "wrong"}))
@@ -1128,6 +1129,13 @@ const TABLE: &[(&str, &str)] = &[
     ("groupSessionStatistics", "UFAFFFFA"),
     ("permanenceStatistics", "UFAFFFFA"),
     ("getStatisticsReport", "UFAFFFFA"),
+    ("createWebhookSubscription", "UAFFFAAF"),
+    ("listWebhookSubscriptions", "UAFFFAAF"),
+    ("listDeadWebhookDeliveries", "UAFFFAAF"),
+    ("getWebhookSubscription", "UAFFFHHF"),
+    ("deleteWebhookSubscription", "UAFFFHHF"),
+    ("redeliverWebhook", "UAFFFHHF"),
+    ("listEvents", "UFFFFAAF"),
     ("logout", "UAAAAAAA"),
 ];
 

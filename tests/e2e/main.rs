@@ -19,3 +19,4 @@ mod retention;
 mod scheduling;
 mod sharing;
 mod stats;
+mod webhooks;

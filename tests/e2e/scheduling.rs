@@ -575,6 +575,38 @@ async fn partner_books_a_free_slot_for_its_own_referral_only(app: TestApp) {
     )
     .await;
     assert_eq!(json(confirmed, 200).await["confirmation"], "confirmed");
+    // Then cancels it; the partner's feed tells of both, without the reason.
+    let cancelled = with_etag(
+        &app,
+        Method::POST,
+        &format!("/api/v1/appointments/{id}/changes"),
+        world.token("coordinator"),
+        "\"v2\"",
+        json!({"action": "cancel", "reason": "Jeune hospitalisée"}),
+    )
+    .await;
+    assert_eq!(json(cancelled, 200).await["status"], "cancelled");
+    let feed = app.get_json("/api/v1/events", partner, 200).await;
+    let appointments: Vec<&Value> = feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["type"] != "referral.status_changed")
+        .collect();
+    assert_eq!(appointments.len(), 2, "{feed}");
+    assert_eq!(appointments[0]["type"], "appointment.booked");
+    assert_eq!(appointments[0]["data"]["appointment_id"], id);
+    assert_eq!(appointments[0]["data"]["referral_id"], own["id"]);
+    assert_eq!(appointments[0]["data"]["confirmation"], "pending");
+    assert_eq!(appointments[1]["type"], "appointment.cancelled");
+    assert_eq!(appointments[1]["data"]["status"], "cancelled");
+    assert!(!feed.to_string().contains("hospitalis"), "{feed}");
+    // The supervisor's referral (no partner) produced no event for A.
+    assert!(
+        !feed
+            .to_string()
+            .contains(theirs["id"].as_str().expect("id"))
+    );
 }
 
 async fn permanence_input_errors_say_what_is_wrong(app: TestApp) {

@@ -220,6 +220,34 @@ async fn ase_partner_reads_only_what_is_shared_until_revoked(app: TestApp) {
     )
     .await;
 
+    // The partner's event feed tells of the referral's steps and of the
+    // decision and its revocation, with ids and dates only.
+    let feed = app
+        .get_json("/api/v1/events?after=0", world.token("partner_app"), 200)
+        .await;
+    let kinds: Vec<&str> = feed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "referral.status_changed",
+            "referral.status_changed",
+            "share.granted",
+            "share.revoked"
+        ],
+        "{feed}"
+    );
+    assert_eq!(feed["items"][2]["data"]["share_id"], id);
+    assert_eq!(feed["items"][3]["data"]["follow_up_id"], fu.as_str());
+    assert!(feed["items"][3]["data"]["revoked_at"].is_string(), "{feed}");
+    for absent in ["fin de la mesure", "Inès", "coordinated_support"] {
+        assert!(!feed.to_string().contains(absent), "{absent} leaked");
+    }
+
     let audit = app
         .get_json(
             &format!("/api/v1/audit?resource_type=follow_up&resource_id={fu}&limit=200"),

@@ -578,6 +578,12 @@ pub async fn create(
                     attendees,
                 },
             )?;
+            crate::webhooks::appointment_changed(
+                conn,
+                &full.row,
+                adosexo_domain::webhooks::EventType::AppointmentBooked,
+                now,
+            )?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(full)
         })
@@ -984,6 +990,14 @@ pub async fn change(
                 let mut bookings = bookings_for(&updated, &staff);
                 schedule::insert_bookings(conn, &mut bookings).map_err(booking_error)?;
             }
+            if free {
+                crate::webhooks::appointment_changed(
+                    conn,
+                    &updated,
+                    adosexo_domain::webhooks::EventType::AppointmentCancelled,
+                    now,
+                )?;
+            }
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             load_one(conn, &id)?.ok_or_else(|| ApiError::internal("appointment just written"))
         })
@@ -1298,6 +1312,12 @@ pub async fn book(
                     staff: vec![staff_member],
                     attendees,
                 },
+            )?;
+            crate::webhooks::appointment_changed(
+                conn,
+                &full.row,
+                adosexo_domain::webhooks::EventType::AppointmentBooked,
+                now,
             )?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(full)

@@ -27,6 +27,7 @@ pub mod settings;
 pub mod sharing;
 pub mod sites;
 pub mod stats;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -148,6 +149,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::appointment_stats)
                 .service(stats::group_session_stats)
                 .service(stats::permanence_stats)
-                .service(stats::annual_report),
+                .service(stats::annual_report)
+                .service(webhooks::create)
+                .service(webhooks::list)
+                .service(webhooks::dead_letters)
+                .service(webhooks::get)
+                .service(webhooks::remove)
+                .service(webhooks::redeliver)
+                .service(webhooks::events),
         );
 }

@@ -735,6 +735,7 @@ pub async fn create(
                     reason: None,
                 },
             )?;
+            crate::webhooks::referral_status_changed(conn, &referral, None, now)?;
             let entry = audit::entry(
                 Some(&actor),
                 &ctx,
@@ -1261,6 +1262,7 @@ async fn act(
                     reason,
                 },
             )?;
+            crate::webhooks::referral_status_changed(conn, &updated, Some(from.as_str()), now)?;
             let entry = audit::entry(
                 Some(&actor),
                 &ctx,

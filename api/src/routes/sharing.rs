@@ -307,6 +307,12 @@ pub async fn create(
         .db
         .transaction(move |conn| {
             store::insert_share(conn, &stored_row)?;
+            crate::webhooks::share_changed(
+                conn,
+                &stored_row,
+                adosexo_domain::webhooks::EventType::ShareGranted,
+                now,
+            )?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(())
         })
@@ -395,6 +401,12 @@ pub async fn revoke(
             let row =
                 store::revoke_share(conn, &share_id, expected, &actor, reason.as_deref(), now)?
                     .ok_or_else(ApiError::precondition_failed)?;
+            crate::webhooks::share_changed(
+                conn,
+                &row,
+                adosexo_domain::webhooks::EventType::ShareRevoked,
+                now,
+            )?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok(row)
         })
