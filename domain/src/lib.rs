@@ -8,6 +8,7 @@ pub mod audit;
 pub mod authz;
 pub mod consent;
 pub mod followup;
+pub mod professional;
 pub mod identity;
 pub mod public;
 pub mod referral;
