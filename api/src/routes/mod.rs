@@ -2,6 +2,7 @@
 //! OpenAPI document (see `openapi::document`).
 
 pub mod accounts;
+pub mod agreements;
 pub mod appointments;
 pub mod audit;
 pub mod auth;
@@ -97,6 +98,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sites::list)
                 .service(sites::get)
                 .service(sites::update)
+                .service(agreements::create)
+                .service(agreements::list)
+                .service(agreements::ending_soon)
+                .service(agreements::get)
+                .service(agreements::change_status)
                 .service(permanences::create)
                 .service(permanences::list)
                 .service(permanences::get)
