@@ -101,6 +101,7 @@ impl Application {
             )),
             analytics,
             stats_min_cell: config.stats_min_cell,
+            library_max_bytes: config.library_max_bytes,
         };
         Self::build_with_state(config, state)
     }

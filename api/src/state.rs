@@ -36,4 +36,6 @@ pub struct AppState {
     pub analytics: Db,
     /// The smallest count statistics publish.
     pub stats_min_cell: adosexo_domain::stats::MinCell,
+    /// The largest file of the resource library.
+    pub library_max_bytes: usize,
 }

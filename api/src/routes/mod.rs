@@ -15,6 +15,7 @@ pub mod directory;
 pub mod followups;
 pub mod group_sessions;
 pub mod health;
+pub mod library;
 pub mod me;
 pub mod openapi_json;
 pub mod organisations;
@@ -27,6 +28,7 @@ pub mod settings;
 pub mod sharing;
 pub mod sites;
 pub mod stats;
+pub mod trainings;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -103,6 +105,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(agreements::ending_soon)
                 .service(agreements::get)
                 .service(agreements::change_status)
+                .service(library::create)
+                .service(library::search)
+                .service(library::get)
+                .service(library::upload)
+                .service(library::download)
+                .service(trainings::list)
+                .service(trainings::register)
+                .service(trainings::mine)
+                .service(trainings::cancel)
+                .service(trainings::request_case_review)
+                .service(trainings::list_case_reviews)
+                .service(trainings::schedule_case_review)
                 .service(permanences::create)
                 .service(permanences::list)
                 .service(permanences::get)
