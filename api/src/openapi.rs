@@ -91,6 +91,7 @@ impl Modify for ClosedTokenGrants {
         (name = "settings", description = "Security settings"),
         (name = "audit", description = "The audit trail"),
         (name = "statistics", description = "Aggregates for analysts, small cells suppressed"),
+        (name = "professionals", description = "Partnership agreements, the resource library, professionals' sign-up to trainings and case reviews"),
     ),
 )]
 struct ApiDoc;
