@@ -1119,6 +1119,8 @@ const TABLE: &[(&str, &str)] = &[
     ("appointmentStatistics", "UFAFFFFA"),
     ("groupSessionStatistics", "UFAFFFFA"),
     ("permanenceStatistics", "UFAFFFFA"),
+    ("professionalStatistics", "UFAFFFFA"),
+    ("resourceStatistics", "UFAFFFFA"),
     ("getStatisticsReport", "UFAFFFFA"),
     ("createAgreement", "UAFFFFFF"),
     ("listAgreements", "UAAAAFFF"),

@@ -16,6 +16,7 @@ crate::both_backends!(
     case_review_requests_are_scheduled_as_sessions,
     library_files_are_checked_and_partner_files_need_a_token,
     permanences_need_an_agreement_in_force,
+    figures_count_professionals_reached_and_downloads,
 );
 
 /// The library limit of test apps (see `helpers::test_config`).
@@ -570,4 +571,114 @@ async fn permanences_need_an_agreement_in_force(app: TestApp) {
         403
     );
     let _ = long;
+}
+
+/// The figure of `column` in the row of `period`.
+fn figure(table: &Value, period: &str, column: &str) -> Value {
+    let index = table["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .position(|c| c == column)
+        .unwrap_or_else(|| panic!("no column {column}: {table}"));
+    let row = table["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["period"] == period)
+        .unwrap_or_else(|| panic!("no row {period}: {table}"));
+    row["cells"][index].clone()
+}
+
+async fn figures_count_professionals_reached_and_downloads(app: TestApp) {
+    let world = app.world().await;
+    let session = planned(&app, &world, "action_training", 10, 20).await;
+    let made = json(
+        sign_up(
+            &app,
+            world.token("partner"),
+            &session,
+            &["P1", "P2", "P3", "P4", "P5"],
+        )
+        .await,
+        201,
+    )
+    .await;
+    // Two professionals of a school and two of the PJJ, registered by staff.
+    for org in [&world.school, &world.org_b, &world.school, &world.org_b] {
+        app.post_json(
+            &format!("/api/v1/group-sessions/{session}/registrations"),
+            world.token("coordinator"),
+            json!({"participant_name": "Prof", "category": "professionals", "organisation_id": org}),
+            201,
+        )
+        .await;
+    }
+    // Held, one ASE professional absent (seeded: the session lies in the future).
+    let absent = made["items"][4]["id"].as_str().expect("id");
+    adosexo_persistence::testing::execute_sql(
+        &app.db(),
+        &format!(
+            "UPDATE group_sessions SET status = 'held' WHERE id = '{session}'; \
+             UPDATE group_registrations SET present = FALSE WHERE id = '{absent}';"
+        ),
+    )
+    .await
+    .expect("held");
+    let starts = (Utc::now() + Duration::days(10)).format("%Y-%m").to_string();
+    let table = app
+        .get_json(
+            &format!("/api/v1/stats/professionals?from={starts}&months=1&by=organisation_kind"),
+            world.token("analyst"),
+            200,
+        )
+        .await;
+    assert_eq!(table["measure"], "reached");
+    assert_eq!(figure(&table, &starts, "ase")["value"], 4, "{table}");
+    // Two professionals: small cells, suppressed (each hidden by the other).
+    let school = figure(&table, &starts, "school");
+    assert_eq!((school["value"].clone(), school["suppressed"].as_bool()), (Value::Null, Some(true)));
+    let by_departement = app
+        .get_json(
+            &format!("/api/v1/stats/professionals?from={starts}&months=1&by=departement"),
+            world.token("analyst"),
+            200,
+        )
+        .await;
+    assert_eq!(figure(&by_departement, &starts, "93")["value"], 8, "{by_departement}");
+
+    // Downloads per kind of resource.
+    let guide = app
+        .post_json(
+            "/api/v1/resources",
+            world.token("admin"),
+            json!({"title": "Guide", "audience": "parents", "kind": "guide", "language": "fr", "visibility": "public"}),
+            201,
+        )
+        .await;
+    let guide = guide["id"].as_str().expect("id");
+    json(upload(&app, world.token("admin"), guide, "application/pdf", pdf()).await, 200).await;
+    for _ in 0..3 {
+        assert_eq!(app.get(&format!("/api/v1/resources/{guide}/file")).await.status(), 200);
+    }
+    let this_month = Utc::now().format("%Y-%m").to_string();
+    let table = app
+        .get_json(
+            &format!("/api/v1/stats/resources?from={this_month}&months=1&by=kind"),
+            world.token("analyst"),
+            200,
+        )
+        .await;
+    assert_eq!(figure(&table, &this_month, "guide")["value"], 3, "{table}");
+    // Downloads have no place: no département column.
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/stats/resources?from={this_month}&by=departement"),
+            world.token("analyst"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
 }

@@ -159,6 +159,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::appointment_stats)
                 .service(stats::group_session_stats)
                 .service(stats::permanence_stats)
+                .service(stats::professional_stats)
+                .service(stats::resource_stats)
                 .service(stats::annual_report),
         );
 }
