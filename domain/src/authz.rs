@@ -1101,7 +1101,11 @@ mod tests {
             Err(Denial::Hidden)
         );
         assert_eq!(
-            authorize(&actor(Role::Coordinator), Action::CancelOwnRegistration, own),
+            authorize(
+                &actor(Role::Coordinator),
+                Action::CancelOwnRegistration,
+                own
+            ),
             Err(Denial::Forbidden)
         );
     }

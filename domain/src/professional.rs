@@ -356,10 +356,7 @@ mod tests {
         let check = |status, today, first| {
             check_new_permanence(status, period, &covers, &dep("13"), today, first)
         };
-        assert_eq!(
-            check(AgreementStatus::Active, day(3, 1), day(3, 2)),
-            Ok(())
-        );
+        assert_eq!(check(AgreementStatus::Active, day(3, 1), day(3, 2)), Ok(()));
         assert_eq!(
             check(AgreementStatus::Active, day(7, 1), day(7, 2)),
             Err(AgreementRule::Expired(day(6, 30)))

@@ -127,7 +127,11 @@ async fn partners_fill_places_then_the_waitlist_and_a_cancel_promotes(app: TestA
 
     // The partner (person or app of the organisation) sees its registrations.
     let mine = app
-        .get_json("/api/v1/training-registrations", world.token("partner_app"), 200)
+        .get_json(
+            "/api/v1/training-registrations",
+            world.token("partner_app"),
+            200,
+        )
         .await;
     assert_eq!(statuses(&mine["items"]).len(), 3);
 
@@ -143,7 +147,11 @@ async fn partners_fill_places_then_the_waitlist_and_a_cancel_promotes(app: TestA
         .await;
     assert_eq!(cancelled["status"], "cancelled");
     let mine = app
-        .get_json("/api/v1/training-registrations", world.token("partner"), 200)
+        .get_json(
+            "/api/v1/training-registrations",
+            world.token("partner"),
+            200,
+        )
         .await;
     assert_eq!(
         statuses(&mine["items"]),
@@ -161,7 +169,10 @@ async fn partners_fill_places_then_the_waitlist_and_a_cancel_promotes(app: TestA
             200,
         )
         .await;
-    assert_eq!((seen["confirmed"].as_u64(), seen["waitlisted"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(
+        (seen["confirmed"].as_u64(), seen["waitlisted"].as_u64()),
+        (Some(3), Some(0))
+    );
     // Cancelling twice is a conflict; staff's registrations are not the partner's.
     let again = app
         .authed(
@@ -225,7 +236,11 @@ async fn parallel_sign_ups_never_exceed_capacity(app: TestApp) {
         assert_eq!(response.status(), 201);
     }
     let mine = app
-        .get_json("/api/v1/training-registrations", world.token("partner"), 200)
+        .get_json(
+            "/api/v1/training-registrations",
+            world.token("partner"),
+            200,
+        )
         .await;
     let all = statuses(&mine["items"]);
     let confirmed = all.iter().filter(|(_, s)| s == "confirmed").count();
@@ -291,7 +306,11 @@ async fn case_review_requests_are_scheduled_as_sessions(app: TestApp) {
         .get_json("/api/v1/case-review-requests", world.token("partner"), 200)
         .await;
     assert_eq!(mine["items"][0]["group_session_id"], review.as_str());
-    json(sign_up(&app, world.token("partner"), &review, &["Ana"]).await, 201).await;
+    json(
+        sign_up(&app, world.token("partner"), &review, &["Ana"]).await,
+        201,
+    )
+    .await;
 }
 
 fn pdf() -> Vec<u8> {
@@ -367,7 +386,14 @@ async fn library_files_are_checked_and_partner_files_need_a_token(app: TestApp) 
 
     // Over the limit: 413; an executable named as a PDF: 422; a lie about the type: 422.
     problem(
-        upload(&app, admin, &public, "application/pdf", vec![b'%'; LIBRARY_MAX + 1]).await,
+        upload(
+            &app,
+            admin,
+            &public,
+            "application/pdf",
+            vec![b'%'; LIBRARY_MAX + 1],
+        )
+        .await,
         413,
         "payload-too-large",
     )
@@ -388,9 +414,15 @@ async fn library_files_are_checked_and_partner_files_need_a_token(app: TestApp) 
     .await;
     // Partners cannot upload; the JSON limit of other routes stays small.
     assert_eq!(
-        upload(&app, world.token("partner"), &public, "application/pdf", pdf())
-            .await
-            .status(),
+        upload(
+            &app,
+            world.token("partner"),
+            &public,
+            "application/pdf",
+            pdf()
+        )
+        .await
+        .status(),
         403
     );
     let big = json!({"title": "x".repeat(100 * 1024), "audience": "parents", "kind": "game",
@@ -432,14 +464,26 @@ async fn library_files_are_checked_and_partner_files_need_a_token(app: TestApp) 
     let found = json(app.get("/api/v1/resources?q=EDUCATION").await, 200).await;
     assert_eq!(found["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(found["items"][0]["id"], public.as_str());
-    let anonymous = json(app.get("/api/v1/resources?audience=professionals").await, 200).await;
+    let anonymous = json(
+        app.get("/api/v1/resources?audience=professionals").await,
+        200,
+    )
+    .await;
     assert_eq!(anonymous["items"].as_array().map(Vec::len), Some(1));
     let partner = app
-        .get_json("/api/v1/resources?audience=professionals", world.token("partner"), 200)
+        .get_json(
+            "/api/v1/resources?audience=professionals",
+            world.token("partner"),
+            200,
+        )
         .await;
     assert_eq!(partner["items"].as_array().map(Vec::len), Some(2));
     let kits = app
-        .get_json("/api/v1/resources?kind=workshop_kit&limit=1", world.token("partner"), 200)
+        .get_json(
+            "/api/v1/resources?kind=workshop_kit&limit=1",
+            world.token("partner"),
+            200,
+        )
         .await;
     assert_eq!(kits["items"][0]["id"], partners.as_str());
     assert_eq!(kits["next_cursor"], Value::Null);
@@ -460,7 +504,11 @@ async fn permanences_need_an_agreement_in_force(app: TestApp) {
         .post_json(
             "/api/v1/agreements",
             admin,
-            agreement(today - Duration::days(400), today - Duration::days(2), &["13"]),
+            agreement(
+                today - Duration::days(400),
+                today - Duration::days(2),
+                &["13"],
+            ),
             201,
         )
         .await;
@@ -468,7 +516,11 @@ async fn permanences_need_an_agreement_in_force(app: TestApp) {
         .post_json(
             "/api/v1/agreements",
             admin,
-            agreement(today - Duration::days(10), today + Duration::days(30), &["13"]),
+            agreement(
+                today - Duration::days(10),
+                today + Duration::days(30),
+                &["13"],
+            ),
             201,
         )
         .await;
@@ -480,8 +532,17 @@ async fn permanences_need_an_agreement_in_force(app: TestApp) {
             201,
         )
         .await;
-    assert_eq!(in_force["referent_ids"][0], world.account("regional_referent"));
-    assert_eq!((in_force["in_force"].as_bool(), in_force["ending_soon"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        in_force["referent_ids"][0],
+        world.account("regional_referent")
+    );
+    assert_eq!(
+        (
+            in_force["in_force"].as_bool(),
+            in_force["ending_soon"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
     assert_eq!(expired["in_force"], false);
 
     let site = app
@@ -512,19 +573,30 @@ async fn permanences_need_an_agreement_in_force(app: TestApp) {
         .await
         .expect("sent");
     let body = problem(refused, 422, "agreement-expired").await;
-    assert!(body["detail"].as_str().expect("detail").contains("ended"), "{body}");
+    assert!(
+        body["detail"].as_str().expect("detail").contains("ended"),
+        "{body}"
+    );
     let created = app
         .post_json("/api/v1/permanences", admin, permanence(&in_force), 201)
         .await;
     let id = in_force["id"].as_str().expect("id");
     let read = app
-        .get_json(&format!("/api/v1/agreements/{id}"), world.token("regional_referent"), 200)
+        .get_json(
+            &format!("/api/v1/agreements/{id}"),
+            world.token("regional_referent"),
+            200,
+        )
         .await;
     assert_eq!(read["permanence_ids"][0], created["id"]);
 
     // Suspended: refused too, naming the rule.
     let suspended = app
-        .authed(Method::POST, &format!("/api/v1/agreements/{id}/status"), admin)
+        .authed(
+            Method::POST,
+            &format!("/api/v1/agreements/{id}/status"),
+            admin,
+        )
         .header("If-Match", "\"v1\"")
         .json(&json!({"status": "suspended"}))
         .send()
@@ -545,7 +617,11 @@ async fn permanences_need_an_agreement_in_force(app: TestApp) {
         .await;
     assert_eq!(soon["items"].as_array().map(Vec::len), Some(0), "{soon}");
     let resumed = app
-        .authed(Method::POST, &format!("/api/v1/agreements/{id}/status"), admin)
+        .authed(
+            Method::POST,
+            &format!("/api/v1/agreements/{id}/status"),
+            admin,
+        )
         .header("If-Match", "\"v2\"")
         .json(&json!({"status": "active"}))
         .send()
@@ -563,11 +639,15 @@ async fn permanences_need_an_agreement_in_force(app: TestApp) {
         .collect();
     assert_eq!(ids, [id]);
     assert_eq!(
-        app.authed(Method::GET, "/api/v1/agreements/ending-soon", world.token("coordinator"))
-            .send()
-            .await
-            .expect("sent")
-            .status(),
+        app.authed(
+            Method::GET,
+            "/api/v1/agreements/ending-soon",
+            world.token("coordinator")
+        )
+        .send()
+        .await
+        .expect("sent")
+        .status(),
         403
     );
     let _ = long;
@@ -625,7 +705,9 @@ async fn figures_count_professionals_reached_and_downloads(app: TestApp) {
     )
     .await
     .expect("held");
-    let starts = (Utc::now() + Duration::days(10)).format("%Y-%m").to_string();
+    let starts = (Utc::now() + Duration::days(10))
+        .format("%Y-%m")
+        .to_string();
     let table = app
         .get_json(
             &format!("/api/v1/stats/professionals?from={starts}&months=1&by=organisation_kind"),
@@ -637,7 +719,10 @@ async fn figures_count_professionals_reached_and_downloads(app: TestApp) {
     assert_eq!(figure(&table, &starts, "ase")["value"], 4, "{table}");
     // Two professionals: small cells, suppressed (each hidden by the other).
     let school = figure(&table, &starts, "school");
-    assert_eq!((school["value"].clone(), school["suppressed"].as_bool()), (Value::Null, Some(true)));
+    assert_eq!(
+        (school["value"].clone(), school["suppressed"].as_bool()),
+        (Value::Null, Some(true))
+    );
     let by_departement = app
         .get_json(
             &format!("/api/v1/stats/professionals?from={starts}&months=1&by=departement"),
@@ -645,7 +730,11 @@ async fn figures_count_professionals_reached_and_downloads(app: TestApp) {
             200,
         )
         .await;
-    assert_eq!(figure(&by_departement, &starts, "93")["value"], 8, "{by_departement}");
+    assert_eq!(
+        figure(&by_departement, &starts, "93")["value"],
+        8,
+        "{by_departement}"
+    );
 
     // Downloads per kind of resource.
     let guide = app
@@ -657,9 +746,18 @@ async fn figures_count_professionals_reached_and_downloads(app: TestApp) {
         )
         .await;
     let guide = guide["id"].as_str().expect("id");
-    json(upload(&app, world.token("admin"), guide, "application/pdf", pdf()).await, 200).await;
+    json(
+        upload(&app, world.token("admin"), guide, "application/pdf", pdf()).await,
+        200,
+    )
+    .await;
     for _ in 0..3 {
-        assert_eq!(app.get(&format!("/api/v1/resources/{guide}/file")).await.status(), 200);
+        assert_eq!(
+            app.get(&format!("/api/v1/resources/{guide}/file"))
+                .await
+                .status(),
+            200
+        );
     }
     let this_month = Utc::now().format("%Y-%m").to_string();
     let table = app

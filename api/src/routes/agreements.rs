@@ -266,8 +266,8 @@ pub async fn create(
         digest,
         "/api/v1/agreements",
         move |conn| {
-            let organisation = identity::find_organisation(conn, &organisation_id)?
-                .ok_or_else(|| {
+            let organisation =
+                identity::find_organisation(conn, &organisation_id)?.ok_or_else(|| {
                     ApiError::invalid_value(
                         "organisation_id",
                         "unknown",
@@ -618,7 +618,11 @@ pub async fn change_status(
             let ends_on = match body.ends_on {
                 Some(end) => AgreementPeriod::new(period.starts_on(), end)
                     .map_err(|_| {
-                        ApiError::invalid_value("ends_on", "range", "ends_on is on or after starts_on")
+                        ApiError::invalid_value(
+                            "ends_on",
+                            "range",
+                            "ends_on is on or after starts_on",
+                        )
                     })?
                     .ends_on(),
                 None => period.ends_on(),

@@ -1030,14 +1030,8 @@ pub async fn register(
     let row = state
         .db
         .transaction(move |conn| {
-            let mut rows = register_participants(
-                conn,
-                &id,
-                vec![participant],
-                &actor_id,
-                &clock,
-                |_| Ok(()),
-            )?;
+            let mut rows =
+                register_participants(conn, &id, vec![participant], &actor_id, &clock, |_| Ok(()))?;
             adosexo_persistence::audit::append(conn, &[entry], clock.now())?;
             rows.pop()
                 .ok_or_else(|| ApiError::internal("a registration went missing"))

@@ -147,7 +147,11 @@ fn sees_partner_resources(auth: Option<&Authenticated>) -> bool {
 pub struct CreateResource {
     /// Title.
     #[validate(length(min = 1, max = 200, message = "title must have 1 to 200 characters"))]
-    #[schema(min_length = 1, max_length = 200, example = "Guide de l'éducation à la vie affective")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Guide de l'éducation à la vie affective"
+    )]
     pub title: String,
     /// Description.
     #[validate(length(max = 4000, message = "description has at most 4000 characters"))]

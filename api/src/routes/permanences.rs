@@ -6,12 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
+use adosexo_domain::professional as agreement_rules;
 use adosexo_domain::schedule::recurrence::Recurrence;
 use adosexo_domain::schedule::series::{
     self, ExceptionKind, LocalSpan, Occurrence, PartOfDay, Series, SeriesException, SpanError,
 };
 use adosexo_domain::schedule::{PARIS, ScheduleStatus};
-use adosexo_domain::professional as agreement_rules;
 use adosexo_persistence::DbConnection;
 use adosexo_persistence::professional;
 use adosexo_persistence::schedule::{
@@ -476,9 +476,14 @@ pub async fn create(
         .transaction(move |conn| {
             check_staff(conn, "staff_ids", &staff)?;
             if let Some(agreement_id) = &agreement_id {
-                let agreement = professional::find_agreement(conn, agreement_id)?.ok_or_else(|| {
-                    ApiError::invalid_value("agreement_id", "unknown", "no agreement has this id")
-                })?;
+                let agreement =
+                    professional::find_agreement(conn, agreement_id)?.ok_or_else(|| {
+                        ApiError::invalid_value(
+                            "agreement_id",
+                            "unknown",
+                            "no agreement has this id",
+                        )
+                    })?;
                 agreement_rules::check_new_permanence(
                     stored(&agreement.status)?,
                     super::agreements::period_of(&agreement)?,

@@ -188,9 +188,7 @@ fn training_view(row: GroupSessionRow, confirmed: i64) -> Result<TrainingView, A
     Ok(TrainingView {
         kind: GroupKindWire(stored(&row.kind)?),
         mode: GroupModeWire(stored(&row.mode)?),
-        places_left: row
-            .capacity
-            .map(|c| (i64::from(c) - confirmed).max(0)),
+        places_left: row.capacity.map(|c| (i64::from(c) - confirmed).max(0)),
         id: row.id,
         title: row.title,
         venue: row.venue,
@@ -611,7 +609,11 @@ pub struct CreateCaseReview {
     pub departement_code: String,
     /// The situation to discuss, real or fictional: describe it without
     /// names or anything that identifies a person.
-    #[validate(length(min = 10, max = 4000, message = "situation must have 10 to 4000 characters"))]
+    #[validate(length(
+        min = 10,
+        max = 4000,
+        message = "situation must have 10 to 4000 characters"
+    ))]
     #[schema(min_length = 10, max_length = 4000)]
     pub situation: String,
     /// Whether the situation is fictional.
