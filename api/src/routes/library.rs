@@ -83,6 +83,23 @@ pub struct FileView {
     pub href: String,
 }
 
+/// A file's bytes (the raw request or response body).
+#[derive(Debug)]
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The file's bytes"))
+            .into()
+    }
+}
+
+impl ToSchema for FileBytes {}
+
 /// A page of resources.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResourcePage {
@@ -341,14 +358,14 @@ async fn read_limited(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, 
     request_body(
         description = "The file's bytes",
         content(
-            ("application/pdf"),
-            ("image/png"),
-            ("image/jpeg"),
-            ("image/gif"),
-            ("application/zip"),
-            ("audio/mpeg"),
-            ("video/mp4"),
-            ("application/octet-stream"),
+            (FileBytes = "application/pdf"),
+            (FileBytes = "image/png"),
+            (FileBytes = "image/jpeg"),
+            (FileBytes = "image/gif"),
+            (FileBytes = "application/zip"),
+            (FileBytes = "audio/mpeg"),
+            (FileBytes = "video/mp4"),
+            (FileBytes = "application/octet-stream"),
         ),
     ),
     security(("bearer" = [])),
@@ -596,13 +613,13 @@ pub async fn get(
     responses(
         (status = 200, description = "The file",
          content(
-            ("application/pdf"),
-            ("image/png"),
-            ("image/jpeg"),
-            ("image/gif"),
-            ("application/zip"),
-            ("audio/mpeg"),
-            ("video/mp4"),
+            (FileBytes = "application/pdf"),
+            (FileBytes = "image/png"),
+            (FileBytes = "image/jpeg"),
+            (FileBytes = "image/gif"),
+            (FileBytes = "application/zip"),
+            (FileBytes = "audio/mpeg"),
+            (FileBytes = "video/mp4"),
          ),
          headers(("X-Content-SHA256" = String, description = "SHA-256 of the bytes (hex)"))),
         (status = 303, description = "A link resource: its URL", headers(("Location" = String, description = "The external URL"))),
