@@ -27,6 +27,9 @@ pub struct Config {
     pub log_filter: String,
     /// `ADOSEXO_BODY_LIMIT_BYTES`: largest accepted request body.
     pub body_limit: usize,
+    /// `ADOSEXO_LIBRARY_MAX_BYTES`: largest file of the resource library
+    /// (default 20 MiB; only its upload route accepts bodies this large).
+    pub library_max_bytes: usize,
     /// `ADOSEXO_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may run
     /// after SIGINT/SIGTERM.
     pub shutdown_timeout: Duration,
@@ -187,6 +190,12 @@ impl Config {
                 "ADOSEXO_BODY_LIMIT_BYTES",
                 64 * 1024,
                 1024..=16 * 1024 * 1024,
+            )?,
+            library_max_bytes: parse_range(
+                &get,
+                "ADOSEXO_LIBRARY_MAX_BYTES",
+                20 * 1024 * 1024,
+                1024..=512 * 1024 * 1024,
             )?,
             shutdown_timeout: Duration::from_secs(parse_range(
                 &get,

@@ -92,6 +92,7 @@ impl Modify for ClosedTokenGrants {
         (name = "audit", description = "The audit trail"),
         (name = "statistics", description = "Aggregates for analysts, small cells suppressed"),
         (name = "webhooks", description = "Partner integration: webhook subscriptions, deliveries and the event feed"),
+        (name = "professionals", description = "Partnership agreements, the resource library, professionals' sign-up to trainings and case reviews"),
     ),
 )]
 struct ApiDoc;

@@ -108,6 +108,7 @@ impl Application {
             analytics,
             stats_min_cell: config.stats_min_cell,
             webhooks: config.webhooks,
+            library_max_bytes: config.library_max_bytes,
         };
         Self::build_with_state(config, state)
     }

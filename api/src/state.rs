@@ -38,4 +38,6 @@ pub struct AppState {
     pub stats_min_cell: adosexo_domain::stats::MinCell,
     /// Webhook targets and delivery.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The largest file of the resource library.
+    pub library_max_bytes: usize,
 }

@@ -439,3 +439,24 @@ impl ToSchema for SecretString {
         Cow::Borrowed("Secret")
     }
 }
+
+wire_enum!(
+    /// A partnership agreement's status, on the wire.
+    AgreementStatusWire => adosexo_domain::professional::AgreementStatus
+);
+wire_enum!(
+    /// What a library resource is, on the wire.
+    ResourceKindWire => adosexo_domain::professional::ResourceKind
+);
+wire_enum!(
+    /// Whom a library resource is for, on the wire.
+    ResourceAudienceWire => adosexo_domain::professional::ResourceAudience
+);
+wire_enum!(
+    /// Who may download a library resource, on the wire.
+    VisibilityWire => adosexo_domain::professional::Visibility
+);
+wire_enum!(
+    /// A case review request's status, on the wire.
+    CaseReviewStatusWire => adosexo_domain::professional::CaseReviewStatus
+);

@@ -138,6 +138,32 @@ pub enum Action {
     ManageWebhooks,
     /// Read one's organisation's event feed (partners).
     ReadEvents,
+    /// List partnership agreements.
+    ListAgreements,
+    /// Read a partnership agreement.
+    ReadAgreement,
+    /// Create or change a partnership agreement.
+    ManageAgreement,
+    /// List agreements ending soon.
+    ListExpiringAgreements,
+    /// Add or change library resources and their files.
+    ManageResources,
+    /// Download a partners-only library file.
+    DownloadPartnerResource,
+    /// List trainings and case reviews open to professionals.
+    ListOpenTrainings,
+    /// Register professionals of one's organisation to a training.
+    RegisterProfessionals,
+    /// Read one's organisation's training registrations.
+    ListOwnRegistrations,
+    /// Cancel one of one's organisation's registrations.
+    CancelOwnRegistration,
+    /// Ask for a case review.
+    RequestCaseReview,
+    /// List case review requests (partners: their organisation's).
+    ListCaseReviewRequests,
+    /// Schedule a case review request as a group session.
+    ScheduleCaseReview,
 }
 
 impl Action {
@@ -206,6 +232,19 @@ impl Action {
         Self::RectifyPerson,
         Self::ManageWebhooks,
         Self::ReadEvents,
+        Self::ListAgreements,
+        Self::ReadAgreement,
+        Self::ManageAgreement,
+        Self::ListExpiringAgreements,
+        Self::ManageResources,
+        Self::DownloadPartnerResource,
+        Self::ListOpenTrainings,
+        Self::RegisterProfessionals,
+        Self::ListOwnRegistrations,
+        Self::CancelOwnRegistration,
+        Self::RequestCaseReview,
+        Self::ListCaseReviewRequests,
+        Self::ScheduleCaseReview,
     ];
 
     /// A stable name, for the audit trail.
@@ -274,6 +313,19 @@ impl Action {
             Self::RectifyPerson => "rectify_person",
             Self::ManageWebhooks => "manage_webhooks",
             Self::ReadEvents => "read_events",
+            Self::ListAgreements => "list_agreements",
+            Self::ReadAgreement => "read_agreement",
+            Self::ManageAgreement => "manage_agreement",
+            Self::ListExpiringAgreements => "list_expiring_agreements",
+            Self::ManageResources => "manage_resources",
+            Self::DownloadPartnerResource => "download_partner_resource",
+            Self::ListOpenTrainings => "list_open_trainings",
+            Self::RegisterProfessionals => "register_professionals",
+            Self::ListOwnRegistrations => "list_own_registrations",
+            Self::CancelOwnRegistration => "cancel_own_registration",
+            Self::RequestCaseReview => "request_case_review",
+            Self::ListCaseReviewRequests => "list_case_review_requests",
+            Self::ScheduleCaseReview => "schedule_case_review",
         }
     }
 }
@@ -320,6 +372,12 @@ pub enum Resource<'a> {
     SharedFollowUp {
         /// Organisations with a share decision active now.
         organisations: &'a [String],
+    },
+    /// A record belonging to a partner organisation (a registration, a
+    /// case review request).
+    PartnerRecord {
+        /// The organisation.
+        organisation_id: &'a str,
     },
     /// A group session.
     GroupSession {
@@ -433,6 +491,14 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         }
         ManageWebhooks => return webhook_access(actor, resource),
         ReadEvents => has(Role::Partner) && scoped(actor, Scope::EventsRead),
+        ListAgreements | ReadAgreement => staff,
+        ManageAgreement | ListExpiringAgreements => has(Role::Admin),
+        ManageResources => has(Role::Admin) || has(Role::Supervisor),
+        DownloadPartnerResource | ListOpenTrainings => staff || has(Role::Partner),
+        RegisterProfessionals | ListOwnRegistrations | RequestCaseReview => has(Role::Partner),
+        CancelOwnRegistration => return partner_record_access(actor, resource),
+        ListCaseReviewRequests => case_staff(actor) || has(Role::Partner),
+        ScheduleCaseReview => case_staff(actor),
     };
     if allowed {
         Ok(())
@@ -596,6 +662,19 @@ fn webhook_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
     }
 }
 
+/// A partner's own records: its organisation's only (404 for others').
+fn partner_record_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
+    if !actor.roles.has(Role::Partner) {
+        return Err(Denial::Forbidden);
+    }
+    match resource {
+        Resource::PartnerRecord { organisation_id } if organisation_id == actor.organisation_id => {
+            Ok(())
+        }
+        _ => Err(Denial::Hidden),
+    }
+}
+
 /// Group sessions are visible to all staff; supervisors, their staff and
 /// the coordinators and referents of their territory change them.
 fn group_session_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
@@ -726,6 +805,19 @@ mod tests {
             (RectifyPerson, "FYHHFF"),
             (ManageWebhooks, "YFFFHF"),
             (ReadEvents, "FFFFYF"),
+            (ListAgreements, "YYYYFF"),
+            (ReadAgreement, "YYYYFF"),
+            (ManageAgreement, "YFFFFF"),
+            (ListExpiringAgreements, "YFFFFF"),
+            (ManageResources, "YYFFFF"),
+            (DownloadPartnerResource, "YYYYYF"),
+            (ListOpenTrainings, "YYYYYF"),
+            (RegisterProfessionals, "FFFFYF"),
+            (ListOwnRegistrations, "FFFFYF"),
+            (CancelOwnRegistration, "FFFFHF"),
+            (RequestCaseReview, "FFFFYF"),
+            (ListCaseReviewRequests, "FYYYYF"),
+            (ScheduleCaseReview, "FYYYFF"),
         ];
         let covered: BTreeSet<Action> = table.iter().map(|(a, _)| *a).collect();
         for action in Action::ALL {
@@ -762,6 +854,9 @@ mod tests {
                         departement: &far,
                         staff: &staff,
                         proposed_by: Some("org-b"),
+                    },
+                    CancelOwnRegistration => Resource::PartnerRecord {
+                        organisation_id: "org-b",
                     },
                     ManageGroupSession => Resource::GroupSession {
                         departement: &far,
@@ -1119,6 +1214,36 @@ mod tests {
                 &actor(Role::Supervisor),
                 Action::ReadSharedFollowUp,
                 resource
+            ),
+            Err(Denial::Forbidden)
+        );
+    }
+
+    #[test]
+    fn partners_cancel_their_own_organisations_registrations_only() {
+        let partner = actor(Role::Partner);
+        let own = Resource::PartnerRecord {
+            organisation_id: "org-a",
+        };
+        assert_eq!(
+            authorize(&partner, Action::CancelOwnRegistration, own),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(
+                &partner,
+                Action::CancelOwnRegistration,
+                Resource::PartnerRecord {
+                    organisation_id: "org-b"
+                }
+            ),
+            Err(Denial::Hidden)
+        );
+        assert_eq!(
+            authorize(
+                &actor(Role::Coordinator),
+                Action::CancelOwnRegistration,
+                own
             ),
             Err(Denial::Forbidden)
         );

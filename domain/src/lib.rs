@@ -9,6 +9,7 @@ pub mod authz;
 pub mod consent;
 pub mod followup;
 pub mod identity;
+pub mod professional;
 pub mod public;
 pub mod referral;
 pub mod retention;

@@ -207,6 +207,34 @@ fn schema_rs_matches_the_migrated_tables() {
                 .select(webhook_deliveries::all_columns)
                 .limit(1)
                 .load::<crate::webhooks::DeliveryRow>(conn)?;
+            partnership_agreements::table
+                .select(partnership_agreements::all_columns)
+                .limit(1)
+                .load::<crate::professional::AgreementRow>(conn)?;
+            agreement_referents::table
+                .select(agreement_referents::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            agreement_permanences::table
+                .select(agreement_permanences::all_columns)
+                .limit(1)
+                .load::<(String, String)>(conn)?;
+            library_resources::table
+                .select(library_resources::all_columns)
+                .limit(1)
+                .load::<crate::professional::ResourceRow>(conn)?;
+            library_files::table
+                .select(library_files::all_columns)
+                .limit(1)
+                .load::<(String, Vec<u8>)>(conn)?;
+            library_downloads::table
+                .select(library_downloads::all_columns)
+                .limit(1)
+                .load::<(String, String, String, chrono::NaiveDateTime)>(conn)?;
+            case_review_requests::table
+                .select(case_review_requests::all_columns)
+                .limit(1)
+                .load::<crate::professional::CaseReviewRow>(conn)?;
             Ok::<_, crate::PersistenceError>(())
         }))
         .unwrap_or_else(|e| panic!("{backend}: {e}"));

@@ -13,6 +13,7 @@ mod error;
 pub mod idempotency;
 pub mod identity;
 pub mod migrations;
+pub mod professional;
 pub mod public;
 pub mod retention;
 pub mod schedule;

@@ -774,6 +774,8 @@ pub struct GroupSessionFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub kind: Option<String>,
+    /// Only these kinds.
+    pub kinds: Option<Vec<String>>,
     pub departements: Option<Vec<String>>,
     pub staff_id: Option<String>,
     pub status: Option<String>,
@@ -802,6 +804,9 @@ pub fn list_group_sessions(
     }
     if let Some(kind) = &filter.kind {
         query = query.filter(group_sessions::kind.eq(kind.clone()));
+    }
+    if let Some(kinds) = &filter.kinds {
+        query = query.filter(group_sessions::kind.eq_any(kinds.clone()));
     }
     if let Some(departements) = &filter.departements {
         query = query.filter(group_sessions::departement_code.eq_any(departements.clone()));

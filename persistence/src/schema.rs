@@ -700,3 +700,101 @@ diesel::allow_tables_to_appear_in_same_query!(
     partner_events,
     webhook_subscriptions
 );
+
+diesel::table! {
+    partnership_agreements (id) {
+        id -> Text,
+        organisation_id -> Text,
+        title -> Text,
+        departements -> Text,
+        starts_on -> Text,
+        ends_on -> Text,
+        status -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agreement_referents (agreement_id, account_id) {
+        agreement_id -> Text,
+        account_id -> Text,
+    }
+}
+
+diesel::table! {
+    agreement_permanences (permanence_id) {
+        permanence_id -> Text,
+        agreement_id -> Text,
+    }
+}
+
+diesel::table! {
+    library_resources (id) {
+        id -> Text,
+        title -> Text,
+        description -> Text,
+        search_key -> Text,
+        audience -> Text,
+        kind -> Text,
+        language -> Text,
+        visibility -> Text,
+        external_url -> Nullable<Text>,
+        media_type -> Nullable<Text>,
+        file_size -> Nullable<BigInt>,
+        sha256 -> Nullable<Text>,
+        downloads -> BigInt,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    library_files (resource_id) {
+        resource_id -> Text,
+        content -> Binary,
+    }
+}
+
+diesel::table! {
+    library_downloads (id) {
+        id -> Text,
+        resource_id -> Text,
+        kind -> Text,
+        downloaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_review_requests (id) {
+        id -> Text,
+        organisation_id -> Text,
+        requested_by -> Text,
+        departement_code -> Text,
+        situation -> Text,
+        fictional -> Bool,
+        status -> Text,
+        group_session_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(agreement_referents -> partnership_agreements (agreement_id));
+diesel::joinable!(agreement_permanences -> partnership_agreements (agreement_id));
+diesel::joinable!(library_files -> library_resources (resource_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    partnership_agreements,
+    agreement_referents,
+    agreement_permanences,
+    library_resources,
+    library_files,
+    library_downloads,
+);
+diesel::allow_tables_to_appear_in_same_query!(group_registrations, organisations);
+diesel::allow_tables_to_appear_in_same_query!(group_sessions, organisations);

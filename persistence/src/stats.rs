@@ -38,6 +38,11 @@ pub enum Measure {
     /// Attendance of permanences: appointments at a permanence that took
     /// place (`completed`), by start.
     PermanenceAttendance,
+    /// Professionals reached: confirmed registrations of professionals to
+    /// sessions held (not marked absent), by the session's start.
+    ProfessionalsReached,
+    /// Library downloads (by date of download).
+    ResourceDownloads,
 }
 
 /// A grouping column.
@@ -65,6 +70,10 @@ pub enum Dimension {
     Status,
     /// Group session kind.
     Kind,
+    /// The kind of the registering organisation (ASE, PJJ, school…).
+    OrganisationKind,
+    /// The kind of library resource.
+    ResourceKind,
 }
 
 /// Period granularity.
@@ -161,6 +170,20 @@ impl Measure {
                 "g.starts_at",
                 "COALESCE(SUM(h.head_count), 0)",
             ),
+            Self::ProfessionalsReached => (
+                "group_registrations gr JOIN group_sessions g ON g.id = gr.group_session_id \
+                 JOIN organisations o ON o.id = gr.organisation_id \
+                 JOIN departements d ON d.code = g.departement_code \
+                 WHERE g.status = 'held' AND gr.status = 'confirmed' \
+                 AND gr.category = 'professionals' AND (gr.present IS NULL OR gr.present = TRUE)",
+                "g.starts_at",
+                "COUNT(*)",
+            ),
+            Self::ResourceDownloads => (
+                "library_downloads ld WHERE 1 = 1",
+                "ld.downloaded_at",
+                "COUNT(*)",
+            ),
         }
     }
 
@@ -175,7 +198,8 @@ impl Measure {
                 | Self::ReferralsRedirected
         );
         match dimension {
-            Departement | Region => true,
+            // Downloads are anonymous: no place.
+            Departement | Region => self != Self::ResourceDownloads,
             Public | Context | Source | AgeBand => referral,
             Gender => {
                 referral
@@ -186,7 +210,12 @@ impl Measure {
             }
             ClosureReason => self == Self::FollowUpsClosed,
             Mode | Status => self == Self::Appointments,
-            Kind => matches!(self, Self::GroupSessionsHeld | Self::PeopleReached),
+            Kind => matches!(
+                self,
+                Self::GroupSessionsHeld | Self::PeopleReached | Self::ProfessionalsReached
+            ),
+            OrganisationKind => self == Self::ProfessionalsReached,
+            ResourceKind => self == Self::ResourceDownloads,
         }
     }
 }
@@ -231,6 +260,8 @@ impl Dimension {
             Self::Mode => "a.mode".into(),
             Self::Status => "a.status".into(),
             Self::Kind => "g.kind".into(),
+            Self::OrganisationKind => "o.kind".into(),
+            Self::ResourceKind => "ld.kind".into(),
         }
     }
 }

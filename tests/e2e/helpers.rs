@@ -185,6 +185,8 @@ pub fn test_config_with(database_url: &str, extra: &[(&str, &str)]) -> Config {
             "ADOSEXO_SHUTDOWN_TIMEOUT_SECS" => Some("1".into()),
             // Small tables in tests: suppress counts 1 and 2 only.
             "ADOSEXO_STATS_MIN_CELL" => Some("3".into()),
+            // A small library limit, so that a test sends just over it.
+            "ADOSEXO_LIBRARY_MAX_BYTES" => Some("1048576".into()),
             _ => None,
         }
     })

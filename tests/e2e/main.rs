@@ -13,6 +13,7 @@ mod group_sessions;
 mod helpers;
 mod identity;
 mod logs;
+mod professionals;
 mod public;
 mod referrals;
 mod retention;

@@ -16,7 +16,7 @@ use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
 use adosexo_domain::identity::{OrganisationKind, Roles};
 use adosexo_domain::schedule::group::{
-    self, GroupKind, GroupMode, GroupStatus, Period, RegistrationStatus,
+    self, GroupKind, GroupMode, GroupStatus, ParticipantCategory, Period, RegistrationStatus,
 };
 use adosexo_persistence::DbConnection;
 use adosexo_persistence::identity;
@@ -1022,51 +1022,19 @@ pub async fn register(
         Some(&id),
         Outcome::Success,
     );
+    let participant = Participant {
+        name: participant_name,
+        category: body.category.0,
+        organisation_id,
+    };
     let row = state
         .db
         .transaction(move |conn| {
-            if !schedule::lock_group_session(conn, &id)? {
-                return Err(not_found());
-            }
-            // Time and id once the lock is held: the waitlist's order is
-            // the order places were counted in.
-            let now = clock.now();
-            let registration_id = uuid::Uuid::now_v7().to_string();
-            let session = schedule::find_group_session(conn, &id)?.ok_or_else(not_found)?;
-            if session.status != GroupStatus::Planned.as_str() {
-                return Err(not_planned(&session.status));
-            }
-            if let Some(org) = &organisation_id
-                && identity::find_organisation(conn, org)?.is_none()
-            {
-                return Err(ApiError::invalid_value(
-                    "organisation_id",
-                    "unknown",
-                    "no organisation has this id",
-                ));
-            }
-            let confirmed =
-                schedule::count_registrations(conn, &id, RegistrationStatus::Confirmed.as_str())?;
-            let place = group::place_for_new(
-                u32::try_from(confirmed).unwrap_or(u32::MAX),
-                session.capacity.and_then(|c| u32::try_from(c).ok()),
-            );
-            let row = RegistrationRow {
-                id: registration_id,
-                group_session_id: id.clone(),
-                participant_name,
-                category: body.category.0.as_str().to_owned(),
-                organisation_id,
-                status: place.as_str().to_owned(),
-                present: None,
-                registered_by: actor_id,
-                created_at: to_db(now),
-                updated_at: to_db(now),
-            };
-            schedule::insert_registration(conn, &row)?;
-            schedule::touch_group_session(conn, &id, now)?;
-            adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok(row)
+            let mut rows =
+                register_participants(conn, &id, vec![participant], &actor_id, &clock, |_| Ok(()))?;
+            adosexo_persistence::audit::append(conn, &[entry], clock.now())?;
+            rows.pop()
+                .ok_or_else(|| ApiError::internal("a registration went missing"))
         })
         .await?;
     Ok(HttpResponse::Created().json(registration_view(row)?))
@@ -1117,64 +1085,150 @@ pub async fn cancel_registration(
     let row = state
         .db
         .transaction(move |conn| {
-            if !schedule::lock_group_session(conn, &id)? {
-                return Err(not_found());
-            }
-            let session = schedule::find_group_session(conn, &id)?.ok_or_else(not_found)?;
-            let registrations = schedule::registrations_of(conn, &id)?;
-            let mut current = registrations
-                .iter()
-                .find(|r| r.id == registration_id)
-                .cloned()
-                .ok_or_else(|| ApiError::not_found("no registration with this id"))?;
-            if session.status != GroupStatus::Planned.as_str() {
-                return Err(not_planned(&session.status));
-            }
-            let was: RegistrationStatus = stored(&current.status)?;
-            if was == RegistrationStatus::Cancelled {
-                return Err(ApiError::conflict(
-                    "registration-cancelled",
-                    "Registration cancelled",
-                    "this registration is already cancelled",
-                ));
-            }
-            let cancelled = RegistrationStatus::Cancelled.as_str();
-            schedule::set_registration(conn, &current.id, cancelled, current.present, now)?;
-            if was == RegistrationStatus::Confirmed {
-                let count = |status: RegistrationStatus| {
-                    registrations
-                        .iter()
-                        .filter(|r| r.id != current.id && r.status == status.as_str())
-                        .count()
-                };
-                let confirmed = count(RegistrationStatus::Confirmed);
-                let waitlist: Vec<&RegistrationRow> = registrations
-                    .iter()
-                    .filter(|r| r.status == RegistrationStatus::Waitlisted.as_str())
-                    .collect();
-                let promoted = group::promotions(
-                    u32::try_from(confirmed).unwrap_or(u32::MAX),
-                    u32::try_from(waitlist.len()).unwrap_or(u32::MAX),
-                    session.capacity.and_then(|c| u32::try_from(c).ok()),
-                );
-                for next in waitlist.into_iter().take(promoted as usize) {
-                    schedule::set_registration(
-                        conn,
-                        &next.id,
-                        RegistrationStatus::Confirmed.as_str(),
-                        next.present,
-                        now,
-                    )?;
-                }
-            }
-            schedule::touch_group_session(conn, &id, now)?;
+            let row = cancel_registration_in(conn, &id, &registration_id, now)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
-            current.status = cancelled.to_owned();
-            current.updated_at = to_db(now);
-            Ok(current)
+            Ok::<_, ApiError>(row)
         })
         .await?;
     Ok(HttpResponse::Ok().json(registration_view(row)?))
+}
+
+/// Someone to register.
+pub(crate) struct Participant {
+    /// Their name.
+    pub name: String,
+    /// Who they are.
+    pub category: ParticipantCategory,
+    /// Their organisation, if any.
+    pub organisation_id: Option<String>,
+}
+
+/// Registers `participants` in order under the session's lock: confirmed
+/// while places remain, waitlisted after. Only while the session is
+/// planned; `check` may refuse the session first. The one place places are
+/// counted (staff registrations and partners' sign-ups).
+pub(crate) fn register_participants(
+    conn: &mut DbConnection,
+    id: &str,
+    participants: Vec<Participant>,
+    registered_by: &str,
+    clock: &crate::context::Clock,
+    check: impl FnOnce(&GroupSessionRow) -> Result<(), ApiError>,
+) -> Result<Vec<RegistrationRow>, ApiError> {
+    if !schedule::lock_group_session(conn, id)? {
+        return Err(not_found());
+    }
+    // Time and ids once the lock is held: the waitlist's order is the
+    // order places were counted in.
+    let now = clock.now();
+    let session = schedule::find_group_session(conn, id)?.ok_or_else(not_found)?;
+    check(&session)?;
+    if session.status != GroupStatus::Planned.as_str() {
+        return Err(not_planned(&session.status));
+    }
+    let mut confirmed = u32::try_from(schedule::count_registrations(
+        conn,
+        id,
+        RegistrationStatus::Confirmed.as_str(),
+    )?)
+    .unwrap_or(u32::MAX);
+    let capacity = session.capacity.and_then(|c| u32::try_from(c).ok());
+    let mut rows = Vec::with_capacity(participants.len());
+    for participant in participants {
+        if let Some(org) = &participant.organisation_id
+            && identity::find_organisation(conn, org)?.is_none()
+        {
+            return Err(ApiError::invalid_value(
+                "organisation_id",
+                "unknown",
+                "no organisation has this id",
+            ));
+        }
+        let place = group::place_for_new(confirmed, capacity);
+        if place == RegistrationStatus::Confirmed {
+            confirmed = confirmed.saturating_add(1);
+        }
+        let row = RegistrationRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            group_session_id: id.to_owned(),
+            participant_name: participant.name,
+            category: participant.category.as_str().to_owned(),
+            organisation_id: participant.organisation_id,
+            status: place.as_str().to_owned(),
+            present: None,
+            registered_by: registered_by.to_owned(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        };
+        schedule::insert_registration(conn, &row)?;
+        rows.push(row);
+    }
+    schedule::touch_group_session(conn, id, now)?;
+    Ok(rows)
+}
+
+/// Cancels a registration under the session's lock; a confirmed place
+/// freed goes to the oldest waitlisted registration.
+pub(crate) fn cancel_registration_in(
+    conn: &mut DbConnection,
+    id: &str,
+    registration_id: &str,
+    now: DateTime<Utc>,
+) -> Result<RegistrationRow, ApiError> {
+    if !schedule::lock_group_session(conn, id)? {
+        return Err(not_found());
+    }
+    let session = schedule::find_group_session(conn, id)?.ok_or_else(not_found)?;
+    let registrations = schedule::registrations_of(conn, id)?;
+    let mut current = registrations
+        .iter()
+        .find(|r| r.id == registration_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("no registration with this id"))?;
+    if session.status != GroupStatus::Planned.as_str() {
+        return Err(not_planned(&session.status));
+    }
+    let was: RegistrationStatus = stored(&current.status)?;
+    if was == RegistrationStatus::Cancelled {
+        return Err(ApiError::conflict(
+            "registration-cancelled",
+            "Registration cancelled",
+            "this registration is already cancelled",
+        ));
+    }
+    let cancelled = RegistrationStatus::Cancelled.as_str();
+    schedule::set_registration(conn, &current.id, cancelled, current.present, now)?;
+    if was == RegistrationStatus::Confirmed {
+        let count = |status: RegistrationStatus| {
+            registrations
+                .iter()
+                .filter(|r| r.id != current.id && r.status == status.as_str())
+                .count()
+        };
+        let confirmed = count(RegistrationStatus::Confirmed);
+        let waitlist: Vec<&RegistrationRow> = registrations
+            .iter()
+            .filter(|r| r.status == RegistrationStatus::Waitlisted.as_str())
+            .collect();
+        let promoted = group::promotions(
+            u32::try_from(confirmed).unwrap_or(u32::MAX),
+            u32::try_from(waitlist.len()).unwrap_or(u32::MAX),
+            session.capacity.and_then(|c| u32::try_from(c).ok()),
+        );
+        for next in waitlist.into_iter().take(promoted as usize) {
+            schedule::set_registration(
+                conn,
+                &next.id,
+                RegistrationStatus::Confirmed.as_str(),
+                next.present,
+                now,
+            )?;
+        }
+    }
+    schedule::touch_group_session(conn, id, now)?;
+    current.status = cancelled.to_owned();
+    current.updated_at = to_db(now);
+    Ok(current)
 }
 
 /// Attendance of a session that has started.

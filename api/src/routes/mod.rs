@@ -2,6 +2,7 @@
 //! OpenAPI document (see `openapi::document`).
 
 pub mod accounts;
+pub mod agreements;
 pub mod appointments;
 pub mod archive;
 pub mod audit;
@@ -15,6 +16,7 @@ pub mod directory;
 pub mod followups;
 pub mod group_sessions;
 pub mod health;
+pub mod library;
 pub mod me;
 pub mod openapi_json;
 pub mod organisations;
@@ -27,6 +29,7 @@ pub mod settings;
 pub mod sharing;
 pub mod sites;
 pub mod stats;
+pub mod trainings;
 pub mod webhooks;
 
 use utoipa_actix_web::scope;
@@ -107,6 +110,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(sites::list)
                 .service(sites::get)
                 .service(sites::update)
+                .service(agreements::create)
+                .service(agreements::list)
+                .service(agreements::ending_soon)
+                .service(agreements::get)
+                .service(agreements::change_status)
+                .service(library::create)
+                .service(library::search)
+                .service(library::get)
+                .service(library::upload)
+                .service(library::download)
+                .service(trainings::list)
+                .service(trainings::register)
+                .service(trainings::mine)
+                .service(trainings::cancel)
+                .service(trainings::request_case_review)
+                .service(trainings::list_case_reviews)
+                .service(trainings::schedule_case_review)
                 .service(permanences::create)
                 .service(permanences::list)
                 .service(permanences::get)
@@ -149,6 +169,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(stats::appointment_stats)
                 .service(stats::group_session_stats)
                 .service(stats::permanence_stats)
+                .service(stats::professional_stats)
+                .service(stats::resource_stats)
                 .service(stats::annual_report)
                 .service(webhooks::create)
                 .service(webhooks::list)

@@ -6,12 +6,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{Action, Resource};
+use adosexo_domain::professional as agreement_rules;
 use adosexo_domain::schedule::recurrence::Recurrence;
 use adosexo_domain::schedule::series::{
     self, ExceptionKind, LocalSpan, Occurrence, PartOfDay, Series, SeriesException, SpanError,
 };
 use adosexo_domain::schedule::{PARIS, ScheduleStatus};
 use adosexo_persistence::DbConnection;
+use adosexo_persistence::professional;
 use adosexo_persistence::schedule::{
     self, ExceptionRow, PermanenceChanges, PermanenceFilter, PermanenceRow, SiteRow,
 };
@@ -369,6 +371,12 @@ pub struct CreatePermanence {
     #[validate(custom(function = "crate::wire::uuid_texts"))]
     #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 10)]
     pub staff_ids: Vec<String>,
+    /// The partnership agreement a regional permanence is held under: it
+    /// must be active, not expired, and cover the site's département (422
+    /// naming the rule otherwise).
+    #[validate(custom(function = "crate::wire::uuid_text"))]
+    #[schema(format = "uuid")]
+    pub agreement_id: Option<String>,
 }
 
 /// Create a permanence.
@@ -430,6 +438,12 @@ pub async fn create(
     let mut staff = body.staff_ids.clone();
     staff.sort();
     staff.dedup();
+    let agreement_id = body
+        .agreement_id
+        .as_deref()
+        .map(|a| parse_id("agreement_id", a))
+        .transpose()?;
+    let first_day = body.dtstart;
     let now = state.clock.now();
     let id = uuid::Uuid::now_v7().to_string();
     let row = PermanenceRow {
@@ -461,7 +475,29 @@ pub async fn create(
         .db
         .transaction(move |conn| {
             check_staff(conn, "staff_ids", &staff)?;
+            if let Some(agreement_id) = &agreement_id {
+                let agreement =
+                    professional::find_agreement(conn, agreement_id)?.ok_or_else(|| {
+                        ApiError::invalid_value(
+                            "agreement_id",
+                            "unknown",
+                            "no agreement has this id",
+                        )
+                    })?;
+                agreement_rules::check_new_permanence(
+                    stored(&agreement.status)?,
+                    super::agreements::period_of(&agreement)?,
+                    &super::agreements::covered(&agreement)?,
+                    &departement,
+                    super::agreements::today(now),
+                    first_day,
+                )
+                .map_err(super::agreements::agreement_rule)?;
+            }
             schedule::insert_permanence(conn, &row, &staff)?;
+            if let Some(agreement_id) = &agreement_id {
+                professional::attach_permanence(conn, agreement_id, &id)?;
+            }
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             load_one(conn, &id)?.ok_or_else(|| ApiError::internal("permanence just written"))
         })
@@ -850,6 +886,10 @@ pub async fn split(
                 .ok_or_else(ApiError::precondition_failed)?;
             check_staff(conn, "changes.staff_ids", &staff)?;
             schedule::insert_permanence(conn, &new_row, &staff)?;
+            // The continuation of a series stays under its agreement.
+            if let Some(agreement_id) = professional::agreement_of_permanence(conn, &id)? {
+                professional::attach_permanence(conn, &agreement_id, &new_id)?;
+            }
             schedule::move_exceptions(conn, &id, &new_id, &from_text)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             load_one(conn, &new_id)?.ok_or_else(|| ApiError::internal("permanence just written"))

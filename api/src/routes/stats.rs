@@ -187,6 +187,45 @@ wire_choice!(
     }
 );
 
+wire_choice!(
+    /// What to count about professionals.
+    ProfessionalMeasure => Measure {
+        /// Professionals reached: confirmed registrations of professionals to
+        /// sessions held, not marked absent (by the session's start).
+        Reached => Measure::ProfessionalsReached,
+    }
+);
+
+wire_choice!(
+    /// Columns of a professionals table.
+    ProfessionalDimension => Dimension {
+        /// Département of the session.
+        Departement => Dimension::Departement,
+        /// Région.
+        Region => Dimension::Region,
+        /// Kind of the professionals' organisation (`ase`, `pjj`, `school`…).
+        OrganisationKind => Dimension::OrganisationKind,
+        /// Session kind (awareness session, action-training, case review).
+        Kind => Dimension::Kind,
+    }
+);
+
+wire_choice!(
+    /// What to count about the resource library.
+    ResourceMeasure => Measure {
+        /// Downloads (by date of download).
+        Downloads => Measure::ResourceDownloads,
+    }
+);
+
+wire_choice!(
+    /// Columns of a resource table.
+    ResourceDimension => Dimension {
+        /// Kind of resource (guide, workshop kit…).
+        Kind => Dimension::ResourceKind,
+    }
+);
+
 macro_rules! stats_query {
     ($(#[$meta:meta])* $name:ident, $measure:ty, $dimension:ty) => {
         $(#[$meta])*
@@ -225,6 +264,14 @@ stats_query!(
 stats_query!(
     /// Group-session statistics parameters.
     GroupStatsQuery, GroupMeasure, GroupDimension
+);
+stats_query!(
+    /// Professionals statistics parameters.
+    ProfessionalStatsQuery, ProfessionalMeasure, ProfessionalDimension
+);
+stats_query!(
+    /// Resource library statistics parameters.
+    ResourceStatsQuery, ResourceMeasure, ResourceDimension
 );
 
 /// Appointment statistics parameters.
@@ -1070,6 +1117,91 @@ pub async fn group_session_stats(
     let measure = query.measure.unwrap_or(GroupMeasure::Held);
     let request = Request {
         family: "group_sessions",
+        measure: Some(measure.target()),
+        measure_name: wire_name(measure),
+        by: query.by.map(|d| (d.target(), wire_name(d))),
+        period: query.period.unwrap_or_default(),
+        from: query.from,
+        months: query.months,
+        joint: false,
+    };
+    respond(&state, &auth, &req, request).await
+}
+
+/// Professionals reached by trainings and case reviews, per organisation
+/// kind and département.
+#[utoipa::path(
+    operation_id = "professionalStatistics",
+    tag = "statistics",
+    summary = "Professionals reached",
+    description = DESCRIPTION,
+    params(ProfessionalStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/professionals")]
+pub async fn professional_stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<ProfessionalStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "professionals").await?;
+    let query = query.into_inner()?;
+    let measure = query.measure.unwrap_or(ProfessionalMeasure::Reached);
+    let request = Request {
+        family: "professionals",
+        measure: Some(measure.target()),
+        measure_name: wire_name(measure),
+        by: query.by.map(|d| (d.target(), wire_name(d))),
+        period: query.period.unwrap_or_default(),
+        from: query.from,
+        months: query.months,
+        joint: false,
+    };
+    respond(&state, &auth, &req, request).await
+}
+
+/// Library downloads per resource kind.
+#[utoipa::path(
+    operation_id = "resourceStatistics",
+    tag = "statistics",
+    summary = "Resource library downloads",
+    description = DESCRIPTION,
+    params(ResourceStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The table", content(
+            (StatsTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, response = crate::problem::BadRequest),
+        (status = 401, response = crate::problem::Unauthorized),
+        (status = 403, response = crate::problem::Forbidden),
+        (status = 503, response = crate::problem::Unavailable),
+    ),
+)]
+#[get("/stats/resources")]
+pub async fn resource_stats(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    query: ApiQuery<ResourceStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&state, &auth, "resources").await?;
+    let query = query.into_inner()?;
+    let measure = query.measure.unwrap_or(ResourceMeasure::Downloads);
+    let request = Request {
+        family: "resources",
         measure: Some(measure.target()),
         measure_name: wire_name(measure),
         by: query.by.map(|d| (d.target(), wire_name(d))),
