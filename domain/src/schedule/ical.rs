@@ -556,12 +556,14 @@ mod tests {
                 &start.to_rfc3339(),
                 &start.to_rfc3339(),
             )]));
-            let read = if let Some(local) = value_of(&text, "DTSTART;TZID=Europe/Paris") {
+            // The event's own DTSTART, not those of the VTIMEZONE rules.
+            let event_text = text.split("BEGIN:VEVENT").nth(1).unwrap();
+            let read = if let Some(local) = value_of(event_text, "DTSTART;TZID=Europe/Paris") {
                 let naive = chrono::NaiveDateTime::parse_from_str(&local, "%Y%m%dT%H%M%S").unwrap();
                 // RFC 5545: an ambiguous local time is its first occurrence.
                 PARIS.from_local_datetime(&naive).earliest().unwrap().with_timezone(&Utc)
             } else {
-                let utc = value_of(&text, "DTSTART").unwrap();
+                let utc = value_of(event_text, "DTSTART").unwrap();
                 chrono::NaiveDateTime::parse_from_str(&utc, "%Y%m%dT%H%M%SZ")
                     .unwrap()
                     .and_utc()
