@@ -274,3 +274,9 @@ where
         }
     }
 }
+
+/// Runs SQL text as is (bulk loads of generated, trusted rows).
+pub fn execute_script(conn: &mut DbConnection, sql: &str) -> Result<(), PersistenceError> {
+    conn.batch_execute(sql)?;
+    Ok(())
+}
