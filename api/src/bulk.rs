@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use adosexo_domain::referral::{human_reference, name_key};
-use adosexo_persistence::identity;
 use adosexo_persistence::{Backend, Db, DbConnection, PersistenceError, execute_script};
+use adosexo_persistence::{identity, schedule};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use crate::cli::CommandError;
@@ -423,7 +423,28 @@ fn generate_in(
             .unwrap_or_default()
     };
 
-    // Sites beyond the demo's, each with a weekly permanence held by staff.
+    // Sites beyond the demo's, each with a weekly permanence held by staff;
+    // the demo's permanences get a generated staff member too (so that
+    // availability meets ten years of bookings).
+    {
+        let existing = schedule::list_permanences(
+            conn,
+            &schedule::PermanenceFilter {
+                limit: 1000,
+                ..schedule::PermanenceFilter::default()
+            },
+        )?;
+        let mut batch = Batch::new(postgres, "permanence_staff", "permanence_id, account_id");
+        for (i, perm) in existing.iter().enumerate() {
+            let who = staff
+                .get(i % staff.len().max(1))
+                .cloned()
+                .unwrap_or_default();
+            batch.row(&[V::T(perm.id.clone()), V::T(who)]);
+        }
+        batch.flush(conn)?;
+        out.add("permanence_staff", batch.total);
+    }
     {
         let mut sites = Batch::new(
             postgres,

@@ -76,8 +76,9 @@ impl ManageConnection for Manager {
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -140,6 +141,9 @@ impl Db {
         let pool = Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(1))
+            // No `SELECT 1` before every use: a broken connection fails its
+            // request (503) and is replaced (`has_broken`).
+            .test_on_check_out(false)
             .connection_timeout(options.connection_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(manager);
