@@ -6,8 +6,9 @@
 # measured in the same run (the framework's own limit on this machine).
 #
 # Usage: bench/run.sh [sqlite|postgres] [scale]      (default: sqlite 1)
-# Env: DURATION (8s), CONNECTIONS (32), SEED (42), KEEP_DB=1 keeps the data,
-#      DB_FILE=path reuses an SQLite file generated before at the same scale.
+# Env: DURATION (8s), CONNECTIONS (32), SEED (42), KEEP_DB=1 keeps the data;
+#      DB_FILE=path (SQLite) or PG_DB=name (PostgreSQL) keep the data and
+#      reuse it on the next run (generated at the first).
 # Needs wrk, curl, python3 (and psql for postgres); release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,13 @@ bin=${CARGO_TARGET_DIR:-target}/release/adosexo
 [ -x "$bin" ] || cargo build --release -p adosexo-api --bin adosexo
 work=$(mktemp -d)
 if [ "$backend" = postgres ]; then
-  db=adosexo_bench_$$
-  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db"
+  db=${PG_DB:-adosexo_bench_$$}
+  if [ -n "${PG_DB:-}" ]; then
+    KEEP_DB=1
+    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db" 2>/dev/null || true
+  else
+    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db"
+  fi
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
   demo=(demo --allow-postgres)
 else
@@ -40,7 +46,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-if [ -z "${DB_FILE:-}" ] || [ ! -s "${DB_FILE:-}" ]; then
+if [ "$backend" = postgres ] && [ -n "${PG_DB:-}" ] &&
+  [ "$(psql -tA -h 127.0.0.1 -U postgres "$db" -c "SELECT count(*) > 0 FROM referrals" 2>/dev/null)" = t ]; then
+  : # generated before
+elif [ "$backend" = sqlite ] && [ -s "${DB_FILE:-}" ]; then
+  : # generated before
+else
   "$bin" "${demo[@]}" --scale "$scale" --seed "$seed" | grep -A30 '^generated' >&2
 fi
 "$bin" serve > "$work/server.log" 2>&1 &

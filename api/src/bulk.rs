@@ -104,9 +104,7 @@ impl Rng {
 
     fn uuid(&mut self) -> String {
         let (a, b) = (self.next(), self.next());
-        let mut bytes = [0_u8; 16];
-        bytes[..8].copy_from_slice(&a.to_be_bytes());
-        bytes[8..].copy_from_slice(&b.to_be_bytes());
+        let bytes = ((u128::from(a) << 64) | u128::from(b)).to_be_bytes();
         uuid::Builder::from_random_bytes(bytes)
             .into_uuid()
             .to_string()
@@ -314,11 +312,6 @@ fn flush_all(conn: &mut DbConnection, batches: &mut [&mut Batch]) -> Result<(), 
     Ok(())
 }
 
-#[allow(
-    clippy::too_many_lines,
-    clippy::cast_precision_loss,
-    clippy::cast_possible_wrap
-)]
 fn generate_in(
     conn: &mut DbConnection,
     v: Volumes,

@@ -245,6 +245,9 @@ impl Db {
     }
 }
 
+/// The turn of this process's SQLite writers (see [`write_transaction`]).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A transaction that will write. On SQLite it begins `IMMEDIATE`, taking
 /// the write lock at once (waiting up to `busy_timeout`): a deferred
 /// transaction that read first could not upgrade later and would fail with
@@ -263,9 +266,17 @@ where
             if depth.is_some() {
                 return conn.transaction(work);
             }
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
         }
         DbConnection::Postgres(_) => return conn.transaction(work),
+    }
+    // SQLite has one writer at a time. Writers of this process queue here
+    // instead of in SQLite's busy handler, whose growing sleeps (up to
+    // 100 ms a try) made the slowest writes under load wait for nothing.
+    let _writer = SQLITE_WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let DbConnection::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     }
     match work(conn) {
         Ok(value) => {
