@@ -7,7 +7,7 @@ use adosexo_persistence::cases::{self, ReferralFilter};
 
 use crate::helpers::{TestApp, json};
 
-both_backends!(generated_volumes_follow_the_scale_and_the_seed);
+crate::both_backends!(generated_volumes_follow_the_scale_and_the_seed);
 
 /// `(id, reference, status, updated_at)` of every referral, in list order.
 async fn fingerprint(app: &TestApp) -> Vec<(String, String, String, String)> {
@@ -39,7 +39,6 @@ async fn seeded(
     let db = app.db();
     adosexo_api::cli::seed_demo(&db, true, now)
         .await
-        .expect("demo")
         .expect("demo seeded");
     bulk::generate(&db, scale, seed, now)
         .await
