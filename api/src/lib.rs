@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -34,6 +34,13 @@ enum Command {
         /// Allow seeding a PostgreSQL database.
         #[arg(long)]
         allow_postgres: bool,
+        /// Also generate benchmark volumes: 1 = ten years of a programme
+        /// (100 000 referrals, 1 000 000 appointments…), 0.1 a tenth.
+        #[arg(long)]
+        scale: Option<f64>,
+        /// Seed of the generated volumes (same seed, same rows).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// The audit trail.
     #[command(subcommand)]
@@ -180,7 +187,11 @@ fn run(command: Command) -> Result<(), String> {
                 email.trim().to_lowercase()
             ))
         }
-        Command::Demo { allow_postgres } => {
+        Command::Demo {
+            allow_postgres,
+            scale,
+            seed,
+        } => {
             // Decide before touching the database: not even migrations.
             let config = Config::from_env().map_err(|e| e.to_string())?;
             if config.database_url.backend() == adosexo_persistence::Backend::Postgres
@@ -200,7 +211,24 @@ fn run(command: Command) -> Result<(), String> {
             out(&format!(
                 "  partner app        client_id {} client_secret {} (shown once)",
                 demo.client.0, demo.client.1
-            ))
+            ))?;
+            if let Some(scale) = scale {
+                let started = std::time::Instant::now();
+                let generated = block_on(adosexo_api::bulk::generate(
+                    &db,
+                    scale,
+                    seed,
+                    chrono::Utc::now(),
+                ))??;
+                out(&format!(
+                    "generated scale {scale} seed {seed} in {:.1} s:",
+                    started.elapsed().as_secs_f64()
+                ))?;
+                for (table, count) in &generated.counts {
+                    out(&format!("  {table:<22} {count}"))?;
+                }
+            }
+            Ok(())
         }
         Command::Jobs(JobsCommand::Run(Job::Majority)) => {
             let (_, db) = database()?;

@@ -552,3 +552,69 @@ fn overlapping_staff_bookings_are_refused_by_the_database() {
         }
     });
 }
+
+#[test]
+fn bookings_last_at_most_a_day_and_overnight_overlaps_are_still_refused() {
+    use crate::schedule::{BookingRow, NO_OVERLAP, insert_bookings};
+    use chrono::NaiveDate;
+    on_each_backend(|db, backend| {
+        db.migrate().expect("migrate");
+        let at = |day: u32, h: u32| {
+            NaiveDate::from_ymd_opt(2027, 3, day)
+                .and_then(|d| d.and_hms_opt(h, 0, 0))
+                .expect("time")
+        };
+        let booking = |id: &str, from, to| BookingRow {
+            id: id.into(),
+            account_id: "acc-n".into(),
+            starts_at: from,
+            ends_at: to,
+            appointment_id: None,
+            group_session_id: None,
+        };
+        block_on(db.run(|conn| {
+            diesel::sql_query(
+                "INSERT INTO organisations (id, name, kind, departement_code, shares_secrecy, status, version, created_at, updated_at) \
+                 VALUES ('org-n', 'Org', 'programme', '75', true, 'active', 1, '2027-01-01 00:00:00', '2027-01-01 00:00:00')",
+            )
+            .execute(conn)?;
+            diesel::sql_query(
+                "INSERT INTO accounts (id, email, display_name, organisation_id, roles, territory, status, totp_enabled, version, created_at, updated_at) \
+                 VALUES ('acc-n', 'n@example.org', 'N', 'org-n', 'coordinator', '75', 'active', false, 1, '2027-01-01 00:00:00', '2027-01-01 00:00:00')",
+            )
+            .execute(conn)?;
+            Ok::<_, crate::PersistenceError>(())
+        }))
+        .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        // Longer than a day: refused (the bound the overlap check relies on).
+        let long = booking("long", at(1, 8), at(2, 9));
+        let refused = block_on(db.run(move |conn| insert_bookings(conn, &mut [long])));
+        assert!(
+            refused.is_err(),
+            "{backend}: a 25-hour booking was accepted"
+        );
+        // An overnight booking started the day before still blocks the morning.
+        let night = booking("night", at(8, 20), at(9, 6));
+        block_on(db.run(move |conn| insert_bookings(conn, &mut [night])))
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let morning = booking("morning", at(9, 5), at(9, 7));
+        match block_on(db.run(move |conn| insert_bookings(conn, &mut [morning]))) {
+            Err(crate::PersistenceError::Constraint(name)) => {
+                assert_eq!(name, NO_OVERLAP, "{backend}")
+            }
+            other => panic!("{backend}: expected the overlap to be refused, got {other:?}"),
+        }
+        // And bookings_between finds it from the next morning on.
+        let from = at(9, 0).and_utc();
+        let found = block_on(db.run(move |conn| {
+            crate::schedule::bookings_between(
+                conn,
+                &["acc-n".to_owned()],
+                from,
+                from + chrono::Duration::hours(1),
+            )
+        }))
+        .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        assert_eq!(found.len(), 1, "{backend}");
+    });
+}

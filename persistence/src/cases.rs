@@ -103,6 +103,20 @@ pub fn find_person(
         .optional()?)
 }
 
+/// People by id (for lists: one query instead of one per row).
+pub fn find_people(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<PersonRow>, PersistenceError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(people::table
+        .select(people::all_columns)
+        .filter(people::id.eq_any(ids))
+        .load(conn)?)
+}
+
 /// The next number of a yearly sequence (`ORI-2026-000123`), from 1.
 /// Concurrent callers get distinct numbers: the counter row is updated in
 /// the caller's transaction and stays locked until it ends.
@@ -237,10 +251,11 @@ pub fn list_referrals(
         query = query.filter(referrals::updated_at.ge(to_db(since)));
     }
     if let Some((at, id)) = &filter.after {
-        query = query.filter(
-            referrals::updated_at.gt(*at).or(referrals::updated_at
-                .eq(*at)
-                .and(referrals::id.gt(id.clone()))),
+        // `>=` first so that both backends seek the (updated_at, id) index.
+        query = query.filter(referrals::updated_at.ge(*at)).filter(
+            referrals::updated_at
+                .gt(*at)
+                .or(referrals::id.gt(id.clone())),
         );
     }
     Ok(query.load(conn)?)
@@ -322,6 +337,25 @@ pub fn events_of(
         .select(referral_events::all_columns)
         .filter(referral_events::referral_id.eq(referral_id))
         .order((referral_events::at.asc(), referral_events::id.asc()))
+        .load(conn)?)
+}
+
+/// The timelines of several referrals, each in order (for lists).
+pub fn events_of_many(
+    conn: &mut DbConnection,
+    referral_ids: &[String],
+) -> Result<Vec<ReferralEventRow>, PersistenceError> {
+    if referral_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(referral_events::table
+        .select(referral_events::all_columns)
+        .filter(referral_events::referral_id.eq_any(referral_ids))
+        .order((
+            referral_events::referral_id.asc(),
+            referral_events::at.asc(),
+            referral_events::id.asc(),
+        ))
         .load(conn)?)
 }
 
@@ -537,10 +571,10 @@ pub fn list_follow_ups(
         query = query.filter(follow_ups::updated_at.ge(to_db(since)));
     }
     if let Some((at, id)) = &filter.after {
-        query = query.filter(
-            follow_ups::updated_at.gt(*at).or(follow_ups::updated_at
-                .eq(*at)
-                .and(follow_ups::id.gt(id.clone()))),
+        query = query.filter(follow_ups::updated_at.ge(*at)).filter(
+            follow_ups::updated_at
+                .gt(*at)
+                .or(follow_ups::id.gt(id.clone())),
         );
     }
     Ok(query.load(conn)?)

@@ -76,8 +76,9 @@ impl ManageConnection for Manager {
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -140,6 +141,9 @@ impl Db {
         let pool = Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(1))
+            // No `SELECT 1` before every use: a broken connection fails its
+            // request (503) and is replaced (`has_broken`).
+            .test_on_check_out(false)
             .connection_timeout(options.connection_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(manager);
@@ -241,6 +245,9 @@ impl Db {
     }
 }
 
+/// The turn of this process's SQLite writers (see [`write_transaction`]).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A transaction that will write. On SQLite it begins `IMMEDIATE`, taking
 /// the write lock at once (waiting up to `busy_timeout`): a deferred
 /// transaction that read first could not upgrade later and would fail with
@@ -259,9 +266,17 @@ where
             if depth.is_some() {
                 return conn.transaction(work);
             }
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
         }
         DbConnection::Postgres(_) => return conn.transaction(work),
+    }
+    // SQLite has one writer at a time. Writers of this process queue here
+    // instead of in SQLite's busy handler, whose growing sleeps (up to
+    // 100 ms a try) made the slowest writes under load wait for nothing.
+    let _writer = SQLITE_WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let DbConnection::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     }
     match work(conn) {
         Ok(value) => {
@@ -273,4 +288,10 @@ where
             Err(error)
         }
     }
+}
+
+/// Runs SQL text as is (bulk loads of generated, trusted rows).
+pub fn execute_script(conn: &mut DbConnection, sql: &str) -> Result<(), PersistenceError> {
+    conn.batch_execute(sql)?;
+    Ok(())
 }

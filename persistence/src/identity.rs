@@ -196,6 +196,20 @@ pub fn find_account(
         .optional()?)
 }
 
+/// Accounts by id (for lists: one query instead of one per row).
+pub fn find_accounts(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<AccountRow>, PersistenceError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(accounts::table
+        .select(accounts::all_columns)
+        .filter(accounts::id.eq_any(ids))
+        .load(conn)?)
+}
+
 /// One account by normalised e-mail.
 pub fn find_account_by_email(
     conn: &mut DbConnection,

@@ -28,6 +28,6 @@ pub mod webhooks;
 mod backend_tests;
 mod url;
 
-pub use connection::{Db, DbConnection, PoolOptions, write_transaction};
+pub use connection::{Db, DbConnection, PoolOptions, execute_script, write_transaction};
 pub use error::{PersistenceError, StartupError};
 pub use url::{Backend, DatabaseUrl, DatabaseUrlError};

@@ -21,6 +21,9 @@ use crate::time::to_db;
 /// The name under which an overlapping staff booking is refused.
 pub const NO_OVERLAP: &str = "staff_bookings_no_overlap";
 
+/// The longest a staff booking may last (enforced by the database).
+pub const MAX_BOOKING: chrono::Duration = chrono::Duration::days(1);
+
 /// A site as stored.
 #[derive(Clone, Debug, PartialEq, Queryable, Insertable)]
 #[diesel(table_name = sites)]
@@ -485,6 +488,9 @@ pub fn bookings_between(
     Ok(staff_bookings::table
         .select(staff_bookings::all_columns)
         .filter(staff_bookings::account_id.eq_any(staff))
+        // A booking lasts at most a day (migration `000060_performance`):
+        // bound the index range instead of reading all earlier bookings.
+        .filter(staff_bookings::starts_at.gt(to_db(from - MAX_BOOKING)))
         .filter(staff_bookings::starts_at.lt(to_db(to)))
         .filter(staff_bookings::ends_at.gt(to_db(from)))
         .order((staff_bookings::starts_at.asc(), staff_bookings::id.asc()))
@@ -640,10 +646,10 @@ pub fn list_appointments(
         query = query.filter(appointments::updated_at.ge(to_db(since)));
     }
     if let Some((at, id)) = &filter.after {
-        query = query.filter(
-            appointments::starts_at.gt(*at).or(appointments::starts_at
-                .eq(*at)
-                .and(appointments::id.gt(id.clone()))),
+        query = query.filter(appointments::starts_at.ge(*at)).filter(
+            appointments::starts_at
+                .gt(*at)
+                .or(appointments::id.gt(id.clone())),
         );
     }
     Ok(query.load(conn)?)
@@ -824,12 +830,10 @@ pub fn list_group_sessions(
         query = query.filter(group_sessions::updated_at.ge(to_db(since)));
     }
     if let Some((at, id)) = &filter.after {
-        query = query.filter(
+        query = query.filter(group_sessions::starts_at.ge(*at)).filter(
             group_sessions::starts_at
                 .gt(*at)
-                .or(group_sessions::starts_at
-                    .eq(*at)
-                    .and(group_sessions::id.gt(id.clone()))),
+                .or(group_sessions::id.gt(id.clone())),
         );
     }
     Ok(query.load(conn)?)

@@ -7,6 +7,7 @@
     reason = "test code: a failed expectation is a failed test"
 )]
 
+mod bench_data;
 mod calendars;
 mod foundation;
 mod group_sessions;

@@ -390,6 +390,63 @@ fn load_details(
     })
 }
 
+/// `load_details` for a page of referrals, in three queries whatever its
+/// length (no duplicates: lists do not show them).
+fn load_many(
+    conn: &mut DbConnection,
+    referrals: Vec<ReferralRow>,
+) -> Result<Vec<Loaded>, ApiError> {
+    use std::collections::HashMap;
+    let person_ids: Vec<String> = referrals.iter().map(|r| r.person_id.clone()).collect();
+    let people: HashMap<String, PersonRow> = cases::find_people(conn, &person_ids)?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let ids: Vec<String> = referrals.iter().map(|r| r.id.clone()).collect();
+    let mut events: HashMap<String, Vec<ReferralEventRow>> = HashMap::new();
+    for event in cases::events_of_many(conn, &ids)? {
+        events
+            .entry(event.referral_id.clone())
+            .or_default()
+            .push(event);
+    }
+    let mut lead_ids: Vec<String> = referrals
+        .iter()
+        .filter_map(|r| r.lead_staff_id.clone())
+        .collect();
+    lead_ids.sort();
+    lead_ids.dedup();
+    let leads: HashMap<String, (String, String)> = identity::find_accounts(conn, &lead_ids)?
+        .into_iter()
+        .map(|a| (a.id, (a.display_name, a.email)))
+        .collect();
+    referrals
+        .into_iter()
+        .map(|referral| {
+            // Several referrals may share a person (joined follow-ups).
+            let person = match people.get(&referral.person_id) {
+                Some(p) => p.clone(),
+                None => {
+                    return Err(ApiError::internal(format!(
+                        "referral {} has no person",
+                        referral.id
+                    )));
+                }
+            };
+            Ok(Loaded {
+                events: events.remove(&referral.id).unwrap_or_default(),
+                lead: referral
+                    .lead_staff_id
+                    .as_ref()
+                    .and_then(|id| leads.get(id).cloned()),
+                person,
+                referral,
+                duplicates: None,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()
+}
+
 fn view(loaded: Loaded, staff: bool) -> Result<ReferralView, ApiError> {
     let Loaded {
         referral: r,
@@ -817,9 +874,7 @@ async fn list_for(
         .db
         .run(move |conn| {
             let rows = cases::list_referrals(conn, &filter)?;
-            rows.into_iter()
-                .map(|r| load_details(conn, r, false))
-                .collect::<Result<Vec<_>, ApiError>>()
+            load_many(conn, rows)
         })
         .await?;
     audit::record(
@@ -950,12 +1005,43 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
-    let referral = authorized(&state, &auth, &id, Action::ReadReferral).await?;
     let staff = is_staff(&auth);
+    // The referral and its details in one trip to the database; nothing of
+    // it leaves this function unless authorization allows it.
+    let lookup = id.clone();
     let loaded = state
         .db
-        .run(move |conn| load_details(conn, referral, staff))
+        .run(move |conn| match cases::find_referral(conn, &lookup)? {
+            Some(referral) => load_details(conn, referral, staff).map(Some),
+            None => Ok(None),
+        })
         .await?;
+    let Some(loaded) = loaded else {
+        // Same answer as for someone else's referral; the attempt is audited.
+        permit(
+            &state,
+            &auth,
+            Action::ReadReferral,
+            Resource::Service,
+            "referral",
+            Some(&id),
+        )
+        .await?;
+        return Err(ApiError::not_found("no referral with this id"));
+    };
+    let departement = stored_departement(&loaded.referral.departement_code)?;
+    permit(
+        &state,
+        &auth,
+        Action::ReadReferral,
+        Resource::Referral {
+            organisation_id: loaded.referral.source_organisation_id.as_deref(),
+            departement: &departement,
+        },
+        "referral",
+        Some(&id),
+    )
+    .await?;
     audit::record(
         &state,
         vec![audit::entry(

@@ -1,0 +1,1 @@
+ALTER TABLE staff_bookings DROP CONSTRAINT staff_bookings_max_length;
