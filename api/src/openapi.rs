@@ -64,7 +64,16 @@ impl Modify for ClosedTokenGrants {
 /// (and schemathesis's stateful phase) can follow an id from one response
 /// into the next request: `(from operation, status, link name, to
 /// operation, parameters)`; a value is a runtime expression.
-const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = {
+/// `(from operation, status, link name, to operation, parameters)`.
+type Link = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const LINKS: &[Link] = {
     const BODY_ID: (&str, &str) = ("path.id", "$response.body#/id");
     const ETAG: (&str, &str) = ("header.If-Match", "$response.header.ETag");
     const REQUEST_ID: (&str, &str) = ("path.id", "$request.path.id");
