@@ -951,18 +951,16 @@ async fn hostile_input_gets_clean_refusals_with_bounded_memory() {
 
     // Slow clients: 200 connections trickling their head, 50 trickling
     // their body; meanwhile another client is served promptly.
-    let trickle = |head: String, pause: Duration| {
+    // Each sends `head` at once, then `drip` one byte at a time.
+    let trickle = |head: String, drip: &'static [u8], pause: Duration| {
         let addr = addr.clone();
         std::thread::spawn(move || {
             let started = Instant::now();
             let mut stream = TcpStream::connect(&addr).expect("connect");
             let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+            let _ = stream.write_all(head.as_bytes());
             let mut answer = Vec::new();
-            for byte in head
-                .as_bytes()
-                .iter()
-                .chain(b"{\"summary\":\"".iter().cycle())
-            {
+            for byte in drip.iter().cycle() {
                 if stream.write_all(&[*byte]).is_err() {
                     break;
                 }
@@ -992,8 +990,8 @@ async fn hostile_input_gets_clean_refusals_with_bounded_memory() {
     let slow_heads: Vec<_> = (0..200)
         .map(|_| {
             trickle(
-                "GET /api/v1/referrals HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_owned()
-                    + &"a".repeat(10_000),
+                "GET /api/v1/referrals HTTP/1.1\r\nHost: x\r\nX-Slow: ".to_owned(),
+                b"a",
                 Duration::from_millis(200),
             )
         })
@@ -1005,6 +1003,7 @@ async fn hostile_input_gets_clean_refusals_with_bounded_memory() {
                     "POST /api/v1/referrals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
                      Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n"
                 ),
+                b"{\"summary\":\"",
                 Duration::from_millis(200),
             )
         })
