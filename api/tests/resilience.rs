@@ -857,6 +857,11 @@ async fn hostile_input_gets_clean_refusals_with_bounded_memory() {
     for response in oversized {
         problem(response.expect("sent"), 413).await;
     }
+    let peak = server.peak_kib();
+    assert!(
+        peak < baseline + 64 * 1024,
+        "20 oversized bodies at once: memory grew from {baseline} KiB to a peak of {peak} KiB"
+    );
     // Chunked, without Content-Length: cut off at the limit too.
     let (answer, _) = {
         let mut stream = TcpStream::connect(&addr).expect("connect");
