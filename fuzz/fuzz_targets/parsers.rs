@@ -10,12 +10,17 @@ use adosexo_domain::{DepartementCode, RegionCode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((selector, rest)) = data.split_first() else { return };
+    let Some((selector, rest)) = data.split_first() else {
+        return;
+    };
     match selector % 4 {
         0 => {
-            let Ok(text) = std::str::from_utf8(rest) else { return };
+            let Ok(text) = std::str::from_utf8(rest) else {
+                return;
+            };
             if let Ok(code) = DepartementCode::parse(text) {
-                let again = DepartementCode::parse(code.as_str()).expect("a valid code parses again");
+                let again =
+                    DepartementCode::parse(code.as_str()).expect("a valid code parses again");
                 assert_eq!(again.as_str(), code.as_str());
             }
             if let Ok(code) = RegionCode::parse(text) {
@@ -24,7 +29,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         1 => {
-            let Ok(text) = std::str::from_utf8(rest) else { return };
+            let Ok(text) = std::str::from_utf8(rest) else {
+                return;
+            };
             if let Ok((at, id)) = parse_cursor(text) {
                 let written = cursor_of(at, &id);
                 let again = parse_cursor(&written).expect("a cursor this API writes parses");
@@ -40,7 +47,9 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             // ORI-YYYY-NNNNNN: one shape, one reference per (year, number).
-            let [y0, y1, s0, s1, s2, ..] = rest else { return };
+            let [y0, y1, s0, s1, s2, ..] = rest else {
+                return;
+            };
             let year = 2000 + i32::from(u16::from_le_bytes([*y0, *y1]) % 8000);
             let sequence = 1 + i64::from(u32::from_le_bytes([*s0, *s1, *s2, 0]) % 999_999);
             let reference = human_reference("ORI", year, sequence);

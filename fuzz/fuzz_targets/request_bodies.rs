@@ -26,7 +26,9 @@ fn assert_client_error(error: &ApiError) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((selector, body)) = data.split_first() else { return };
+    let Some((selector, body)) = data.split_first() else {
+        return;
+    };
     match selector % 5 {
         0 => check::<CreateReferral>(body, |v| drop(v.validate())),
         1 => check::<CreateAppointment>(body, |v| drop(v.validate())),
