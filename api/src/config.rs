@@ -33,6 +33,12 @@ pub struct Config {
     /// `ADOSEXO_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may run
     /// after SIGINT/SIGTERM.
     pub shutdown_timeout: Duration,
+    /// `ADOSEXO_CLIENT_TIMEOUT_SECS`: how long a client may take to send a
+    /// request's head, and then its body (slow clients are cut off).
+    pub client_timeout: Duration,
+    /// `ADOSEXO_MAX_CONNECTIONS`: open connections per worker; past it the
+    /// server stops accepting until some close.
+    pub max_connections: usize,
     /// `ADOSEXO_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
     /// `ADOSEXO_ENV`: `development` (default) or `production`.
@@ -203,6 +209,13 @@ impl Config {
                 30,
                 0..=3600,
             )?),
+            client_timeout: Duration::from_secs(parse_range(
+                &get,
+                "ADOSEXO_CLIENT_TIMEOUT_SECS",
+                10,
+                1..=300,
+            )?),
+            max_connections: parse_range(&get, "ADOSEXO_MAX_CONNECTIONS", 1024, 16..=65_536)?,
             workers: match get("ADOSEXO_WORKERS") {
                 None => None,
                 Some(_) => Some(parse_range(&get, "ADOSEXO_WORKERS", 1, 1..=256)?),

@@ -16,6 +16,11 @@ use crate::problem::{ApiError, FieldError};
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimit(pub usize);
 
+/// How long a body may take to arrive once the head is in (from
+/// configuration): a client trickling bytes is answered 408.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyTimeout(pub std::time::Duration);
+
 /// A JSON body, decoded strictly (unknown fields are refused by the types)
 /// and validated. Wrong media type: 415; too large: 413; malformed: 400
 /// naming the field; rule broken: 400 with one entry per field.
@@ -60,12 +65,19 @@ where
             .unwrap_or(BodyLimit(64 * 1024));
         let is_json = matches!(req.mime_type(), Ok(Some(mime))
             if mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
+        let timeout = req
+            .app_data::<BodyTimeout>()
+            .copied()
+            .unwrap_or(BodyTimeout(std::time::Duration::from_secs(10)));
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::unsupported_media_type());
             }
-            let bytes = body.await.map_err(|e| {
+            let body = actix_web::rt::time::timeout(timeout.0, body)
+                .await
+                .map_err(|_| ApiError::request_timeout())?;
+            let bytes = body.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::payload_too_large(limit.0)
                 } else {

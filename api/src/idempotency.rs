@@ -25,16 +25,19 @@ impl FromRequest for IdempotencyKey {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = match req.headers().get("idempotency-key") {
             None => Ok(None),
-            Some(value) => match value.to_str() {
-                Ok(v)
-                    if (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) =>
-                {
-                    Ok(Some(v.to_owned()))
-                }
-                _ => Err("Idempotency-Key is 1 to 255 visible ASCII characters".to_owned()),
-            },
+            Some(value) => parse_key(value.as_bytes()).map(Some),
         };
         std::future::ready(Ok(Self(key)))
+    }
+}
+
+/// An `Idempotency-Key` value: 1 to 255 visible ASCII characters.
+pub fn parse_key(value: &[u8]) -> Result<String, String> {
+    match std::str::from_utf8(value) {
+        Ok(v) if (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(v.to_owned())
+        }
+        _ => Err("Idempotency-Key is 1 to 255 visible ASCII characters".to_owned()),
     }
 }
 

@@ -60,6 +60,257 @@ impl Modify for ClosedTokenGrants {
     }
 }
 
+/// OpenAPI links for the main create → read → act chains, so that clients
+/// (and schemathesis's stateful phase) can follow an id from one response
+/// into the next request: `(from operation, status, link name, to
+/// operation, parameters)`; a value is a runtime expression.
+/// `(from operation, status, link name, to operation, parameters)`.
+type Link = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const LINKS: &[Link] = {
+    const BODY_ID: (&str, &str) = ("path.id", "$response.body#/id");
+    const ETAG: (&str, &str) = ("header.If-Match", "$response.header.ETag");
+    const REQUEST_ID: (&str, &str) = ("path.id", "$request.path.id");
+    &[
+        (
+            "createReferral",
+            "201",
+            "GetReferral",
+            "getReferral",
+            &[BODY_ID],
+        ),
+        (
+            "createReferral",
+            "201",
+            "ReviewReferral",
+            "reviewReferral",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "createReferral",
+            "201",
+            "AcceptReferral",
+            "acceptReferral",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "createReferral",
+            "201",
+            "DeclineReferral",
+            "declineReferral",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "createReferral",
+            "201",
+            "WithdrawReferral",
+            "withdrawReferral",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "getReferral",
+            "200",
+            "ReviewReferral",
+            "reviewReferral",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "getReferral",
+            "200",
+            "AcceptReferral",
+            "acceptReferral",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "reviewReferral",
+            "200",
+            "AcceptReferral",
+            "acceptReferral",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "acceptReferral",
+            "200",
+            "GetFollowUp",
+            "getFollowUp",
+            &[("path.id", "$response.body#/follow_up_id")],
+        ),
+        (
+            "getFollowUp",
+            "200",
+            "UpdateFollowUp",
+            "updateFollowUp",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "getFollowUp",
+            "200",
+            "ChangeFollowUpStatus",
+            "changeFollowUpStatus",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "getFollowUp",
+            "200",
+            "SetFollowUpObjective",
+            "setFollowUpObjective",
+            &[BODY_ID],
+        ),
+        (
+            "getFollowUp",
+            "200",
+            "CreateFollowUpNote",
+            "createFollowUpNote",
+            &[BODY_ID],
+        ),
+        (
+            "getFollowUp",
+            "200",
+            "CreateFollowUpConsent",
+            "createFollowUpConsent",
+            &[BODY_ID],
+        ),
+        (
+            "getFollowUp",
+            "200",
+            "GetConsentCoverage",
+            "getConsentCoverage",
+            &[BODY_ID],
+        ),
+        (
+            "createFollowUpConsent",
+            "201",
+            "ListFollowUpConsents",
+            "listFollowUpConsents",
+            &[REQUEST_ID],
+        ),
+        (
+            "createFollowUpConsent",
+            "201",
+            "WithdrawConsent",
+            "withdrawConsent",
+            &[REQUEST_ID, ("path.consent_id", "$response.body#/id"), ETAG],
+        ),
+        (
+            "createFollowUpConsent",
+            "201",
+            "InvalidateConsent",
+            "invalidateConsent",
+            &[REQUEST_ID, ("path.consent_id", "$response.body#/id"), ETAG],
+        ),
+        (
+            "createAppointment",
+            "201",
+            "GetAppointment",
+            "getAppointment",
+            &[BODY_ID],
+        ),
+        (
+            "createAppointment",
+            "201",
+            "ChangeAppointment",
+            "changeAppointment",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "getAppointment",
+            "200",
+            "ChangeAppointment",
+            "changeAppointment",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "createGroupSession",
+            "201",
+            "GetGroupSession",
+            "getGroupSession",
+            &[BODY_ID],
+        ),
+        (
+            "createGroupSession",
+            "201",
+            "ChangeGroupSessionStatus",
+            "changeGroupSessionStatus",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "createGroupSession",
+            "201",
+            "CreateGroupRegistration",
+            "createGroupRegistration",
+            &[BODY_ID],
+        ),
+        (
+            "createGroupSession",
+            "201",
+            "ListGroupRegistrations",
+            "listGroupRegistrations",
+            &[BODY_ID],
+        ),
+        (
+            "createGroupSession",
+            "201",
+            "RecordGroupAttendance",
+            "recordGroupAttendance",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "getGroupSession",
+            "200",
+            "ChangeGroupSessionStatus",
+            "changeGroupSessionStatus",
+            &[BODY_ID, ETAG],
+        ),
+        (
+            "createGroupRegistration",
+            "201",
+            "CancelGroupRegistration",
+            "cancelGroupRegistration",
+            &[REQUEST_ID, ("path.registration_id", "$response.body#/id")],
+        ),
+    ]
+};
+
+/// Adds [`LINKS`] to the responses they start from.
+fn add_links(doc: &mut Document) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            let Some(id) = operation.operation_id.clone() else {
+                continue;
+            };
+            for (from, status, name, to, parameters) in LINKS {
+                if *from != id {
+                    continue;
+                }
+                if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) {
+                    let link = parameters
+                        .iter()
+                        .fold(LinkBuilder::new().operation_id(*to), |link, (k, v)| {
+                            link.parameter(*k, *v)
+                        })
+                        .build();
+                    response.links.insert((*name).to_owned(), RefOr::T(link));
+                }
+            }
+        }
+    }
+}
+
 /// Top-level metadata and shared components.
 #[derive(OpenApi)]
 #[openapi(
@@ -107,6 +358,7 @@ pub fn document() -> Document {
     // After the routes brought their schemas in.
     ClosedTokenGrants.modify(&mut doc);
     doc.webhooks = Some(webhooks());
+    add_links(&mut doc);
     doc.info.version = "1.0.0".to_owned();
     doc
 }
@@ -230,6 +482,38 @@ mod tests {
             committed == generated,
             "openapi/openapi.json differs from what the code generates; regenerate it with:\n    {REGENERATE}"
         );
+    }
+
+    #[test]
+    fn every_link_starts_and_ends_at_a_documented_operation() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut operations = std::collections::HashMap::new();
+        for item in json["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("item").values() {
+                if let Some(id) = op["operationId"].as_str() {
+                    operations.insert(id.to_owned(), op.clone());
+                }
+            }
+        }
+        let mut found = 0;
+        for (from, status, name, to, parameters) in LINKS {
+            let origin = operations.get(*from).unwrap_or_else(|| panic!("no {from}"));
+            let link = &origin["responses"][*status]["links"][*name];
+            assert_eq!(link["operationId"], *to, "{from} {status} {name}");
+            let target = operations.get(*to).unwrap_or_else(|| panic!("no {to}"));
+            for (parameter, _) in *parameters {
+                let (place, parameter) = parameter.split_once('.').expect("qualified");
+                let declared = target["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["in"] == place && p["name"] == parameter);
+                assert!(declared, "{to} has no {place} parameter {parameter}");
+            }
+            found += 1;
+        }
+        assert_eq!(found, LINKS.len());
     }
 
     #[test]

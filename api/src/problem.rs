@@ -268,6 +268,16 @@ impl ApiError {
         .with_detail(format!("request bodies are limited to {limit} bytes"))
     }
 
+    /// 408: the client did not send its body within the client time-out.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            "Request timeout",
+        )
+        .with_detail("the request body did not arrive in time")
+    }
+
     /// 415: the body is not `application/json`.
     pub fn unsupported_media_type() -> Self {
         Self::new(

@@ -15,7 +15,7 @@ use crate::auth::keys::SigningKeys;
 use crate::config::{Config, Environment};
 use crate::context::Clock;
 use crate::crypto::NotesKeys;
-use crate::extract::BodyLimit;
+use crate::extract::{BodyLimit, BodyTimeout};
 use crate::problem::ApiError;
 use crate::routes::openapi_json::OpenApiJson;
 use crate::routing::{RouteTable, ensure_problem, fallback};
@@ -145,6 +145,7 @@ impl Application {
         });
         let state = web::Data::new(state);
         let body_limit = config.body_limit;
+        let client_timeout = config.client_timeout;
 
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -153,6 +154,7 @@ impl Application {
                 .app_data(routes_table.clone())
                 .app_data(doc_json.clone())
                 .app_data(BodyLimit(body_limit))
+                .app_data(BodyTimeout(client_timeout))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
                     ApiError::invalid_field("path", "invalid", e.to_string()).into()
@@ -179,6 +181,12 @@ impl Application {
                 .wrap(from_fn(request_id::observe))
         })
         .shutdown_timeout(config.shutdown_timeout.as_secs())
+        // Limits against slow or greedy clients. Heads are capped by
+        // actix-http itself: 96 headers and 128 KiB (431 past that).
+        .client_request_timeout(config.client_timeout)
+        .client_disconnect_timeout(std::time::Duration::from_secs(2))
+        .keep_alive(std::time::Duration::from_secs(30))
+        .max_connections(config.max_connections)
         .listen(listener)
         .map_err(|e| StartupError::Bind {
             addr: config.bind.to_string(),
