@@ -180,6 +180,8 @@ fn proc_status_kib(pid: u32, field: &str) -> u64 {
 }
 
 fn client() -> reqwest::Client {
+    // reqwest is built with rustls without a default provider (webhooks).
+    adosexo_api::startup::install_tls_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -422,6 +424,7 @@ async fn survives_sigkill_during_concurrent_creates(database_url: &str) {
     let server = Rc::new(RefCell::new(Server::start(dir.path(), database_url, &[])));
     let base = server.borrow().base.clone();
     let (token, staff) = coordinator(&base).await;
+    adosexo_api::startup::install_tls_provider();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(0)
