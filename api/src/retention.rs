@@ -81,6 +81,10 @@ pub async fn run(
                 if !dry_run {
                     let id = candidate.follow_up_id.clone();
                     db.transaction(move |conn| {
+                        // Another instance may have archived it meanwhile.
+                        if store::archive_entry(conn, &id)?.is_some() {
+                            return Ok(());
+                        }
                         store::archive(conn, &id, last_contact, now)?;
                         audit::append(conn, &[job_entry("archive", "follow_up", &id)], now)?;
                         Ok::<_, PersistenceError>(())

@@ -403,10 +403,7 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
     let has = |role: Role| actor.roles.has(role);
     // Archivists are of the team (programme organisation, TOTP) but see the
     // restricted archive only, none of the team's working data.
-    let staff = actor
-        .roles
-        .iter()
-        .any(|r| r.is_staff() && r != Role::Archivist);
+    let staff = actor.roles.is_working_staff();
 
     if actor.enrolment_only && !matches!(action, ReadSelf | EnrolTotp | Logout) {
         return Err(Denial::Forbidden);
@@ -495,9 +492,14 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ManageAgreement | ListExpiringAgreements => has(Role::Admin),
         ManageResources => has(Role::Admin) || has(Role::Supervisor),
         DownloadPartnerResource | ListOpenTrainings => staff || has(Role::Partner),
-        RegisterProfessionals | ListOwnRegistrations | RequestCaseReview => has(Role::Partner),
+        // Partner apps only with the `trainings:write` scope.
+        RegisterProfessionals | ListOwnRegistrations | RequestCaseReview => {
+            has(Role::Partner) && scoped(actor, Scope::TrainingsWrite)
+        }
         CancelOwnRegistration => return partner_record_access(actor, resource),
-        ListCaseReviewRequests => case_staff(actor) || has(Role::Partner),
+        ListCaseReviewRequests => {
+            case_staff(actor) || (has(Role::Partner) && scoped(actor, Scope::TrainingsWrite))
+        }
         ScheduleCaseReview => case_staff(actor),
     };
     if allowed {
@@ -664,7 +666,7 @@ fn webhook_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
 
 /// A partner's own records: its organisation's only (404 for others').
 fn partner_record_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
-    if !actor.roles.has(Role::Partner) {
+    if !(actor.roles.has(Role::Partner) && scoped(actor, Scope::TrainingsWrite)) {
         return Err(Denial::Forbidden);
     }
     match resource {
@@ -719,6 +721,7 @@ mod tests {
                 Scope::AppointmentsRead,
                 Scope::AppointmentsWrite,
                 Scope::EventsRead,
+                Scope::TrainingsWrite,
             ]
             .into_iter()
             .collect(),
@@ -944,6 +947,34 @@ mod tests {
                 }
             ),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn partner_apps_sign_up_professionals_only_with_their_scope() {
+        let mut app = actor(Role::Partner);
+        app.scopes = [Scope::AppointmentsRead].into_iter().collect();
+        for action in [
+            Action::RegisterProfessionals,
+            Action::ListOwnRegistrations,
+            Action::RequestCaseReview,
+            Action::ListCaseReviewRequests,
+        ] {
+            assert_eq!(
+                authorize(&app, action, Resource::Service),
+                Err(Denial::Forbidden),
+                "{action:?}"
+            );
+        }
+        assert_eq!(
+            authorize(
+                &app,
+                Action::CancelOwnRegistration,
+                Resource::PartnerRecord {
+                    organisation_id: "org-a"
+                }
+            ),
+            Err(Denial::Forbidden)
         );
     }
 

@@ -138,6 +138,7 @@ string_enum!(
         AppointmentsRead => "appointments:read",
         AppointmentsWrite => "appointments:write",
         EventsRead => "events:read",
+        TrainingsWrite => "trainings:write",
     }
 );
 
@@ -196,6 +197,12 @@ impl Roles {
     /// Whether any role is a staff role.
     pub fn is_staff(&self) -> bool {
         self.0.iter().any(|r| r.is_staff())
+    }
+
+    /// Whether any role is of the team's working staff: staff, archivists
+    /// aside (they read the restricted archive and nothing else).
+    pub fn is_working_staff(&self) -> bool {
+        self.0.iter().any(|r| r.is_staff() && *r != Role::Archivist)
     }
 
     /// Whether these roles work on cases (supervisor, coordinator, regional

@@ -199,9 +199,17 @@ pub fn find_referral(
     conn: &mut DbConnection,
     id: &str,
 ) -> Result<Option<ReferralRow>, PersistenceError> {
+    use crate::schema::follow_up_archive;
+    // A referral that joined a follow-up now archived left the active base
+    // with it.
     Ok(referrals::table
         .select(referrals::all_columns)
-        .find(id)
+        .filter(referrals::id.eq(id))
+        .filter(referrals::follow_up_id.is_null().or(diesel::dsl::not(
+            referrals::follow_up_id.eq_any(
+                follow_up_archive::table.select(follow_up_archive::follow_up_id.nullable()),
+            ),
+        )))
         .first(conn)
         .optional()?)
 }
@@ -230,8 +238,14 @@ pub fn list_referrals(
     conn: &mut DbConnection,
     filter: &ReferralFilter,
 ) -> Result<Vec<ReferralRow>, PersistenceError> {
+    use crate::schema::follow_up_archive;
     let mut query = referrals::table
         .select(referrals::all_columns)
+        .filter(referrals::follow_up_id.is_null().or(diesel::dsl::not(
+            referrals::follow_up_id.eq_any(
+                follow_up_archive::table.select(follow_up_archive::follow_up_id.nullable()),
+            ),
+        )))
         .order((referrals::updated_at.asc(), referrals::id.asc()))
         .limit(filter.limit)
         .into_boxed();

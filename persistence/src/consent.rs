@@ -163,6 +163,13 @@ pub fn standing_parental_consents(
             follow_ups::departement_code,
         ))
         .filter(consents::parental_authority_holder_id.is_not_null())
+        // Archived follow-ups are out of the active base (no renewal due).
+        .filter(diesel::dsl::not(
+            consents::follow_up_id.eq_any(
+                crate::schema::follow_up_archive::table
+                    .select(crate::schema::follow_up_archive::follow_up_id),
+            ),
+        ))
         .filter(consents::withdrawn_at.is_null())
         .filter(consents::invalidated_at.is_null())
         .order((consents::given_at.asc(), consents::id.asc()))

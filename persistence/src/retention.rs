@@ -304,6 +304,7 @@ pub fn pseudonymise_person(
             people::organisation_name.eq(None::<String>),
             people::professional_role.eq(None::<String>),
             people::contact.eq(None::<String>),
+            people::version.eq(people::version + 1),
             people::updated_at.eq(to_db(now)),
         ))
         .execute(conn)?;
@@ -414,6 +415,16 @@ pub fn list_erasure_requests(
         );
     }
     Ok(query.load(conn)?)
+}
+
+/// Whether an erasure of this person was executed.
+pub fn erased(conn: &mut DbConnection, person_id: &str) -> Result<bool, PersistenceError> {
+    let executed: i64 = erasure_requests::table
+        .filter(erasure_requests::person_id.eq(person_id))
+        .filter(erasure_requests::status.eq("executed"))
+        .count()
+        .get_result(conn)?;
+    Ok(executed > 0)
 }
 
 /// Records the decision on a request (executed, or refused with the reason).

@@ -606,8 +606,15 @@ pub fn list_appointments(
     conn: &mut DbConnection,
     filter: &AppointmentFilter,
 ) -> Result<Vec<AppointmentRow>, PersistenceError> {
+    use crate::schema::follow_up_archive;
+    // Appointments of an archived follow-up left the active base with it.
     let mut query = appointments::table
         .select(appointments::all_columns)
+        .filter(appointments::follow_up_id.is_null().or(diesel::dsl::not(
+            appointments::follow_up_id.eq_any(
+                follow_up_archive::table.select(follow_up_archive::follow_up_id.nullable()),
+            ),
+        )))
         .order((appointments::starts_at.asc(), appointments::id.asc()))
         .limit(filter.limit)
         .into_boxed();

@@ -654,6 +654,10 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, follow_ups);
 diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, follow_up_people);
 diesel::allow_tables_to_appear_in_same_query!(erasure_requests, people);
+diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, referrals);
+diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, appointments);
+diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, consents);
+diesel::allow_tables_to_appear_in_same_query!(follow_up_archive, people);
 
 diesel::table! {
     partner_event_counters (organisation_id) {

@@ -90,7 +90,8 @@ async fn each_role_gets_tokens_and_its_identity(app: TestApp) {
             "referrals:write",
             "appointments:read",
             "appointments:write",
-            "events:read"
+            "events:read",
+            "trainings:write"
         ])
     );
     assert_eq!(me["email"], Value::Null);
@@ -371,7 +372,7 @@ async fn client_credentials_and_revocation(app: TestApp) {
     assert!(world.client.refresh.is_none(), "apps get no refresh token");
     assert_eq!(
         world.client.body["scope"],
-        "referrals:read referrals:write appointments:read appointments:write events:read"
+        "referrals:read referrals:write appointments:read appointments:write events:read trainings:write"
     );
     let response = app
         .token_request(json!({"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": "wrong"}))

@@ -271,6 +271,28 @@ async fn retention_archives_exactly_the_follow_ups_past_their_retention(app: Tes
             .expect("sent");
         problem(response, 404, "not-found").await;
     }
+    // What hangs on an archived follow-up left the active base with it: its
+    // referral, its appointments, its person's record; not what hangs on a
+    // kept one.
+    for (i, case) in cases().iter().enumerate() {
+        let referral = format!("/api/v1/referrals/10000000-0000-4000-8000-{i:012}");
+        let person = format!("/api/v1/people/00000000-0000-4000-8000-{i:012}");
+        let appointment = format!("/api/v1/appointments/40000000-0000-4000-8000-{i:012}");
+        let mut paths = vec![referral, person];
+        if case.appointment.is_some() {
+            paths.push(appointment);
+        }
+        for path in paths {
+            let status = app
+                .authed(Method::GET, &path, &supervisor)
+                .send()
+                .await
+                .expect("sent")
+                .status()
+                .as_u16();
+            assert_eq!(status, if case.archived { 404 } else { 200 }, "{path}");
+        }
+    }
     let listed = app
         .get_json("/api/v1/follow-ups?limit=200", &supervisor, 200)
         .await;
@@ -545,6 +567,19 @@ async fn erasure_is_executed_or_refused_with_the_legal_reason(app: TestApp) {
         assert!(!text.contains(personal), "{personal} left in {text}");
     }
     assert_eq!(export["referrals"][0]["referral"]["status"], "declined");
+    // Not filled in again by a rectification.
+    let response = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/people/{person}"),
+            &supervisor,
+        )
+        .header("If-Match", format!("\"v{}\"", export["person"]["version"]))
+        .json(&json!({"first_name": "Yasmine"}))
+        .send()
+        .await
+        .expect("sent");
+    problem(response, 409, "person-erased").await;
     let listed = app
         .get_json("/api/v1/erasure-requests?status=executed", &supervisor, 200)
         .await;

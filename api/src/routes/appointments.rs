@@ -140,10 +140,16 @@ fn load_many(conn: &mut DbConnection, rows: Vec<AppointmentRow>) -> Result<Vec<F
 }
 
 fn load_one(conn: &mut DbConnection, id: &str) -> Result<Option<Full>, ApiError> {
-    match schedule::find_appointment(conn, id)? {
-        Some(row) => Ok(load_many(conn, vec![row])?.pop()),
-        None => Ok(None),
+    let Some(row) = schedule::find_appointment(conn, id)? else {
+        return Ok(None);
+    };
+    // An archived follow-up's appointments left the active base with it.
+    if let Some(follow_up) = row.follow_up_id.as_deref()
+        && adosexo_persistence::retention::archive_entry(conn, follow_up)?.is_some()
+    {
+        return Ok(None);
     }
+    Ok(load_many(conn, vec![row])?.pop())
 }
 
 fn view(full: Full) -> Result<AppointmentView, ApiError> {

@@ -556,7 +556,7 @@ pub async fn staff_calendar(
                 return Ok(None);
             };
             // A disabled account, or one no longer on the staff, has no feed.
-            let staff = Roles::parse_list(&account.roles).is_ok_and(|r| r.is_staff());
+            let staff = Roles::parse_list(&account.roles).is_ok_and(|r| r.is_working_staff());
             if account.status != "active" || !staff {
                 return Ok(None);
             }

@@ -173,8 +173,8 @@ pub struct CreateClient {
     #[validate(custom(function = "crate::wire::uuid_text"))]
     pub organisation_id: String,
     /// What it may do.
-    #[schema(min_items = 1, max_items = 5)]
-    #[validate(length(min = 1, max = 5, message = "scopes has 1 to 5 entries"))]
+    #[schema(min_items = 1, max_items = 6)]
+    #[validate(length(min = 1, max = 6, message = "scopes has 1 to 6 entries"))]
     pub scopes: Vec<ScopeWire>,
 }
 

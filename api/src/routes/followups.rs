@@ -540,7 +540,7 @@ pub async fn update(
                     .filter(|a| {
                         a.status == "active"
                             && adosexo_domain::identity::Roles::parse_list(&a.roles)
-                                .is_ok_and(|r| r.is_staff())
+                                .is_ok_and(|r| r.is_working_staff())
                     })
                     .ok_or_else(|| {
                         ApiError::rule(

@@ -623,7 +623,8 @@ pub async fn create(
             group::check_course_partner(kind, partner_kind).map_err(group_rule)?;
             for account in &staff {
                 let active_staff = identity::find_account(conn, account)?.is_some_and(|a| {
-                    a.status == "active" && Roles::parse_list(&a.roles).is_ok_and(|r| r.is_staff())
+                    a.status == "active"
+                        && Roles::parse_list(&a.roles).is_ok_and(|r| r.is_working_staff())
                 });
                 if !active_staff {
                     return Err(ApiError::invalid_value(

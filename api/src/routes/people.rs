@@ -409,15 +409,17 @@ async fn reach_person(
                     follow_ups.push((stored_departement(&row.departement_code)?, staff));
                 }
             }
-            let referrals = cases::referrals_of_person(conn, &lookup)?
-                .into_iter()
-                .map(|r| {
-                    Ok((
+            let mut referrals = Vec::new();
+            for r in cases::referrals_of_person(conn, &lookup)? {
+                // Only those still in the active base (`find_referral` skips
+                // the ones whose follow-up is archived).
+                if cases::find_referral(conn, &r.id)?.is_some() {
+                    referrals.push((
                         r.source_organisation_id,
                         stored_departement(&r.departement_code)?,
-                    ))
-                })
-                .collect::<Result<_, ApiError>>()?;
+                    ));
+                }
+            }
             Ok(Some(Reach {
                 follow_ups,
                 referrals,
@@ -514,7 +516,8 @@ pub async fn get(
                    field is kept, `null` clears an optional one; a birth date replaces the birth year and \
                    the other way round. Staff who may manage a follow-up of, or triage a referral about, \
                    the person (404 for a person outside their reach). Needs `If-Match`; audited. A birth \
-                   date in the future is refused (422 `birth-date-in-future`).",
+                   date in the future is refused (422 `birth-date-in-future`); an erased person is not filled in again (409 \
+                   `person-erased`).",
     params(
         ("id" = String, Path, description = "Person id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
@@ -527,6 +530,7 @@ pub async fn get(
         (status = 401, response = crate::problem::Unauthorized),
         (status = 403, response = crate::problem::Forbidden),
         (status = 404, response = crate::problem::NotFound),
+        (status = 409, response = crate::problem::Conflict),
         (status = 412, response = crate::problem::PreconditionFailed),
         (status = 413, response = crate::problem::PayloadTooLarge),
         (status = 415, response = crate::problem::UnsupportedMediaType),
@@ -558,6 +562,13 @@ pub async fn rectify(
         ));
     }
     let first_name = body.first_name.as_deref().map(str::trim).map(str::to_owned);
+    if first_name.as_deref() == Some("") {
+        return Err(ApiError::invalid_field(
+            "first_name",
+            "length",
+            "first_name must have 1 to 100 characters",
+        ));
+    }
     let (birth_date, birth_year) = match (body.birth_date, body.birth_year) {
         (Some(Some(date)), _) => (
             Some(Some(date.format("%Y-%m-%d").to_string())),
@@ -598,6 +609,13 @@ pub async fn rectify(
     let row = state
         .db
         .transaction(move |conn| {
+            if adosexo_persistence::retention::erased(conn, &id)? {
+                return Err(ApiError::conflict(
+                    "person-erased",
+                    "Person erased",
+                    "this person's data was erased on their request; it is not filled in again",
+                ));
+            }
             let Some(row) = cases::rectify_person(conn, &id, expected, &changes, now)? else {
                 return Err(ApiError::precondition_failed());
             };

@@ -82,12 +82,26 @@ pub struct TrainingPage {
     pub next_cursor: Option<String>,
 }
 
+/// The group-session kinds open to professionals, as the `kind` filter
+/// accepts them.
+fn professional_kind_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([
+            "awareness_session",
+            "action_training",
+            "case_review",
+        ]))
+        .build()
+}
+
 /// Filters and paging.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TrainingQuery {
     /// Only sessions of this kind (`awareness_session`, `action_training`, `case_review`).
+    #[param(schema_with = professional_kind_schema)]
     pub kind: Option<GroupKindWire>,
     /// Only sessions of this département.
     #[validate(custom(function = "crate::wire::departement_code"))]

@@ -496,6 +496,10 @@ pub async fn remove(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    // `/webhooks/dead-letters` is its own resource (GET only), not an id.
+    if id.as_str() == "dead-letters" {
+        return Err(ApiError::method_not_allowed("GET".to_owned()));
+    }
     let id = parse_id("id", &id)?;
     authorized_subscription(&state, &auth, &id).await?;
     let now = state.clock.now();
