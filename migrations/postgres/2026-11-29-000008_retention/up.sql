@@ -39,3 +39,8 @@ CREATE TABLE erasure_requests (
 );
 CREATE INDEX erasure_requests_list_idx ON erasure_requests (created_at, id);
 CREATE INDEX erasure_requests_person_idx ON erasure_requests (person_id);
+
+-- The retention job reads each follow-up's latest appointment and linked
+-- referral: without these it scans every appointment per follow-up.
+CREATE INDEX appointments_follow_up_idx ON appointments (follow_up_id, starts_at);
+CREATE INDEX referrals_follow_up_idx ON referrals (follow_up_id, created_at);
