@@ -364,6 +364,14 @@ async fn library_files_are_checked_and_partner_files_need_a_token(app: TestApp) 
         .await;
     let partners = partners["id"].as_str().expect("id").to_owned();
 
+    // Before its upload the resource exists but its file does not: 409, not counted.
+    problem(
+        app.get(&format!("/api/v1/resources/{public}/file")).await,
+        409,
+        "no-file-yet",
+    )
+    .await;
+
     // A PDF: its type from the content, its SHA-256 stored.
     let bytes = pdf();
     let sha: String = Sha256::digest(&bytes)

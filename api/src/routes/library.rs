@@ -607,7 +607,8 @@ pub async fn get(
     description = "The file with its stored media type, `ETag` its SHA-256 and `Digest`-style \
                    `X-Content-SHA256`; a link resource answers 303 to its URL. Every download is \
                    counted (statistics: downloads per kind). Partners-only resources need a bearer \
-                   token (401 without).",
+                   token (401 without). A resource whose file has not been uploaded yet answers \
+                   409 `no-file-yet` (the resource exists; its file does not).",
     params(("id" = String, Path, description = "Resource id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security((), ("bearer" = [])),
     responses(
@@ -627,6 +628,7 @@ pub async fn get(
         (status = 401, response = crate::problem::Unauthorized),
         (status = 403, response = crate::problem::Forbidden),
         (status = 404, response = crate::problem::NotFound),
+        (status = 409, response = crate::problem::Conflict),
         (status = 503, response = crate::problem::Unavailable),
     ),
 )]
@@ -683,6 +685,10 @@ pub async fn download(
         (_, _, _, Some(url)) => Ok(HttpResponse::SeeOther()
             .insert_header(("Location", url))
             .finish()),
-        _ => Err(ApiError::not_found("this resource has no file yet")),
+        _ => Err(ApiError::conflict(
+            "no-file-yet",
+            "No file yet",
+            "this resource has no file yet: upload it with PUT /api/v1/resources/{id}/file",
+        )),
     }
 }
