@@ -13,9 +13,13 @@ RUN apt-get update \
 COPY --from=build /src/target/release/adosexo /usr/local/bin/adosexo
 USER adosexo
 WORKDIR /var/lib/adosexo
+# Two malloc arenas and no growing mmap threshold: a bounded footprint
+# (README, docs/PERFORMANCE.md).
 ENV ADOSEXO_BIND=0.0.0.0:8080 \
     DATABASE_URL=sqlite:///var/lib/adosexo/data/adosexo.db \
-    ADOSEXO_LOG_FORMAT=json
+    ADOSEXO_LOG_FORMAT=json \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1
 ENTRYPOINT ["adosexo"]

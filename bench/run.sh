@@ -36,6 +36,8 @@ else
   demo=(demo)
 fi
 export RUST_LOG=warn ADOSEXO_BIND=127.0.0.1:$port ADOSEXO_JWT_PRIVATE_KEY_FILE=$work/key.pem
+# The allocator settings of the Docker image (README, "Configure").
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}
 "$bin" keys generate > "$work/key.pem"
 server=
 cleanup() {

@@ -66,10 +66,6 @@ pub async fn record(state: &AppState, entries: Vec<NewAuditEntry>) -> Result<(),
     state.auditor.record(entries, state.clock.now()).await
 }
 
-/// How long the writer waits after the first entry for others to join its
-/// commit: a little latency for many fewer transactions under load.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// Largest number of entries committed in one transaction.
 const MAX_BATCH: usize = 1024;
 
@@ -99,9 +95,10 @@ impl Auditor {
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || {
+                // No waiting for company: whatever queued while the last
+                // commit ran goes into the next one, so batches grow with the
+                // load and a lone request is not held back.
                 while let Some(first) = receiver.blocking_recv() {
-                    // Let concurrent requests join this commit.
-                    std::thread::sleep(LINGER);
                     let mut count = first.entries.len();
                     let mut batch = vec![first];
                     while count < MAX_BATCH {

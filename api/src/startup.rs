@@ -12,6 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::audit::Auditor;
 use crate::auth::keys::SigningKeys;
+use crate::auth::tokens::VerifiedTokens;
 use crate::config::{Config, Environment};
 use crate::context::Clock;
 use crate::crypto::NotesKeys;
@@ -97,6 +98,7 @@ impl Application {
             db,
             keys: Arc::new(keys),
             tokens: config.tokens.clone(),
+            verified_tokens: Arc::new(VerifiedTokens::new(VERIFIED_TOKENS)),
             throttle: config.throttle,
             clock,
             notes: Arc::new(notes),
@@ -195,6 +197,14 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
+        // A worker's blocking threads mostly wait for one of the pool's
+        // connections: more of them than connections only cost memory (under
+        // 256 connections tokio's default of 512 spawned ~170 threads).
+        server = server.worker_max_blocking_threads(
+            usize::try_from(config.pool.max_size)
+                .unwrap_or(usize::MAX)
+                .saturating_add(BLOCKING_THREADS_BEYOND_POOL),
+        );
         Ok(Self {
             server: server.run(),
             port,
@@ -248,6 +258,13 @@ pub fn signing_keys(config: &Config) -> Result<SigningKeys, StartupError> {
 
 /// Where development keeps its generated notes key.
 const DEV_NOTES_KEY_FILE: &str = "data/dev-notes.key";
+
+/// Blocking threads per worker beyond the database pool's size (password
+/// hashing, file checks).
+const BLOCKING_THREADS_BEYOND_POOL: usize = 4;
+
+/// Access tokens whose verified claims are kept (about 400 bytes each).
+const VERIFIED_TOKENS: usize = 4096;
 
 /// The TLS crypto provider of outgoing requests (webhooks): ring, through
 /// rustls. Installing it twice is harmless.

@@ -6,7 +6,7 @@ use adosexo_persistence::Db;
 
 use crate::audit::Auditor;
 use crate::auth::keys::SigningKeys;
-use crate::auth::tokens::TokenSettings;
+use crate::auth::tokens::{TokenSettings, VerifiedTokens};
 use crate::config::ThrottleSettings;
 use crate::context::Clock;
 use crate::crypto::NotesKeys;
@@ -20,6 +20,8 @@ pub struct AppState {
     pub keys: Arc<SigningKeys>,
     /// Token issuer, audience and lifetimes.
     pub tokens: TokenSettings,
+    /// Access tokens whose signature was already checked.
+    pub verified_tokens: Arc<VerifiedTokens>,
     /// Login throttling.
     pub throttle: ThrottleSettings,
     /// The clock.

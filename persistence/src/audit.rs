@@ -144,16 +144,25 @@ pub fn append_timed(
             });
         }
         // Multi-row inserts do not compile on the shared connection type:
-        // one statement per batch on each backend's own connection.
-        for chunk in rows.chunks(1000) {
-            match conn {
-                DbConnection::Postgres(pg) => diesel::insert_into(audit_log::table)
-                    .values(chunk)
-                    .execute(pg)?,
-                DbConnection::Sqlite(sqlite) => diesel::insert_into(audit_log::table)
-                    .values(chunk)
-                    .execute(sqlite)?,
-            };
+        // each backend's own connection. PostgreSQL: one statement per batch
+        // (one round trip). SQLite, in process: one cached single-row
+        // statement per entry, as a multi-row statement is built and parsed
+        // anew for every batch size.
+        match conn {
+            DbConnection::Postgres(pg) => {
+                for chunk in rows.chunks(1000) {
+                    diesel::insert_into(audit_log::table)
+                        .values(chunk)
+                        .execute(pg)?;
+                }
+            }
+            DbConnection::Sqlite(sqlite) => {
+                for row in &rows {
+                    diesel::insert_into(audit_log::table)
+                        .values(row)
+                        .execute(sqlite)?;
+                }
+            }
         }
         diesel::update(audit_head::table.find(1))
             .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))

@@ -618,3 +618,64 @@ fn bookings_last_at_most_a_day_and_overnight_overlaps_are_still_refused() {
         assert_eq!(found.len(), 1, "{backend}");
     });
 }
+
+#[test]
+fn bundled_sqlite_has_a_stable_planner_and_no_global_memory_statistics() {
+    // `.cargo/config.toml` builds SQLite with these: without QPSG every
+    // re-bound `LIMIT ?` marks a cached statement stale and SQLite parses it
+    // again (half of an authenticated read's CPU, docs/PERFORMANCE.md).
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+    let mut conn = diesel::SqliteConnection::establish(":memory:").expect("connect");
+    let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+        .load::<CompileOption>(&mut conn)
+        .expect("compile options")
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect();
+    assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+}
+
+#[test]
+fn lookups_by_person_use_an_index_on_sqlite() {
+    // The planner's choice on an empty PostgreSQL table says nothing; SQLite
+    // plans from the schema alone, so a full scan shows up here.
+    #[derive(QueryableByName)]
+    struct PlanStep {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    let database = TestDatabase::sqlite().expect("sqlite");
+    let url = DatabaseUrl::parse(database.url()).expect("url");
+    let db = Db::connect(&url, PoolOptions::default()).expect("connect");
+    db.migrate().expect("migrate");
+    for (table, index) in [
+        ("referrals", "referrals_person_idx"),
+        ("follow_ups", "follow_ups_person_idx"),
+        ("follow_up_people", "follow_up_people_person_idx"),
+        ("appointment_attendees", "appointment_attendees_person_idx"),
+    ] {
+        let sql = format!("EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE person_id IN ('a', 'b')");
+        let plan: Vec<String> = block_on(db.run(move |conn| {
+            let crate::DbConnection::Sqlite(conn) = conn else {
+                unreachable!("a SQLite database");
+            };
+            Ok::<_, crate::PersistenceError>(diesel::sql_query(sql).load::<PlanStep>(conn)?)
+        }))
+        .expect("plan")
+        .into_iter()
+        .map(|s| s.detail)
+        .collect();
+        assert!(
+            plan.iter().any(|step| step.contains(index)),
+            "{table}: {plan:?}"
+        );
+    }
+}

@@ -92,14 +92,17 @@ impl From<ApiError> for Rejection {
 
 async fn authenticate(state: &AppState, token: &str) -> Result<(Actor, String), Rejection> {
     let now = state.clock.now();
-    let claims = tokens::verify(&state.keys, &state.tokens, token, now).map_err(|e| {
-        Rejection::Unauthorized(match e {
-            tokens::TokenError::Expired => "the access token has expired",
-            tokens::TokenError::UnknownKey | tokens::TokenError::Invalid => {
-                "the access token is invalid"
-            }
-        })
-    })?;
+    let claims = state
+        .verified_tokens
+        .verify(&state.keys, &state.tokens, token, now)
+        .map_err(|e| {
+            Rejection::Unauthorized(match e {
+                tokens::TokenError::Expired => "the access token has expired",
+                tokens::TokenError::UnknownKey | tokens::TokenError::Invalid => {
+                    "the access token is invalid"
+                }
+            })
+        })?;
     let Claims {
         sid,
         sub,

@@ -96,11 +96,84 @@ pub fn verify(
     let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
         .map_err(|_| TokenError::Invalid)?
         .claims;
+    check_period(&claims, now)?;
+    Ok(claims)
+}
+
+/// Access tokens already verified, so the signature of a token presented
+/// again is not checked again (an Ed25519 verification was a sixth of an
+/// authenticated read's CPU). Keyed by the SHA-256 of the token (no bearer
+/// token kept); an entry is only ever made from a token `verify` accepted,
+/// and its validity period is checked against `now` on every use. The keys,
+/// issuer and audience are fixed for the life of the process. The session
+/// and its subject are still read on every request (revocation at once).
+#[derive(Debug)]
+pub struct VerifiedTokens {
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], Claims>>,
+    capacity: usize,
+}
+
+impl VerifiedTokens {
+    /// Remembers at most `capacity` tokens (about 400 bytes each).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// [`verify`], remembering what it accepts.
+    pub fn verify(
+        &self,
+        keys: &SigningKeys,
+        settings: &TokenSettings,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claims, TokenError> {
+        use sha2::{Digest, Sha256};
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let known = self.lock().get(&digest).cloned();
+        if let Some(claims) = known {
+            check_period(&claims, now)?;
+            return Ok(claims);
+        }
+        let claims = verify(keys, settings, token, now)?;
+        let mut entries = self.lock();
+        if entries.len() >= self.capacity {
+            let now = now.timestamp();
+            entries.retain(|_, c| c.exp + LEEWAY_SECONDS > now);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, claims.clone());
+        Ok(claims)
+    }
+
+    /// How many tokens are remembered.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], Claims>> {
+        // The map holds only verified claims: usable even after a panic.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn check_period(claims: &Claims, now: DateTime<Utc>) -> Result<(), TokenError> {
     let now = now.timestamp();
     if claims.exp + LEEWAY_SECONDS <= now || claims.nbf - LEEWAY_SECONDS > now {
         return Err(TokenError::Expired);
     }
-    Ok(claims)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -199,5 +272,42 @@ mod tests {
             verify(&keys, &settings(), &format!("{header}.{body}."), now),
             Err(TokenError::Invalid)
         );
+    }
+
+    #[test]
+    fn remembered_tokens_still_expire_and_altered_ones_are_checked_afresh() {
+        let keys = SigningKeys::generate().expect("keys");
+        let cache = VerifiedTokens::new(2);
+        let now = Utc::now();
+        let token = sign(&keys, &claims(now.timestamp())).expect("signs");
+        assert_eq!(
+            cache.verify(&keys, &settings(), &token, now).map(|c| c.sub),
+            Ok("acct".into())
+        );
+        assert_eq!(cache.len(), 1);
+        // Served from memory, but its validity period is checked each time.
+        assert!(cache.verify(&keys, &settings(), &token, now).is_ok());
+        let later = now + chrono::Duration::seconds(906);
+        assert_eq!(
+            cache.verify(&keys, &settings(), &token, later),
+            Err(TokenError::Expired)
+        );
+        // One character changed in the signature: not the remembered token.
+        let mut altered = token.clone();
+        let last = altered.pop().expect("a character");
+        altered.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(
+            cache.verify(&keys, &settings(), &altered, now),
+            Err(TokenError::Invalid)
+        );
+        // Refused tokens are not remembered; the memory stays bounded.
+        assert_eq!(cache.len(), 1);
+        for sub in ["b", "c", "d", "e"] {
+            let mut c = claims(now.timestamp());
+            c.sub = sub.into();
+            let token = sign(&keys, &c).expect("signs");
+            assert!(cache.verify(&keys, &settings(), &token, now).is_ok());
+            assert!(cache.len() <= 2, "{}", cache.len());
+        }
     }
 }
