@@ -103,6 +103,17 @@ async fn partners_fill_places_then_the_waitlist_and_a_cancel_promotes(app: TestA
         .expect("the training is open");
     assert_eq!(listed["places_left"], 2);
 
+    // A name of white space only (U+0085 is white space to the server, not to
+    // JSON Schema's \s): 422 naming the entry, and nobody is registered.
+    let refused = json(
+        sign_up(&app, world.token("partner"), &session, &["Ana", "\u{85}"]).await,
+        422,
+    )
+    .await;
+    assert_eq!(refused["type"], "urn:adosexo:problem:invalid-value");
+    assert_eq!(refused["errors"][0]["field"], "professionals[1].name");
+    assert_eq!(refused["errors"][0]["code"], "blank");
+
     // A partner registers three of its professionals: two places, one waitlisted.
     let made = json(
         sign_up(

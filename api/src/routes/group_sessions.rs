@@ -1007,10 +1007,11 @@ pub async fn register(
         .transpose()?;
     let participant_name = body.participant_name.trim().to_owned();
     if participant_name.is_empty() {
-        return Err(ApiError::invalid_field(
+        // Schema-valid (it has characters), refused by rule: 422.
+        return Err(ApiError::invalid_value(
             "participant_name",
-            "length",
-            "participant_name must have 1 to 200 characters",
+            "blank",
+            "participant_name must have a character other than white space",
         ));
     }
     let clock = state.clock.clone();

@@ -339,10 +339,11 @@ pub async fn register(
     for (i, p) in body.professionals.iter().enumerate() {
         let name = p.name.trim().to_owned();
         if name.is_empty() {
-            return Err(ApiError::invalid_field(
+            // Schema-valid (it has characters), refused by rule: 422.
+            return Err(ApiError::invalid_value(
                 &format!("professionals[{i}].name"),
-                "length",
-                "name must have 1 to 200 characters",
+                "blank",
+                "name must have a character other than white space",
             ));
         }
         participants.push(Participant {
@@ -678,10 +679,11 @@ pub async fn request_case_review(
         .map_err(|e| ApiError::invalid_field("departement_code", "format", e.to_string()))?;
     let situation = body.situation.trim().to_owned();
     if situation.chars().count() < 10 {
-        return Err(ApiError::invalid_field(
+        // Schema-valid (10 characters or more), short once trimmed: 422.
+        return Err(ApiError::invalid_value(
             "situation",
-            "length",
-            "situation must have 10 to 4000 characters",
+            "blank",
+            "situation must have 10 characters other than surrounding white space",
         ));
     }
     let now = state.clock.now();
