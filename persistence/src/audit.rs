@@ -245,8 +245,20 @@ pub enum Verification {
 }
 
 /// Checks the whole chain from its anchor, in pages, and that the head
-/// names the last entry.
+/// names the last entry. Reads one snapshot, so entries appended while it
+/// runs (a live server) are not mistaken for a broken chain.
 pub fn verify_chain(conn: &mut DbConnection) -> Result<Verification, PersistenceError> {
+    conn.transaction(|conn| {
+        // PostgreSQL's default isolation takes a snapshot per statement;
+        // SQLite's read transaction keeps the first read's snapshot.
+        if let DbConnection::Postgres(_) = conn {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        verify_snapshot(conn)
+    })
+}
+
+fn verify_snapshot(conn: &mut DbConnection) -> Result<Verification, PersistenceError> {
     const PAGE: i64 = 5_000;
     let (head_seq, head_hash, anchor_seq, anchor_hash): (i64, String, i64, String) =
         audit_head::table

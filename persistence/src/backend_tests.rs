@@ -382,6 +382,50 @@ fn unwritable_sqlite_location_is_one_clear_line() {
     );
 }
 
+/// A verification running while entries are appended (a live server) sees
+/// one consistent chain, not a head ahead of or behind its entries.
+#[test]
+fn audit_verification_reads_one_snapshot_while_entries_are_appended() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::audit::{self, NewAuditEntry, Verification};
+    on_each_backend(|db, backend| {
+        db.migrate().expect("migrate");
+        let stop = Arc::new(AtomicBool::new(false));
+        let appender = {
+            let (db, stop) = (db.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let entry = NewAuditEntry {
+                    action: "read".into(),
+                    resource_type: "account".into(),
+                    outcome: "success".into(),
+                    ..Default::default()
+                };
+                let mut appended = 0_u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let entry = entry.clone();
+                    db.run_blocking(move |conn| audit::append(conn, &[entry], chrono::Utc::now()))
+                        .expect("append");
+                    appended += 1;
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                appended
+            })
+        };
+        for round in 0..100 {
+            let verified = block_on(db.run(audit::verify_chain)).expect("verify");
+            assert!(
+                matches!(verified, Verification::Intact { .. }),
+                "{backend}, round {round}: {verified:?}"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        let appended = appender.join().expect("appender");
+        assert!(appended > 0, "{backend}: entries were appended meanwhile");
+    });
+}
+
 #[test]
 fn audit_chain_appends_verifies_and_purges() {
     use crate::audit::{self, NewAuditEntry, Verification};
