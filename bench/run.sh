@@ -7,6 +7,7 @@
 #
 # Usage: bench/run.sh [sqlite|postgres] [scale]      (default: sqlite 1)
 # Env: DURATION (8s), CONNECTIONS (32), SEED (42), KEEP_DB=1 keeps the data;
+#      ONLY="create_referral get_referral" runs those (and /healthz) alone;
 #      DB_FILE=path (SQLite) or PG_DB=name (PostgreSQL) keep the data and
 #      reuse it on the next run (generated at the first).
 # Needs wrk, curl, python3 (and psql for postgres); release build.
@@ -130,6 +131,9 @@ rss_now() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 run() {
   local name=$1 conns=$2 path=$3 script=${4:-}
   local peak=0 sampler
+  if [ -n "${ONLY:-}" ] && [ "$name" != healthz ] && [[ " $ONLY " != *" $name "* ]]; then
+    return
+  fi
   ( while kill -0 "$server" 2>/dev/null; do rss_now; sleep 0.2; done ) > "$work/rss.$name" &
   sampler=$!
   local args=(-t2 -c"$conns" -d"$duration" --latency -H "$auth")

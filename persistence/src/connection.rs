@@ -10,6 +10,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
 use crate::error::{PersistenceError, StartupError, one_line};
+use crate::group_commit::GroupWriter;
 use crate::migrations;
 use crate::url::{Backend, DatabaseUrl};
 
@@ -43,12 +44,12 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
 /// Opens connections of the backend the URL names, and only that one (the
 /// derived `MultiConnection::establish` would silently try the other).
 #[derive(Debug)]
-struct Manager {
+pub(crate) struct Manager {
     url: DatabaseUrl,
 }
 
 impl Manager {
-    fn establish(&self) -> Result<DbConnection, ConnectionError> {
+    pub(crate) fn establish(&self) -> Result<DbConnection, ConnectionError> {
         match &self.url {
             DatabaseUrl::Postgres(_) => {
                 PgConnection::establish(&self.url.expose()).map(DbConnection::Postgres)
@@ -106,6 +107,9 @@ impl Default for PoolOptions {
 pub struct Db {
     pool: Pool<Manager>,
     url: DatabaseUrl,
+    /// SQLite only: the thread that commits this process's writes in
+    /// groups ([`Db::transaction`]).
+    writer: Option<GroupWriter>,
 }
 
 impl std::fmt::Debug for Db {
@@ -147,9 +151,20 @@ impl Db {
             .connection_timeout(options.connection_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(manager);
+        let writer = match url.backend() {
+            Backend::Sqlite => Some(GroupWriter::start(Manager { url: url.clone() }).map_err(
+                |e| StartupError::Connect {
+                    backend: url.backend(),
+                    target: url.to_string(),
+                    reason: format!("cannot start the writer thread: {e}"),
+                },
+            )?),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             url: url.clone(),
+            writer,
         })
     }
 
@@ -202,15 +217,21 @@ impl Db {
         work(&mut conn)
     }
 
-    /// Runs `work` in a write transaction on the blocking pool (see
-    /// [`write_transaction`]): all or nothing. Any error of `work` rolls back
-    /// and is returned as is.
+    /// Runs `work` in a write transaction: all or nothing. Any error of
+    /// `work` rolls back and is returned as is. On PostgreSQL it runs on the
+    /// blocking pool (see [`write_transaction`]); on SQLite it is handed to
+    /// the writer thread, which commits the writes waiting together, each in
+    /// its own savepoint, and answers only after the commit (group commit,
+    /// see `group_commit`).
     pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<PersistenceError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
+        if let Some(writer) = &self.writer {
+            return writer.write(work).await;
+        }
         self.run(move |conn| {
             let mut failure = None;
             let outcome = write_transaction(conn, |conn| {
@@ -246,7 +267,7 @@ impl Db {
 }
 
 /// The turn of this process's SQLite writers (see [`write_transaction`]).
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A transaction that will write. On SQLite it begins `IMMEDIATE`, taking
 /// the write lock at once (waiting up to `busy_timeout`): a deferred

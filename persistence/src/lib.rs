@@ -10,6 +10,7 @@ pub mod cases;
 mod connection;
 pub mod consent;
 mod error;
+mod group_commit;
 pub mod idempotency;
 pub mod identity;
 pub mod migrations;
