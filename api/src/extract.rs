@@ -463,3 +463,17 @@ mod http_tests {
         assert_eq!(status, 200, "+json media types are JSON");
     }
 }
+
+/// A required free text of a decoded body, trimmed; 422 `blank` naming
+/// `field` when nothing but white space is left (the rule is the domain's:
+/// [`adosexo_domain::text::meaningful`]).
+pub fn text(field: &str, value: &str) -> Result<String, ApiError> {
+    text_of_at_least(field, value, 1)
+}
+
+/// As [`text`], with at least `min` characters once trimmed.
+pub fn text_of_at_least(field: &str, value: &str, min: usize) -> Result<String, ApiError> {
+    adosexo_domain::text::meaningful(value, min)
+        .map(str::to_owned)
+        .map_err(|blank| ApiError::invalid_value(field, "blank", format!("{field} {blank}")))
+}

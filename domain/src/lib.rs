@@ -16,6 +16,7 @@ pub mod retention;
 pub mod schedule;
 pub mod stats;
 pub mod territory;
+pub mod text;
 pub mod webhooks;
 
 pub use territory::{DepartementCode, DepartementCodeError, RegionCode, RegionCodeError};

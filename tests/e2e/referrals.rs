@@ -12,6 +12,7 @@ crate::both_backends!(
     concurrent_accepts_with_one_etag_let_one_through,
     notes_are_sealed_and_only_for_the_follow_ups_staff,
     referral_input_errors_are_named,
+    texts_of_white_space_only_are_refused_by_rule,
     staff_see_possible_duplicates_and_join_a_follow_up,
     reads_of_referrals_and_follow_ups_are_audited,
     notes_keys_rotate,
@@ -562,6 +563,82 @@ async fn referral_input_errors_are_named(app: TestApp) {
     )
     .await;
     problem(response, 403, "forbidden").await;
+}
+
+/// Names and titles of Unicode white space only pass the schema (JSON
+/// Schema's `\s` is narrower) and say nothing: 422 `blank` naming the field,
+/// and nothing stored.
+async fn texts_of_white_space_only_are_refused_by_rule(app: TestApp) {
+    let world = app.world().await;
+    let admin = world.token("admin");
+    let count = |path: &'static str, token: String| {
+        let app = &app;
+        async move {
+            app.get_json(path, &token, 200).await["items"]
+                .as_array()
+                .expect("items")
+                .len()
+        }
+    };
+    let referrals_before = count(
+        "/api/v1/referrals?limit=200",
+        world.token("supervisor").to_owned(),
+    )
+    .await;
+    let organisations_before = count("/api/v1/organisations?limit=200", admin.to_owned()).await;
+    for blank in ["\u{3000}", "\u{85}\u{a0}", " \u{2028} "] {
+        let mut body = referral(blank, "unknown", "2011-01-01", "93");
+        let refused = problem(
+            submit(&app, world.token("partner"), &body, None).await,
+            422,
+            "invalid-value",
+        )
+        .await;
+        assert_eq!(
+            refused["errors"][0]["field"], "person.first_name",
+            "{refused}"
+        );
+        assert_eq!(refused["errors"][0]["code"], "blank", "{refused}");
+        body["person"]["first_name"] = json!("Léa");
+        body["referrer"]["name"] = json!(blank);
+        let refused = problem(
+            submit(&app, world.token("partner"), &body, None).await,
+            422,
+            "invalid-value",
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["field"], "referrer.name", "{refused}");
+        let refused = problem(
+            app.authed(Method::POST, "/api/v1/organisations", admin)
+                .json(&json!({"name": blank, "kind": "ase", "departement_code": "13", "shares_secrecy": true}))
+                .send()
+                .await
+                .expect("sent"),
+            422,
+            "invalid-value",
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["field"], "name", "{refused}");
+        assert_eq!(refused["errors"][0]["code"], "blank", "{refused}");
+    }
+    assert_eq!(
+        count(
+            "/api/v1/referrals?limit=200",
+            world.token("supervisor").to_owned()
+        )
+        .await,
+        referrals_before
+    );
+    assert_eq!(
+        count("/api/v1/organisations?limit=200", admin.to_owned()).await,
+        organisations_before
+    );
+    // Surrounding white space of any kind is trimmed from what is kept.
+    let mut body = referral("\u{3000}Léa\u{85}", "unknown", "2011-01-01", "93");
+    body["referrer"]["name"] = json!("\u{a0}Mme Diallo ");
+    let kept = json(submit(&app, world.token("partner"), &body, None).await, 201).await;
+    assert_eq!(kept["person"]["first_name"], "Léa", "{kept}");
+    assert_eq!(kept["referrer_name"], "Mme Diallo", "{kept}");
 }
 
 async fn staff_see_possible_duplicates_and_join_a_follow_up(app: TestApp) {

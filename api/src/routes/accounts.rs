@@ -19,7 +19,7 @@ use validator::Validate;
 
 use crate::audit::{self, Outcome};
 use crate::auth::{Authenticated, password};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::idempotency::{self, Created, IdempotencyKey};
@@ -332,6 +332,7 @@ pub async fn create(
     let email = Email::parse(&body.email)
         .map_err(|e| ApiError::invalid_field("email", "format", e.to_string()))?;
     let organisation_id = parse_id("organisation_id", &body.organisation_id)?;
+    let display_name = text("display_name", &body.display_name)?;
     let digest = idempotency::digest(&body)?;
     let password_hash = hashed_password(body.password.as_ref())?;
     let now = state.clock.now();
@@ -350,7 +351,7 @@ pub async fn create(
             let new = NewAccount {
                 id: uuid::Uuid::now_v7().to_string(),
                 email: email.as_str().to_owned(),
-                display_name: body.display_name.trim().to_owned(),
+                display_name,
                 organisation_id,
                 roles: roles.to_list(),
                 territory: territory_list(&territory),
@@ -504,6 +505,11 @@ pub async fn update(
     .await?;
     let body = body.into_inner()?;
     let expected = if_match(&req)?;
+    let display_name = body
+        .display_name
+        .as_deref()
+        .map(|name| text("display_name", name))
+        .transpose()?;
     let password_hash = hashed_password(body.password.as_ref())?;
     let now = state.clock.now();
     let entry = audit::entry(
@@ -541,7 +547,7 @@ pub async fn update(
                 let (roles, territory) =
                     checked_profile(conn, &current.organisation_id, &roles, &territory)?;
                 let changes = AccountChanges {
-                    display_name: body.display_name.map(|n| n.trim().to_owned()),
+                    display_name,
                     roles: Some(roles.to_list()),
                     territory: Some(territory_list(&territory)),
                     password_hash: password_hash.clone().map(Some),

@@ -26,7 +26,7 @@ use validator::Validate;
 use super::cases::{cursor_of, parse_cursor, stored};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::idempotency::{self, Created, IdempotencyKey};
@@ -257,7 +257,7 @@ pub async fn create(
     let now = state.clock.now();
     let actor = auth.actor.clone();
     let ctx = auth.ctx.clone();
-    let title = body.title.trim().to_owned();
+    let title = text("title", &body.title)?;
     idempotency::create(
         &state,
         &auth.actor.id,

@@ -15,7 +15,7 @@ use validator::Validate;
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::auth::secrets::{digest, new_secret};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::idempotency::{self, Created, IdempotencyKey};
 use crate::pagination::{limit, page, parse_id};
@@ -217,6 +217,7 @@ pub async fn create(
     )
     .await?;
     let body = body.into_inner()?;
+    let name = text("name", &body.name)?;
     let organisation_id = parse_id("organisation_id", &body.organisation_id)?;
     let request_digest = idempotency::digest(&body)?;
     let secret = new_secret().map_err(ApiError::internal)?;
@@ -255,7 +256,7 @@ pub async fn create(
             let row = identity::insert_client(
                 conn,
                 &id,
-                body.name.trim(),
+                &name,
                 &organisation_id,
                 &digest(&secret),
                 &scopes,

@@ -24,7 +24,7 @@ use validator::Validate;
 use super::followups::{authorized, date};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::parse_id;
@@ -559,7 +559,7 @@ pub async fn invalidate(
             "this consent is already invalidated",
         ));
     }
-    let reason = body.reason.trim().to_owned();
+    let reason = text("reason", &body.reason)?;
     change(
         &state,
         &auth,

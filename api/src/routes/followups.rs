@@ -21,7 +21,7 @@ use super::cases::{cursor_of, parse_cursor, stored, stored_departement};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::crypto::Sealed;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::{limit, parse_id};
@@ -1023,7 +1023,7 @@ pub async fn add_person(
     let person = PersonRow {
         id: uuid::Uuid::now_v7().to_string(),
         kind: body.kind.0.as_str().to_owned(),
-        first_name: body.first_name.trim().to_owned(),
+        first_name: text("first_name", &body.first_name)?,
         last_name: body.last_name,
         name_key: adosexo_domain::referral::name_key(&body.first_name),
         birth_date: None,

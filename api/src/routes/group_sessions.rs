@@ -33,7 +33,7 @@ use super::cases::{cursor_of, parse_cursor, stored, stored_departement};
 use super::scheduling::{booking_error, group_rule};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::{limit, parse_id};
@@ -557,7 +557,7 @@ pub async fn create(
     let row = GroupSessionRow {
         id: id.clone(),
         kind: kind.as_str().to_owned(),
-        title: body.title.trim().to_owned(),
+        title: text("title", &body.title)?,
         mode: mode.as_str().to_owned(),
         site_id,
         venue: body.venue,
@@ -1005,15 +1005,7 @@ pub async fn register(
         .as_deref()
         .map(|o| parse_id("organisation_id", o))
         .transpose()?;
-    let participant_name = body.participant_name.trim().to_owned();
-    if participant_name.is_empty() {
-        // Schema-valid (it has characters), refused by rule: 422.
-        return Err(ApiError::invalid_value(
-            "participant_name",
-            "blank",
-            "participant_name must have a character other than white space",
-        ));
-    }
+    let participant_name = text("participant_name", &body.participant_name)?;
     let clock = state.clock.clone();
     let actor_id = auth.actor.id.clone();
     let entry = audit::entry(

@@ -30,7 +30,7 @@ use validator::Validate;
 use super::cases::{cursor_of, parse_cursor, stored};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::versioned_json;
 use crate::idempotency::{self, Created, IdempotencyKey};
@@ -246,14 +246,7 @@ pub async fn create(
     .await?;
     let body = body.into_inner()?;
     let digest = idempotency::digest(&body)?;
-    let title = body.title.trim().to_owned();
-    if title.is_empty() {
-        return Err(ApiError::invalid_field(
-            "title",
-            "length",
-            "title must have 1 to 200 characters",
-        ));
-    }
+    let title = text("title", &body.title)?;
     let now = state.clock.now();
     let actor = auth.actor.clone();
     let ctx = auth.ctx.clone();

@@ -14,7 +14,7 @@ use validator::Validate;
 
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::idempotency::{self, Created, IdempotencyKey};
@@ -259,6 +259,7 @@ pub async fn create(
     )
     .await?;
     let body = body.into_inner()?;
+    let name = text("name", &body.name)?;
     let digest = idempotency::digest(&body)?;
     let now = state.clock.now();
     let actor = auth.actor.clone();
@@ -275,7 +276,7 @@ pub async fn create(
             let departement_code = known_departement(conn, &body.departement_code)?;
             let new = NewOrganisation {
                 id: uuid::Uuid::now_v7().to_string(),
-                name: body.name.trim().to_owned(),
+                name,
                 kind: body.kind.0.as_str().to_owned(),
                 departement_code,
                 shares_secrecy: body.shares_secrecy,
@@ -416,6 +417,7 @@ pub async fn update(
     )
     .await?;
     let body = body.into_inner()?;
+    let name = body.name.as_deref().map(|n| text("name", n)).transpose()?;
     let expected = if_match(&req)?;
     let now = state.clock.now();
     let entry = audit::entry(
@@ -440,7 +442,7 @@ pub async fn update(
                 .map(|c| known_departement(conn, c))
                 .transpose()?;
             let changes = OrganisationChanges {
-                name: body.name.map(|n| n.trim().to_owned()),
+                name,
                 kind: body.kind.map(|k| k.0.as_str().to_owned()),
                 departement_code,
                 shares_secrecy: body.shares_secrecy,

@@ -24,7 +24,7 @@ use validator::Validate;
 use super::cases::{cursor_of, parse_cursor, stored, stored_departement};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::idempotency::{self, Created, IdempotencyKey};
@@ -686,6 +686,12 @@ pub async fn create(
     };
     let departement = DepartementCode::parse(&body.person.departement_code)
         .map_err(|e| ApiError::invalid_field("person.departement_code", "format", e.to_string()))?;
+    let first_name = text("person.first_name", &body.person.first_name)?;
+    let referrer_name = body
+        .referrer
+        .as_ref()
+        .map(|r| text("referrer.name", &r.name))
+        .transpose()?;
     let protection_required =
         protection_decision_required(body.public.0, body.context.0, birth, today(now));
     let protection_due = protection_required.then(|| {
@@ -721,7 +727,7 @@ pub async fn create(
             let person = PersonRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 kind: body.public.0.as_str().to_owned(),
-                first_name: p.first_name.trim().to_owned(),
+                first_name,
                 last_name: p.last_name.clone(),
                 name_key: name_key(&p.first_name),
                 birth_date: p.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
@@ -748,7 +754,7 @@ pub async fn create(
                 context: body.context.0.as_str().to_owned(),
                 source_kind: body.source.0.as_str().to_owned(),
                 source_organisation_id,
-                referrer_name: body.referrer.as_ref().map(|r| r.name.trim().to_owned()),
+                referrer_name,
                 referrer_contact: body.referrer.as_ref().and_then(|r| r.contact.clone()),
                 submitted_by_id: actor.id.clone(),
                 submitted_by_kind: actor.kind.as_str().to_owned(),
@@ -1301,7 +1307,7 @@ async fn act(
                 Step::Redirect(r) => {
                     reason = Some(r.reason.clone());
                     changes.decision_reason = Some(reason.clone());
-                    changes.redirected_to = Some(Some(r.to.trim().to_owned()));
+                    changes.redirected_to = Some(Some(text("to", &r.to)?));
                 }
                 Step::Protection(p) => {
                     if !current.protection_required {

@@ -22,7 +22,7 @@ use super::cases::stored;
 use super::followups::{Measure, authorized, date};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::parse_id;
@@ -376,7 +376,11 @@ pub async fn revoke(
     let expected = if_match(&req)?;
     let now = state.clock.now();
     let actor = auth.actor.id.clone();
-    let reason = body.reason.map(|r| r.trim().to_owned());
+    let reason = body
+        .reason
+        .as_deref()
+        .map(|r| text("reason", r))
+        .transpose()?;
     let entry = audit::entry(
         Some(&auth.actor),
         &auth.ctx,

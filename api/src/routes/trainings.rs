@@ -28,7 +28,7 @@ use super::cases::{cursor_of, parse_cursor, stored};
 use super::group_sessions::{Participant, cancel_registration_in, register_participants};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, text, text_of_at_least};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::idempotency::{self, Created, IdempotencyKey};
@@ -337,15 +337,7 @@ pub async fn register(
     let digest = idempotency::digest(&(&id, &body))?;
     let mut participants = Vec::with_capacity(body.professionals.len());
     for (i, p) in body.professionals.iter().enumerate() {
-        let name = p.name.trim().to_owned();
-        if name.is_empty() {
-            // Schema-valid (it has characters), refused by rule: 422.
-            return Err(ApiError::invalid_value(
-                &format!("professionals[{i}].name"),
-                "blank",
-                "name must have a character other than white space",
-            ));
-        }
+        let name = text(&format!("professionals[{i}].name"), &p.name)?;
         participants.push(Participant {
             name,
             category: ParticipantCategory::Professionals,
@@ -677,15 +669,7 @@ pub async fn request_case_review(
     let digest = idempotency::digest(&body)?;
     let departement = DepartementCode::parse(&body.departement_code)
         .map_err(|e| ApiError::invalid_field("departement_code", "format", e.to_string()))?;
-    let situation = body.situation.trim().to_owned();
-    if situation.chars().count() < 10 {
-        // Schema-valid (10 characters or more), short once trimmed: 422.
-        return Err(ApiError::invalid_value(
-            "situation",
-            "blank",
-            "situation must have 10 characters other than surrounding white space",
-        ));
-    }
+    let situation = text_of_at_least("situation", &body.situation, 10)?;
     let now = state.clock.now();
     let actor = auth.actor.clone();
     let ctx = auth.ctx.clone();
