@@ -151,6 +151,9 @@ run() {
   run create_referral "$connections" /api/v1/referrals "$work/referral.lua"
   run create_appointment "$connections" /api/v1/appointments "$work/appointment.lua"
   run availability_month "$connections" "/api/v1/availability?departement=93&from=$month_from&to=$month_to"
+  # Val-d'Oise: the same permanences and bookings that month at every scale
+  # (93 gains sites with the scale), so only the data around it grows.
+  run availability_month_95 "$connections" "/api/v1/availability?departement=95&from=$month_from&to=$month_to"
   run year_statistics 4 "/api/v1/stats/report?year=$((year - 1))"
   run get_referral_256 256 "/api/v1/referrals/$referral"
 } > "$work/runs"
