@@ -26,6 +26,7 @@ crate::both_backends!(
     admins_cannot_lock_themselves_out,
     bodies_fail_as_problems,
     every_operation_is_authorized_as_the_table_says,
+    password_checks_do_not_hold_up_the_http_worker,
 );
 
 fn claims_of(token: &str) -> (Value, Value) {
@@ -1228,5 +1229,37 @@ async fn every_operation_is_authorized_as_the_table_says(app: TestApp) {
             };
             assert!(ok, "{op} as {caller}: expected {expected}, got {status}");
         }
+    }
+}
+
+/// Checking a password (argon2id: 19 MiB, tens of milliseconds) runs off
+/// the HTTP worker. The test app has one worker: while four sign-ins are
+/// being checked, a request sent after them is answered before any of them
+/// (it would wait for a whole password check on the worker).
+async fn password_checks_do_not_hold_up_the_http_worker(app: TestApp) {
+    app.bootstrap_admin().await;
+    let started = std::time::Instant::now();
+    let sign_in = || async {
+        let response = app
+            .token_request(json!({"grant_type": "password", "username": "admin@test.example", "password": crate::helpers::ADMIN_PASSWORD}))
+            .await;
+        (response.status().as_u16(), started.elapsed())
+    };
+    let probe = async {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let response = app.get("/healthz").await;
+        (response.status().as_u16(), started.elapsed())
+    };
+    let (sign_ins, (probe_status, probe_done)) = tokio::join!(
+        crate::helpers::join_all((0..4).map(|_| sign_in()).collect()),
+        probe
+    );
+    assert_eq!(probe_status, 200);
+    for (status, done) in &sign_ins {
+        assert_eq!(*status, 200);
+        assert!(
+            probe_done < *done,
+            "a sign-in ({done:?}) was answered before the request sent after it ({probe_done:?})"
+        );
     }
 }

@@ -170,10 +170,11 @@ pub async fn password_grant(
             Ok::<_, ApiError>((account, required))
         })
         .await?;
-    let password_ok = password::verify(
-        account.as_ref().and_then(|a| a.password_hash.as_deref()),
-        secret,
-    );
+    let password_ok = password::verify_off_worker(
+        account.as_ref().and_then(|a| a.password_hash.clone()),
+        secret.to_owned(),
+    )
+    .await;
     let account = match account {
         Some(account) if password_ok && account.status == "active" => account,
         other => {

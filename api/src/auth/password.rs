@@ -43,6 +43,22 @@ pub fn verify(stored: Option<&str>, password: &str) -> bool {
     matches && real
 }
 
+/// [`verify`] on tokio's blocking pool: argon2id takes tens of
+/// milliseconds and 19 MiB, and on an HTTP worker it would hold up every
+/// other request that worker serves.
+pub async fn verify_off_worker(stored: Option<String>, password: String) -> bool {
+    tokio::task::spawn_blocking(move || verify(stored.as_deref(), &password))
+        .await
+        .unwrap_or(false)
+}
+
+/// [`hash`] on tokio's blocking pool (see [`verify_off_worker`]).
+pub async fn hash_off_worker(password: String) -> Result<String, String> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
 fn dummy_hash() -> String {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY

@@ -277,14 +277,16 @@ fn email_taken(error: PersistenceError) -> ApiError {
     }
 }
 
-fn hashed_password(password: Option<&SecretString>) -> Result<Option<String>, ApiError> {
-    password
-        .map(|p| {
-            password::check_strength(p.expose())
-                .map_err(|m| ApiError::invalid_field("password", "length", m))?;
-            password::hash(p.expose()).map_err(ApiError::internal)
-        })
-        .transpose()
+async fn hashed_password(password: Option<&SecretString>) -> Result<Option<String>, ApiError> {
+    let Some(p) = password else {
+        return Ok(None);
+    };
+    password::check_strength(p.expose())
+        .map_err(|m| ApiError::invalid_field("password", "length", m))?;
+    password::hash_off_worker(p.expose().to_owned())
+        .await
+        .map(Some)
+        .map_err(ApiError::internal)
 }
 
 /// Create an account.
@@ -334,7 +336,7 @@ pub async fn create(
     let organisation_id = parse_id("organisation_id", &body.organisation_id)?;
     let display_name = text("display_name", &body.display_name)?;
     let digest = idempotency::digest(&body)?;
-    let password_hash = hashed_password(body.password.as_ref())?;
+    let password_hash = hashed_password(body.password.as_ref()).await?;
     let now = state.clock.now();
     let (actor, ctx) = (auth.actor.clone(), auth.ctx.clone());
     idempotency::create(
@@ -510,7 +512,7 @@ pub async fn update(
         .as_deref()
         .map(|name| text("display_name", name))
         .transpose()?;
-    let password_hash = hashed_password(body.password.as_ref())?;
+    let password_hash = hashed_password(body.password.as_ref()).await?;
     let now = state.clock.now();
     let entry = audit::entry(
         Some(&auth.actor),
