@@ -688,6 +688,42 @@ fn bundled_sqlite_has_a_stable_planner_and_no_global_memory_statistics() {
 }
 
 #[test]
+fn sqlite_connections_get_their_pragmas() {
+    #[derive(QueryableByName)]
+    struct Value {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        value: i64,
+    }
+    let database = TestDatabase::sqlite().expect("sqlite");
+    let db = Db::connect(
+        &DatabaseUrl::parse(database.url()).expect("url"),
+        PoolOptions::default(),
+    )
+    .expect("connect");
+    let read = |pragma: &'static str| {
+        // Each pragma's function names its one column after the pragma,
+        // except busy_timeout's.
+        let column = if pragma == "busy_timeout" {
+            "timeout"
+        } else {
+            pragma
+        };
+        block_on(db.run(move |conn| {
+            diesel::sql_query(format!("SELECT {column} AS value FROM pragma_{pragma}()"))
+                .get_result::<Value>(conn)
+                .map(|v| v.value)
+                .map_err(crate::PersistenceError::from)
+        }))
+        .expect(pragma)
+    };
+    assert_eq!(read("journal_size_limit"), 64 * 1024 * 1024);
+    assert_eq!(read("foreign_keys"), 1);
+    assert_eq!(read("busy_timeout"), 5000);
+    // NORMAL
+    assert_eq!(read("synchronous"), 1);
+}
+
+#[test]
 fn lookups_by_person_use_an_index_on_sqlite() {
     // The planner's choice on an empty PostgreSQL table says nothing; SQLite
     // plans from the schema alone, so a full scan shows up here.

@@ -36,8 +36,13 @@ impl std::fmt::Debug for DbConnection {
 
 /// Applied to every new SQLite connection: wait for locks instead of failing
 /// at once (first, or the others can fail), write-ahead log, foreign keys.
+/// The log is cut back to 64 MiB once checkpointed: readers that hold a
+/// snapshot while writes go on (a long audit verification) can make it
+/// grow without bound meanwhile, and SQLite would otherwise keep the file
+/// at its largest.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA journal_mode = WAL; \
+     PRAGMA journal_size_limit = 67108864; \
      PRAGMA synchronous = NORMAL; \
      PRAGMA foreign_keys = ON;";
 
