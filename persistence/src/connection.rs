@@ -237,22 +237,7 @@ impl Db {
         if let Some(writer) = &self.writer {
             return writer.write(work).await;
         }
-        self.run(move |conn| {
-            let mut failure = None;
-            let outcome = write_transaction(conn, |conn| {
-                work(conn).map_err(|e| {
-                    failure = Some(e);
-                    diesel::result::Error::RollbackTransaction
-                })
-            });
-            match outcome {
-                Ok(value) => Ok(value),
-                Err(error) => {
-                    Err(failure.unwrap_or_else(|| E::from(PersistenceError::from(error))))
-                }
-            }
-        })
-        .await
+        self.run(move |conn| transact(conn, work)).await
     }
 
     /// Whether the database answers and every migration is applied.
@@ -269,6 +254,24 @@ impl Db {
         })
         .await
     }
+}
+
+/// Runs `work` in [`write_transaction`] (a savepoint when a transaction is
+/// already open, as in the SQLite group commit); an error of `work` rolls
+/// back and is returned as is.
+pub(crate) fn transact<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    E: From<PersistenceError>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+{
+    let mut failure = None;
+    write_transaction(conn, |conn| {
+        work(conn).map_err(|e| {
+            failure = Some(e);
+            diesel::result::Error::RollbackTransaction
+        })
+    })
+    .map_err(|error| failure.unwrap_or_else(|| E::from(PersistenceError::from(error))))
 }
 
 /// The turn of this process's SQLite writers (see [`write_transaction`]).

@@ -16,7 +16,7 @@ use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::connection::{DbConnection, Manager, SQLITE_WRITER};
+use crate::connection::{DbConnection, Manager, SQLITE_WRITER, transact};
 use crate::error::{PersistenceError, one_line};
 
 /// Most writes committed together.
@@ -84,15 +84,8 @@ where
     fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Settle> {
         let Self { work, reply, span } = *self;
         let _entered = span.enter();
-        let mut failure = None;
-        let outcome = conn.transaction(|conn| {
-            work(conn).map_err(|e| {
-                failure = Some(e);
-                diesel::result::Error::RollbackTransaction
-            })
-        });
-        let result = outcome
-            .map_err(|error| failure.unwrap_or_else(|| E::from(PersistenceError::from(error))));
+        // Inside the batch's transaction: a savepoint of its own.
+        let result = transact(conn, work);
         Box::new(Ran { result, reply })
     }
 
