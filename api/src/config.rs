@@ -65,6 +65,9 @@ pub struct Config {
     /// `ADOSEXO_PROTECTION_DEADLINE_HOURS`: time to record the mandatory
     /// child-protection decision (default 72).
     pub protection_deadline: Duration,
+    /// `ADOSEXO_IDEMPOTENCY_TTL_HOURS` (1 to 720, default 24): how long an
+    /// `Idempotency-Key` is remembered; later, the key is free again.
+    pub idempotency_ttl: Duration,
     /// `ADOSEXO_PUBLIC_RATE_LIMIT_PER_MINUTE`: requests per minute and client
     /// address on the public endpoints (default 300).
     pub public_rate_limit: u32,
@@ -296,6 +299,9 @@ impl Config {
                     });
                 }
             },
+            idempotency_ttl: Duration::from_secs(
+                3600 * parse_range(&get, "ADOSEXO_IDEMPOTENCY_TTL_HOURS", 24, 1..=720)?,
+            ),
             protection_deadline: Duration::from_secs(
                 3600 * parse_range(&get, "ADOSEXO_PROTECTION_DEADLINE_HOURS", 72, 1..=720)?,
             ),

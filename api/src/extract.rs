@@ -87,6 +87,7 @@ where
             if bytes.len() > limit.0 {
                 return Err(ApiError::payload_too_large(limit.0));
             }
+            refuse_unstorable_text(&bytes)?;
             let value = decode_json::<T>(&bytes)?;
             value
                 .validate()
@@ -94,6 +95,98 @@ where
             Ok(value)
         })
     }
+}
+
+/// Refuses a JSON body holding text no database here can store: the NUL
+/// character (`\u0000`; PostgreSQL refuses it in text, SQLite would keep it
+/// and cut strings at it elsewhere). The only way to write it in JSON is
+/// the escape, so bodies without `\u0000` are passed over without parsing;
+/// otherwise the first string or key holding it is named (400
+/// `invalid-input`, code `characters`). Every JSON body goes through this
+/// one rule, whatever its type.
+pub fn refuse_unstorable_text(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    // Possibly an escaped backslash followed by `u0000`: parse to be sure.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(()); // the typed decoding names the syntax error
+    };
+    match path_to_unstorable(&value, String::new()) {
+        Some(field) => Err(unstorable(&field)),
+        None => Ok(()),
+    }
+}
+
+/// Whether a text holds a character no database here can store.
+pub fn is_unstorable(text: &str) -> bool {
+    text.contains('\0')
+}
+
+fn unstorable(field: &str) -> ApiError {
+    ApiError::invalid_field(
+        field,
+        "characters",
+        format!("{field} contains the NUL character (U+0000), which cannot be stored"),
+    )
+}
+
+fn path_to_unstorable(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => is_unstorable(s).then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| path_to_unstorable(v, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if is_unstorable(k) {
+                Some(here)
+            } else {
+                path_to_unstorable(v, here)
+            }
+        }),
+        _ => None,
+    }
+    .map(|p| if p.is_empty() { "body".to_owned() } else { p })
+}
+
+/// Refuses a request whose path or query string holds a NUL character
+/// (`%00`), naming `path` or the parameter: the same rule as for bodies,
+/// once for every route (middleware).
+pub async fn refuse_unstorable_url(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
+    if let Some(field) = unstorable_in_url(req.uri().path(), req.query_string()) {
+        let response = actix_web::ResponseError::error_response(&unstorable(&field));
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body)
+}
+
+/// The part of a URL holding a NUL character: `path`, or the query parameter.
+pub fn unstorable_in_url(path: &str, query: &str) -> Option<String> {
+    let encoded_nul = |s: &str| s.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"));
+    if encoded_nul(path) {
+        return Some("path".to_owned());
+    }
+    if !encoded_nul(query) {
+        return None;
+    }
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| is_unstorable(k) || is_unstorable(v))
+        .map(|(k, _)| {
+            if is_unstorable(&k) || k.is_empty() {
+                "query".to_owned()
+            } else {
+                k.into_owned()
+            }
+        })
 }
 
 /// Decodes JSON, naming the path of the first offending field.
@@ -383,6 +476,111 @@ mod tests {
         let ok = decode_query::<Query>("limit=5&cursor=75").ok();
         assert_eq!(ok.as_ref().and_then(|q| q.limit), Some(5));
         assert_eq!(ok.and_then(|q| q.cursor).as_deref(), Some("75"));
+    }
+}
+
+#[cfg(test)]
+mod unstorable_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn field_of(bytes: &[u8]) -> Option<String> {
+        refuse_unstorable_text(bytes).err().map(|e| {
+            let p = e.problem();
+            assert_eq!((p.status, p.problem_type.as_str()), (400, "urn:adosexo:problem:invalid-input"));
+            let error = p.errors.first().cloned().expect("one field named");
+            assert_eq!(error.code, "characters");
+            error.field
+        })
+    }
+
+    #[test]
+    fn nul_in_a_value_or_key_is_named() {
+        assert_eq!(field_of(br#"{"person":{"first_name":"A\u0000B"}}"#).as_deref(), Some("person.first_name"));
+        assert_eq!(field_of(br#"{"names":["ok","\u0000"]}"#).as_deref(), Some("names[1]"));
+        assert_eq!(field_of(br#"{"a\u0000":1}"#).as_deref(), Some("a\u{0}"));
+        assert_eq!(field_of(br#""\u0000""#).as_deref(), Some("body"));
+    }
+
+    #[test]
+    fn an_escaped_backslash_before_u0000_is_text_not_nul() {
+        assert_eq!(field_of(br#"{"name":"C:\\u0000"}"#), None);
+        assert_eq!(field_of(br#"{"name":"plain"}"#), None);
+    }
+
+    #[test]
+    fn urls_with_nul_name_the_part() {
+        assert_eq!(unstorable_in_url("/api/v1/people/a%00b", "").as_deref(), Some("path"));
+        assert_eq!(unstorable_in_url("/api/v1/directory", "q=a%00&limit=2").as_deref(), Some("q"));
+        assert_eq!(unstorable_in_url("/api/v1/directory", "q=%2500").as_deref(), None);
+        assert_eq!(unstorable_in_url("/api/v1/directory", "q=ok").as_deref(), None);
+    }
+
+    fn json_tree() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[^\\x00]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_]{1,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Every string of a tree, with its path.
+    fn strings(value: &Value, path: String, out: &mut Vec<String>) {
+        match value {
+            Value::String(_) => out.push(if path.is_empty() { "body".into() } else { path }),
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    strings(v, format!("{path}[{i}]"), out);
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    strings(v, if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn put_nul(value: &mut Value, target: usize, seen: &mut usize) {
+        match value {
+            Value::String(s) => {
+                if *seen == target {
+                    s.insert(0, '\0');
+                }
+                *seen += 1;
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| put_nul(v, target, seen)),
+            Value::Object(map) => map.values_mut().for_each(|v| put_nul(v, target, seen)),
+            _ => {}
+        }
+    }
+
+    proptest! {
+        /// Any body without NUL passes; the same body with a NUL put in any
+        /// one of its strings is refused naming exactly that string's path.
+        #[test]
+        fn the_string_holding_nul_is_named(tree in json_tree(), pick in any::<prop::sample::Index>()) {
+            let clean = serde_json::to_vec(&tree).expect("json");
+            prop_assert_eq!(field_of(&clean), None);
+            let mut paths = Vec::new();
+            strings(&tree, String::new(), &mut paths);
+            prop_assume!(!paths.is_empty());
+            let target = pick.index(paths.len());
+            let mut dirty = tree.clone();
+            put_nul(&mut dirty, target, &mut 0);
+            let bytes = serde_json::to_vec(&dirty).expect("json");
+            prop_assert_eq!(field_of(&bytes), Some(paths[target].clone()));
+        }
     }
 }
 

@@ -2,13 +2,18 @@
 //! first response; the same key with another body is a 422. The check, the
 //! creation and the stored response share one transaction.
 
+use std::future::Future;
+
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
 use adosexo_persistence::{DbConnection, idempotency};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::auth::extractor::Authenticated;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -64,15 +69,64 @@ pub fn digest<T: Serialize>(request: &T) -> Result<String, ApiError> {
         .collect())
 }
 
+/// An operation that honours `Idempotency-Key`.
+#[derive(Debug)]
+pub struct Operation {
+    /// Its name, stored with the key (another operation with the same key is a 422).
+    pub name: &'static str,
+    /// Where the created resource is read (`Location: {prefix}/{id}`), if it has an address.
+    pub location: Option<&'static str>,
+    /// How a retry is answered.
+    pub replay: Replay,
+}
+
+/// Reads a created resource again for a replay: today's answer to reading
+/// it (authorization, audit), or the error that reading it gives now.
+pub type Reader = Box<dyn FnOnce(String) -> LocalBoxFuture<'static, Result<HttpResponse, ApiError>>>;
+
+/// How a retry with the same key and body is answered.
+pub enum Replay {
+    /// With the first answer, stored: only for answers that say nothing
+    /// about a person in care (organisations, sites, permanences…); shown-once
+    /// secrets are removed first ([`Created::replay_body`]).
+    Stored,
+    /// Only the resource's id is stored; a retry reads the resource again
+    /// through today's authorization, so data erased, pseudonymised or no
+    /// longer visible to the caller never comes back through a replay.
+    Reread(Reader),
+}
+
+impl std::fmt::Debug for Replay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Stored => "Stored",
+            Self::Reread(_) => "Reread",
+        })
+    }
+}
+
+/// A [`Replay::Reread`] through `read`, as `auth` (called only on a replay).
+pub fn reread<Fut>(
+    state: &web::Data<AppState>,
+    auth: &Authenticated,
+    read: fn(web::Data<AppState>, Authenticated, String) -> Fut,
+) -> Replay
+where
+    Fut: Future<Output = Result<HttpResponse, ApiError>> + 'static,
+{
+    let (state, auth) = (state.clone(), auth.clone());
+    Replay::Reread(Box::new(move |id| Box::pin(read(state, auth, id))))
+}
+
 /// Runs `create` in a transaction unless `key` already holds a response of
-/// this actor for this operation; answers 201 with `Location` and `ETag`.
+/// this actor (stored less than the configured time ago); answers 201 with
+/// `Location` and `ETag`, or replays as `operation.replay` says.
 pub async fn create<T, F>(
-    state: &AppState,
-    actor_id: &str,
+    state: &web::Data<AppState>,
+    auth: &Authenticated,
     key: IdempotencyKey,
-    operation: &'static str,
+    operation: Operation,
     request_digest: String,
-    location_prefix: &'static str,
     create: F,
 ) -> Result<HttpResponse, ApiError>
 where
@@ -82,17 +136,20 @@ where
     let key = key
         .0
         .map_err(|m| ApiError::invalid_field("Idempotency-Key", "format", m))?;
-    let actor_id = actor_id.to_owned();
+    let actor_id = auth.actor.id.clone();
     let now = state.clock.now();
+    let not_before = now
+        - chrono::Duration::from_std(state.idempotency_ttl).unwrap_or(chrono::Duration::hours(24));
+    let (name, keep_body) = (operation.name, matches!(operation.replay, Replay::Stored));
     let outcome = state
         .db
         .transaction(move |conn| {
             let stored = match &key {
-                Some(key) => idempotency::find(conn, &actor_id, key)?,
+                Some(key) => idempotency::find(conn, &actor_id, key, not_before)?,
                 None => None,
             };
             if let Some(stored) = stored {
-                if stored.operation != operation || stored.request_digest != request_digest {
+                if stored.operation != name || stored.request_digest != request_digest {
                     return Err(ApiError::rule(
                         "idempotency-key-reused",
                         "Idempotency key reused",
@@ -105,12 +162,16 @@ where
             let body = serde_json::to_value(&created.body)
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             if let Some(key) = &key {
-                let stored = created.replay_body.as_ref().unwrap_or(&body).to_string();
+                let stored = if keep_body {
+                    created.replay_body.as_ref().unwrap_or(&body).to_string()
+                } else {
+                    String::new()
+                };
                 idempotency::store(
                     conn,
                     &actor_id,
                     key,
-                    operation,
+                    name,
                     &request_digest,
                     201,
                     &stored,
@@ -125,25 +186,51 @@ where
             })
         })
         .await?;
+    let location = |id: &str| operation.location.map(|prefix| format!("{prefix}/{id}"));
     Ok(match outcome {
-        Outcome::Created { body, id, version } => HttpResponse::Created()
-            .insert_header(("Location", format!("{location_prefix}/{id}")))
-            .insert_header(("ETag", crate::http_cache::version_etag(version)))
-            .insert_header(("Cache-Control", "no-store"))
-            .json(body),
-        Outcome::Replay(stored) => {
-            let mut response = HttpResponse::build(
-                StatusCode::from_u16(u16::try_from(stored.status).unwrap_or(201))
-                    .unwrap_or(StatusCode::CREATED),
-            );
-            if let Some(id) = &stored.resource_id {
-                response.insert_header(("Location", format!("{location_prefix}/{id}")));
+        Outcome::Created { body, id, version } => {
+            let mut response = HttpResponse::Created();
+            if let Some(location) = location(&id) {
+                response.insert_header(("Location", location));
             }
             response
-                .insert_header(("Idempotent-Replayed", "true"))
+                .insert_header(("ETag", crate::http_cache::version_etag(version)))
                 .insert_header(("Cache-Control", "no-store"))
-                .content_type("application/json")
-                .body(stored.response_body)
+                .json(body)
+        }
+        Outcome::Replay(stored) => {
+            let status = StatusCode::from_u16(u16::try_from(stored.status).unwrap_or(201))
+                .unwrap_or(StatusCode::CREATED);
+            let mut response = match (operation.replay, &stored.resource_id) {
+                (Replay::Reread(read), Some(id)) => {
+                    let mut response = read(id.clone()).await?;
+                    if response.status() == StatusCode::OK {
+                        *response.status_mut() = status;
+                    }
+                    response
+                }
+                (Replay::Reread(_), None) => {
+                    return Err(ApiError::internal("replay without a resource id"));
+                }
+                (Replay::Stored, _) => HttpResponse::build(status)
+                    .content_type("application/json")
+                    .body(stored.response_body),
+            };
+            let headers = response.headers_mut();
+            if let Some(value) = stored.resource_id.as_deref().and_then(location)
+                && let Ok(value) = HeaderValue::from_str(&value)
+            {
+                headers.insert(HeaderName::from_static("location"), value);
+            }
+            headers.insert(
+                HeaderName::from_static("idempotent-replayed"),
+                HeaderValue::from_static("true"),
+            );
+            headers.insert(
+                HeaderName::from_static("cache-control"),
+                HeaderValue::from_static("no-store"),
+            );
+            response
         }
     })
 }

@@ -103,6 +103,7 @@ impl Application {
             clock,
             notes: Arc::new(notes),
             protection_deadline: config.protection_deadline,
+            idempotency_ttl: config.idempotency_ttl,
             public_limiter: Arc::new(crate::rate_limit::RateLimiter::new(
                 config.public_rate_limit,
                 std::time::Duration::from_secs(60),
@@ -173,6 +174,7 @@ impl Application {
                         .config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])),
                 )
                 .default_service(web::to(fallback))
+                .wrap(from_fn(crate::extract::refuse_unstorable_url))
                 .wrap(ErrorHandlers::new().default_handler(ensure_problem))
                 .wrap(
                     DefaultHeaders::new()

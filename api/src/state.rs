@@ -32,6 +32,8 @@ pub struct AppState {
     pub notes: Arc<NotesKeys>,
     /// Time to record a mandatory child-protection decision.
     pub protection_deadline: std::time::Duration,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: std::time::Duration,
     /// Per-address limit of the public endpoints.
     pub public_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// Where statistics are read (`ANALYTICS_DATABASE_URL`, else `db`).

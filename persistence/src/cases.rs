@@ -748,6 +748,18 @@ pub fn notes_of(
         .load(conn)?)
 }
 
+/// The follow-up a note belongs to, if the note exists.
+pub fn note_follow_up(
+    conn: &mut DbConnection,
+    note_id: &str,
+) -> Result<Option<String>, PersistenceError> {
+    Ok(follow_up_notes::table
+        .select(follow_up_notes::follow_up_id)
+        .find(note_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// Notes sealed with another key than `current` (for rotation), a batch.
 pub fn notes_not_sealed_with(
     conn: &mut DbConnection,

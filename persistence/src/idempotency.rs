@@ -2,6 +2,11 @@
 //! `Idempotency-Key`. The lookup and the store run inside the same write
 //! transaction as the creation, so a retry racing the first request either
 //! waits for it and replays it, or fails the key's primary key and retries.
+//!
+//! A key is remembered for a limited time: [`find`] forgets an expired one
+//! (so the key can be used again) and [`purge_expired`] removes the rest.
+//! Operations about people in care store no body, only the resource's id
+//! (the API re-reads the resource on a replay).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -21,12 +26,21 @@ pub struct StoredResponse {
     pub resource_id: Option<String>,
 }
 
-/// The response stored under (actor, key), if any.
+/// The response stored under (actor, key) since `not_before`, if any; an
+/// older one is deleted.
 pub fn find(
     conn: &mut DbConnection,
     actor_id: &str,
     key: &str,
+    not_before: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, PersistenceError> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::actor_id.eq(actor_id))
+            .filter(idempotency_keys::idempotency_key.eq(key))
+            .filter(idempotency_keys::created_at.lt(to_db(not_before))),
+    )
+    .execute(conn)?;
     Ok(idempotency_keys::table
         .select((
             idempotency_keys::operation,
@@ -66,4 +80,15 @@ pub fn store(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Deletes every response stored before `not_before`; returns how many.
+pub fn purge_expired(
+    conn: &mut DbConnection,
+    not_before: DateTime<Utc>,
+) -> Result<usize, PersistenceError> {
+    Ok(diesel::delete(
+        idempotency_keys::table.filter(idempotency_keys::created_at.lt(to_db(not_before))),
+    )
+    .execute(conn)?)
 }

@@ -22,7 +22,7 @@ use crate::auth::{Authenticated, password};
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -341,11 +341,14 @@ pub async fn create(
     let (actor, ctx) = (auth.actor.clone(), auth.ctx.clone());
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_account",
+        Operation {
+            name: "create_account",
+            location: Some("/api/v1/accounts"),
+            replay: Replay::Stored,
+        },
         digest,
-        "/api/v1/accounts",
         move |conn| {
             let territory: Vec<String> = body.territory.iter().map(|c| c.0.clone()).collect();
             let (roles, territory) =

@@ -29,7 +29,7 @@ use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -260,11 +260,14 @@ pub async fn create(
     let title = text("title", &body.title)?;
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_agreement",
+        Operation {
+            name: "create_agreement",
+            location: Some("/api/v1/agreements"),
+            replay: Replay::Stored,
+        },
         digest,
-        "/api/v1/agreements",
         move |conn| {
             let organisation =
                 identity::find_organisation(conn, &organisation_id)?.ok_or_else(|| {

@@ -822,6 +822,16 @@ pub async fn get(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    read_appointment(state, auth, id.into_inner()).await
+}
+
+/// What `get` answers (also a replay of the creation, through today's
+/// authorization).
+pub(crate) async fn read_appointment(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     let full = authorized(&state, &auth, &id, Action::ReadAppointment).await?;
     audit::record(

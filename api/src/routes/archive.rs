@@ -19,7 +19,7 @@ use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::guard::permit;
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -346,11 +346,14 @@ pub async fn create_erasure_request(
     let (actor, ctx) = (auth.actor.clone(), auth.ctx.clone());
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_erasure_request",
+        Operation {
+            name: "create_erasure_request",
+            location: Some("/api/v1/erasure-requests"),
+            replay: idempotency::reread(&state, &auth, read_erasure_request),
+        },
         digest,
-        "/api/v1/erasure-requests",
         move |conn| {
             if cases::find_person(conn, &person_id)?.is_none() {
                 return Err(ApiError::not_found("no person with this id"));
@@ -487,6 +490,16 @@ pub async fn get_erasure_request(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    read_erasure_request(state, auth, id.into_inner()).await
+}
+
+/// What `get_erasure_request` answers (also a replay of the creation, through today's
+/// authorization).
+pub(crate) async fn read_erasure_request(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: String,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,

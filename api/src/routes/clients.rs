@@ -17,7 +17,7 @@ use crate::auth::Authenticated;
 use crate::auth::secrets::{digest, new_secret};
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -225,11 +225,14 @@ pub async fn create(
     let (actor, ctx) = (auth.actor.clone(), auth.ctx.clone());
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_client",
+        Operation {
+            name: "create_client",
+            location: Some("/api/v1/clients"),
+            replay: Replay::Stored,
+        },
         request_digest,
-        "/api/v1/clients",
         move |conn| {
             let organisation =
                 identity::find_organisation(conn, &organisation_id)?.ok_or_else(|| {

@@ -26,6 +26,7 @@ use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
+use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::parse_id;
 use crate::problem::ApiError;
@@ -290,7 +291,10 @@ pub struct CreateConsent {
     description = "The rule by age at `given_at` is checked: under 15 the minor and a holder of parental \
                    authority (422 `consent-under-15-needs-minor-and-parental-authority` otherwise); from 15 \
                    the minor alone suffices; from 18 the young adult alone.",
-    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(
+        ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+    ),
     request_body(content = CreateConsent, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -309,12 +313,14 @@ pub struct CreateConsent {
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<CreateConsent>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     let loaded = authorized(&state, &auth, &id, Action::ManageConsents).await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&(&id, &body))?;
     let now = state.clock.now();
     if body.given_at > now {
         return Err(ApiError::invalid_value(
@@ -388,20 +394,62 @@ pub async fn create(
         Some(&id),
         Outcome::Success,
     );
-    let stored_row = row.clone();
-    state
-        .db
-        .transaction(move |conn| {
-            store::insert_consent(conn, &stored_row)?;
+    let view = consent_view(row.clone(), birth, now)?;
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_consent",
+            location: None,
+            replay: idempotency::reread(&state, &auth, read_consent),
+        },
+        digest,
+        move |conn| {
+            store::insert_consent(conn, &row)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
-    Ok(versioned_json(
-        StatusCode::CREATED,
-        &consent_view(row, birth, now)?,
-        1,
-    ))
+            Ok(Created {
+                id: row.id,
+                version: 1,
+                body: view,
+                replay_body: None,
+            })
+        },
+    )
+    .await
+}
+
+/// One consent as its follow-up's consents show it now (a replay of its
+/// recording): 404 once the caller may no longer read it.
+async fn read_consent(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    consent_id: String,
+) -> Result<HttpResponse, ApiError> {
+    let lookup = consent_id.clone();
+    let row = state
+        .db
+        .run(move |conn| store::find_consent(conn, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no consent with this id"))?;
+    let loaded = authorized(&state, &auth, &row.follow_up_id, Action::ReadConsents).await?;
+    let person_id = loaded.row.person_id.clone();
+    let birth = state.db.run(move |conn| subject(conn, &person_id)).await?;
+    audit::record(
+        &state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "read_consents",
+            "follow_up",
+            Some(&row.follow_up_id),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    let version = row.version;
+    let view = consent_view(row, birth, state.clock.now())?;
+    Ok(versioned_json(StatusCode::OK, &view, version))
 }
 
 /// A withdrawal.

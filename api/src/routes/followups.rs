@@ -24,6 +24,7 @@ use crate::crypto::Sealed;
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::pagination::{limit, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -435,6 +436,16 @@ pub async fn get(
     auth: Authenticated,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    read_follow_up(state, auth, id.into_inner()).await
+}
+
+/// What `get` answers (also a replay of the creation, through today's
+/// authorization).
+pub(crate) async fn read_follow_up(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: String,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     let loaded = authorized(&state, &auth, &id, Action::ReadFollowUp).await?;
     audit::record(
@@ -828,14 +839,24 @@ pub async fn list_notes(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
-    authorized(&state, &auth, &id, Action::AccessNotes).await?;
+    Ok(HttpResponse::Ok().json(notes_of(&state, &auth, id).await?))
+}
+
+/// The notes of a follow-up, opened, for a caller allowed to read them
+/// (the read audited).
+async fn notes_of(
+    state: &web::Data<AppState>,
+    auth: &Authenticated,
+    id: String,
+) -> Result<NoteList, ApiError> {
+    authorized(state, auth, &id, Action::AccessNotes).await?;
     let lookup = id.clone();
     let rows: Vec<NoteRow> = state
         .db
         .run(move |conn| cases::notes_of(conn, &lookup))
         .await?;
     audit::record(
-        &state,
+        state,
         vec![audit::entry(
             Some(&auth.actor),
             &auth.ctx,
@@ -866,7 +887,7 @@ pub async fn list_notes(
             })
         })
         .collect::<Result<_, ApiError>>()?;
-    Ok(HttpResponse::Ok().json(NoteList { items }))
+    Ok(NoteList { items })
 }
 
 /// Write a note on a follow-up.
@@ -874,7 +895,10 @@ pub async fn list_notes(
     operation_id = "createFollowUpNote",
     tag = "follow-ups",
     summary = "Write a note",
-    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(
+        ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+    ),
     request_body(content = CreateNote, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -892,12 +916,14 @@ pub async fn list_notes(
 pub async fn create_note(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<CreateNote>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     authorized(&state, &auth, &id, Action::AccessNotes).await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&(&id, &body))?;
     let now = state.clock.now();
     let note_id = uuid::Uuid::now_v7().to_string();
     let sealed = state
@@ -922,22 +948,59 @@ pub async fn create_note(
         Some(&id),
         Outcome::Success,
     );
-    state
-        .db
-        .transaction(move |conn| {
-            cases::insert_note(conn, &row)?;
-            cases::touch_follow_up(conn, &id, now)?;
-            adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(NoteView {
+    let view = NoteView {
         id: note_id,
         kind: body.kind,
         body: body.body,
         author_id: auth.actor.id.clone(),
         created_at: instant(to_db(now)),
-    }))
+    };
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_note",
+            location: None,
+            replay: idempotency::reread(&state, &auth, read_note),
+        },
+        digest,
+        move |conn| {
+            cases::insert_note(conn, &row)?;
+            cases::touch_follow_up(conn, &id, now)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            Ok(Created {
+                id: view.id.clone(),
+                version: 1,
+                body: view,
+                replay_body: None,
+            })
+        },
+    )
+    .await
+}
+
+/// One note, as its follow-up's notes show it now (a replay of its
+/// creation): 404 once it is gone or no longer readable by the caller.
+async fn read_note(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    note_id: String,
+) -> Result<HttpResponse, ApiError> {
+    let lookup = note_id.clone();
+    let follow_up = state
+        .db
+        .run(move |conn| cases::note_follow_up(conn, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no note with this id"))?;
+    let mut notes = notes_of(&state, &auth, follow_up).await?;
+    let note = notes
+        .items
+        .iter()
+        .position(|n| n.id == note_id)
+        .map(|at| notes.items.swap_remove(at))
+        .ok_or_else(|| ApiError::not_found("no note with this id"))?;
+    Ok(HttpResponse::Ok().json(note))
 }
 
 /// A relative or partner professional to involve.
@@ -987,7 +1050,10 @@ pub struct InvolvePerson {
     operation_id = "addFollowUpPerson",
     tag = "follow-ups",
     summary = "Involve a relative or professional",
-    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(
+        ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+    ),
     request_body(content = InvolvePerson, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -1006,12 +1072,14 @@ pub struct InvolvePerson {
 pub async fn add_person(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<InvolvePerson>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     let loaded = authorized(&state, &auth, &id, Action::ManageFollowUp).await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&(&id, &body))?;
     if loaded.row.status == "closed" {
         return Err(ApiError::rule(
             "follow-up-closed",
@@ -1049,17 +1117,31 @@ pub async fn add_person(
         Some(&id),
         Outcome::Success,
     );
-    let loaded = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "add_follow_up_person",
+            location: Some("/api/v1/follow-ups"),
+            replay: idempotency::reread(&state, &auth, read_follow_up),
+        },
+        digest,
+        move |conn| {
             cases::add_involved(conn, &id, &person, now)?;
             cases::touch_follow_up(conn, &id, now)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             let row = cases::find_follow_up(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("no follow-up with this id"))?;
-            load(conn, row)
-        })
-        .await?;
-    let version = loaded.row.version;
-    Ok(versioned_json(StatusCode::CREATED, &view(loaded)?, version))
+            let loaded = load(conn, row)?;
+            let version = loaded.row.version;
+            Ok(Created {
+                id,
+                version,
+                body: view(loaded)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }

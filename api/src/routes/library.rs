@@ -33,7 +33,7 @@ use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::versioned_json;
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -252,11 +252,14 @@ pub async fn create(
     let ctx = auth.ctx.clone();
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_resource",
+        Operation {
+            name: "create_resource",
+            location: Some("/api/v1/resources"),
+            replay: Replay::Stored,
+        },
         digest,
-        "/api/v1/resources",
         move |conn| {
             let id = uuid::Uuid::now_v7().to_string();
             let row = ResourceRow {

@@ -17,7 +17,7 @@ use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -266,11 +266,14 @@ pub async fn create(
     let ctx = auth.ctx.clone();
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_organisation",
+        Operation {
+            name: "create_organisation",
+            location: Some("/api/v1/organisations"),
+            replay: Replay::Stored,
+        },
         digest,
-        "/api/v1/organisations",
         move |conn| {
             check_programme_kind(conn, None, body.kind.0)?;
             let departement_code = known_departement(conn, &body.departement_code)?;

@@ -27,7 +27,7 @@ use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::pagination::{limit, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -701,11 +701,14 @@ pub async fn create(
     let (actor, ctx, actor_kind) = (auth.actor.clone(), auth.ctx.clone(), actor_kind(&auth));
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_referral",
+        Operation {
+            name: "create_referral",
+            location: Some("/api/v1/referrals"),
+            replay: idempotency::reread(&state, &auth, read_referral),
+        },
         digest,
-        "/api/v1/referrals",
         move |conn| {
             if adosexo_persistence::territory::find_departement(conn, &departement)?.is_none() {
                 return Err(ApiError::rule(
@@ -1009,6 +1012,16 @@ pub async fn get(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    read_referral(state, auth, id.into_inner()).await
+}
+
+/// What `get` answers (also a replay of the creation, through today's
+/// authorization).
+pub(crate) async fn read_referral(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: String,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     let staff = is_staff(&auth);

@@ -31,7 +31,7 @@ use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery, text, text_of_at_least};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -349,11 +349,14 @@ pub async fn register(
     let ctx = auth.ctx.clone();
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "register_professionals",
+        Operation {
+            name: "register_professionals",
+            location: Some("/api/v1/training-registrations"),
+            replay: Replay::Stored,
+        },
         digest,
-        "/api/v1/training-registrations",
         move |conn| {
             let rows =
                 register_participants(conn, &id, participants, &actor.id, &clock, |session| {
@@ -675,11 +678,14 @@ pub async fn request_case_review(
     let ctx = auth.ctx.clone();
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_case_review_request",
+        Operation {
+            name: "create_case_review_request",
+            location: Some("/api/v1/case-review-requests"),
+            replay: Replay::Stored,
+        },
         digest,
-        "/api/v1/case-review-requests",
         move |conn| {
             if adosexo_persistence::territory::find_departement(conn, &departement)?.is_none() {
                 return Err(ApiError::rule(

@@ -20,7 +20,7 @@ use crate::auth::Authenticated;
 use crate::auth::secrets::new_secret;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::guard::permit;
-use crate::idempotency::{self, Created, IdempotencyKey};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -268,11 +268,14 @@ pub async fn create(
     let (actor, ctx) = (auth.actor.clone(), auth.ctx.clone());
     idempotency::create(
         &state,
-        &auth.actor.id,
+        &auth,
         key,
-        "create_webhook_subscription",
+        Operation {
+            name: "create_webhook_subscription",
+            location: Some("/api/v1/webhooks"),
+            replay: Replay::Stored,
+        },
         request_digest,
-        "/api/v1/webhooks",
         move |conn| {
             let organisation =
                 adosexo_persistence::identity::find_organisation(conn, &organisation_id)?
