@@ -35,6 +35,7 @@ use super::scheduling::{appointment_rule, booking_error, check_range, check_staf
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::{limit, page, parse_id};
@@ -380,7 +381,7 @@ fn bookings_for(row: &AppointmentRow, staff: &[String]) -> Vec<BookingRow> {
 }
 
 /// A new appointment.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAppointment {
     /// How it happens; `permanence` needs `site_id` and must lie inside an
@@ -458,6 +459,7 @@ fn attendee_rows(id: &str, attendees: &[Attendee]) -> Vec<AttendeeRow> {
     tag = "scheduling",
     summary = "Book an appointment",
     description = "Rules, each a named problem type: `end-before-start`, `too-long`, `too-short`, `outside-permanence`, `first-meeting-unaccompanied` (422) and `staff-double-booked` (409, guaranteed by the database under concurrent requests).",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = CreateAppointment, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -477,6 +479,7 @@ fn attendee_rows(id: &str, attendees: &[Attendee]) -> Vec<AttendeeRow> {
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     body: ApiJson<CreateAppointment>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
@@ -489,6 +492,7 @@ pub async fn create(
     )
     .await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&body)?;
     let start = body.starts_at;
     let end = body.ends_at;
     rules::check_times(start, end).map_err(appointment_rule)?;
@@ -573,9 +577,17 @@ pub async fn create(
         Some(&id),
         Outcome::Success,
     );
-    let full = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_appointment",
+            location: Some("/api/v1/appointments"),
+            replay: idempotency::reread(&state, &auth, read_appointment),
+        },
+        digest,
+        move |conn| {
             let full = write_new(
                 conn,
                 NewAppointment {
@@ -591,11 +603,16 @@ pub async fn create(
                 now,
             )?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(full)
-        })
-        .await?;
-    let version = full.row.version;
-    Ok(versioned_json(StatusCode::CREATED, &view(full)?, version))
+            let version = full.row.version;
+            Ok(Created {
+                id: full.row.id.clone(),
+                version,
+                body: view(full)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 /// The young person and département of the referral or follow-up an
@@ -1168,7 +1185,7 @@ pub async fn get_availability(
 }
 
 /// Book a free slot for a referral.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookSlot {
     /// The referral (a partner: one of its organisation's).
@@ -1194,6 +1211,7 @@ pub struct BookSlot {
     tag = "scheduling",
     summary = "Book a free first-meeting slot",
     description = "Creates a permanence appointment with a free staff member. Booked by a partner: pending until the team confirms it, with the partner's organisation as referent professional. 404 for a referral the caller may not see; 409 `slot-taken` when it is no longer free.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = BookSlot, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -1213,6 +1231,7 @@ pub struct BookSlot {
 pub async fn book(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     body: ApiJson<BookSlot>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
@@ -1225,6 +1244,7 @@ pub async fn book(
     )
     .await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&body)?;
     let (person_id, departement) = subject(&state, &auth, Some(&body.referral_id), None).await?;
     let partner = auth.actor.roles.has(Role::Partner) && !auth.actor.roles.works_on_cases();
     let duration = Duration::minutes(i64::from(body.duration.unwrap_or(60)));
@@ -1244,9 +1264,17 @@ pub async fn book(
         Some(&id),
         Outcome::Success,
     );
-    let full = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "book_first_meeting",
+            location: Some("/api/v1/appointments"),
+            replay: idempotency::reread(&state, &auth, read_appointment),
+        },
+        digest,
+        move |conn| {
             let permanence = perm::load_one(conn, &permanence_id)?.ok_or_else(|| {
                 ApiError::invalid_value("permanence_id", "unknown", "no permanence has this id")
             })?;
@@ -1336,11 +1364,16 @@ pub async fn book(
                 now,
             )?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(full)
-        })
-        .await?;
-    let version = full.row.version;
-    Ok(versioned_json(StatusCode::CREATED, &view(full)?, version))
+            let version = full.row.version;
+            Ok(Created {
+                id: full.row.id.clone(),
+                version,
+                body: view(full)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 /// An organisation exists (for attendees); 422 naming the field otherwise.
