@@ -21,12 +21,13 @@ use crate::extract::ApiJson;
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::parse_id;
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{DepartementCodeWire, DirectoryCategoryWire};
 
 /// A directory entry as an admin writes it.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryEntryInput {
     /// Name of the service or professional.
@@ -152,6 +153,7 @@ fn row_of(
     operation_id = "createDirectoryEntry",
     tag = "public",
     summary = "Add a directory entry",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = DirectoryEntryInput, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -169,6 +171,7 @@ fn row_of(
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     body: ApiJson<DirectoryEntryInput>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
@@ -181,6 +184,7 @@ pub async fn create(
     )
     .await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&body)?;
     let now = state.clock.now();
     let id = uuid::Uuid::now_v7().to_string();
     let entry = audit::entry(
@@ -191,21 +195,33 @@ pub async fn create(
         Some(&id),
         Outcome::Success,
     );
-    let row = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_directory_entry",
+            location: Some("/api/v1/directory"),
+            replay: Replay::Stored,
+        },
+        digest,
+        move |conn| {
+            let row = (|| -> Result<_, ApiError> {
             let row = row_of(conn, &id, body, 1, now)?;
             public::insert_entry(conn, &row)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(row)
-        })
-        .await?;
-    let version = row.version;
-    Ok(versioned_json(
-        StatusCode::CREATED,
-        &entry_view(row)?,
-        version,
-    ))
+            })()?;
+            let version = row.version;
+            Ok(Created {
+                id: row.id.clone(),
+                version,
+                body: entry_view(row)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 async fn existing(state: &AppState, id: &str) -> Result<DirectoryRow, ApiError> {

@@ -37,6 +37,7 @@ use crate::extract::{ApiJson, ApiQuery, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::{limit, parse_id};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{
@@ -420,6 +421,7 @@ pub struct CreateGroupSession {
                    perpetrator course): a staff member who already has an appointment or a session then \
                    is a 409 `staff-double-booked`. Coordinators and referents plan sessions of their \
                    territory or that they staff.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = CreateGroupSession, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -438,6 +440,7 @@ pub struct CreateGroupSession {
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     body: ApiJson<CreateGroupSession>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
@@ -450,6 +453,7 @@ pub async fn create(
     )
     .await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&body)?;
     let kind = body.kind.0;
     let mode = body.mode.0;
     let site_id = body
@@ -596,9 +600,18 @@ pub async fn create(
         Some(&id),
         Outcome::Success,
     );
-    let loaded = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_group_session",
+            location: Some("/api/v1/group-sessions"),
+            replay: Replay::Stored,
+        },
+        digest,
+        move |conn| {
+            let loaded = (|| -> Result<_, ApiError> {
             if adosexo_persistence::territory::find_departement(conn, &departement)?.is_none() {
                 return Err(ApiError::rule(
                     "unknown-departement",
@@ -638,10 +651,17 @@ pub async fn create(
             schedule::insert_bookings(conn, &mut bookings).map_err(booking_error)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             load(conn, row)
-        })
-        .await?;
-    let version = loaded.row.version;
-    Ok(versioned_json(StatusCode::CREATED, &view(loaded)?, version))
+            })()?;
+            let version = loaded.row.version;
+            Ok(Created {
+                id: loaded.row.id.clone(),
+                version,
+                body: view(loaded)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 /// Filters and paging.

@@ -31,6 +31,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::{limit, page, parse_id};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{AudienceWire, PartOfDayWire, ScheduleStatusWire, instant};
@@ -336,7 +337,7 @@ fn hhmm(value: &str) -> Result<(), validator::ValidationError> {
 }
 
 /// A new permanence.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePermanence {
     /// The site.
@@ -385,6 +386,7 @@ pub struct CreatePermanence {
     tag = "scheduling",
     summary = "Create a permanence",
     description = "A recurring series at a site. Local times are Europe/Paris and stay put across daylight-saving changes. Rule errors are 422 `invalid-rrule` saying which part is wrong.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = CreatePermanence, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -402,6 +404,7 @@ pub struct CreatePermanence {
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     body: ApiJson<CreatePermanence>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
@@ -414,6 +417,7 @@ pub async fn create(
     )
     .await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&body)?;
     let site = super::sites::load(&state, &body.site_id)
         .await
         .map_err(|_| ApiError::invalid_value("site_id", "unknown", "no site has this id"))?;
@@ -471,9 +475,18 @@ pub async fn create(
         Some(&id),
         Outcome::Success,
     );
-    let loaded = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_permanence",
+            location: Some("/api/v1/permanences"),
+            replay: Replay::Stored,
+        },
+        digest,
+        move |conn| {
+            let loaded = (|| -> Result<_, ApiError> {
             check_staff(conn, "staff_ids", &staff)?;
             if let Some(agreement_id) = &agreement_id {
                 let agreement =
@@ -500,10 +513,17 @@ pub async fn create(
             }
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             load_one(conn, &id)?.ok_or_else(|| ApiError::internal("permanence just written"))
-        })
-        .await?;
-    let version = loaded.row.version;
-    Ok(versioned_json(StatusCode::CREATED, &view(loaded)?, version))
+            })()?;
+            let version = loaded.row.version;
+            Ok(Created {
+                id: loaded.row.id.clone(),
+                version,
+                body: view(loaded)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 /// A page of permanences, by last change.
@@ -630,7 +650,7 @@ pub async fn get(
 }
 
 /// Changes to the whole series; absent fields stay as they are.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePermanence {
     /// Title.
@@ -765,7 +785,7 @@ pub async fn update(
 
 /// Change from a date on: the series ends before it and a new one, with the
 /// changes, continues from it.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitPermanence {
     /// The first date the changes apply to.
@@ -782,6 +802,7 @@ pub struct SplitPermanence {
     summary = "Change a permanence from a date on",
     description = "Ends the series before `from_date` and creates its continuation with the changes; exceptions from that date move to the new series. 201 with the new series.",
     params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
         ("id" = String, Path, description = "Permanence id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
     ),
@@ -806,12 +827,14 @@ pub async fn split(
     req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<SplitPermanence>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     let loaded = authorized(&state, &auth, &id, Action::ManagePermanence).await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&(&id, &body))?;
     let expected = if_match(&req)?;
     let series = loaded.series()?;
     let from = body.from_date;
@@ -879,9 +902,18 @@ pub async fn split(
         Outcome::Success,
     );
     let from_text = from.format("%Y-%m-%d").to_string();
-    let loaded = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "split_permanence",
+            location: Some("/api/v1/permanences"),
+            replay: Replay::Stored,
+        },
+        digest,
+        move |conn| {
+            let loaded = (|| -> Result<_, ApiError> {
             schedule::update_permanence(conn, &id, expected, &old_changes, now)?
                 .ok_or_else(ApiError::precondition_failed)?;
             check_staff(conn, "changes.staff_ids", &staff)?;
@@ -893,10 +925,17 @@ pub async fn split(
             schedule::move_exceptions(conn, &id, &new_id, &from_text)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             load_one(conn, &new_id)?.ok_or_else(|| ApiError::internal("permanence just written"))
-        })
-        .await?;
-    let version = loaded.row.version;
-    Ok(versioned_json(StatusCode::CREATED, &view(loaded)?, version))
+            })()?;
+            let version = loaded.row.version;
+            Ok(Created {
+                id: loaded.row.id.clone(),
+                version,
+                body: view(loaded)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 /// An occurrence of a permanence.

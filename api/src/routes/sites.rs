@@ -21,6 +21,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
 use crate::pagination::{limit, page, parse_id};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{ScheduleStatusWire, SiteKindWire, instant};
@@ -128,7 +129,7 @@ fn view_in_region(row: SiteRow, region_code: String) -> Result<SiteView, ApiErro
 }
 
 /// A new site.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSite {
     /// Name shown to the public.
@@ -219,6 +220,7 @@ fn known_organisation(conn: &mut DbConnection, field: &str, id: &str) -> Result<
     tag = "scheduling",
     summary = "Create a site",
     description = "Admins and supervisors anywhere; coordinators and regional referents in their territory.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = CreateSite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -236,6 +238,7 @@ fn known_organisation(conn: &mut DbConnection, field: &str, id: &str) -> Result<
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     body: ApiJson<CreateSite>,
 ) -> Result<HttpResponse, ApiError> {
     permit(
@@ -248,6 +251,7 @@ pub async fn create(
     )
     .await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&body)?;
     let departement = DepartementCode::parse(&body.departement_code)
         .map_err(|e| ApiError::invalid_field("departement_code", "format", e.to_string()))?;
     permit(
@@ -271,9 +275,18 @@ pub async fn create(
         Some(&id),
         Outcome::Success,
     );
-    let view = state
-        .db
-        .transaction(move |conn| {
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_site",
+            location: Some("/api/v1/sites"),
+            replay: Replay::Stored,
+        },
+        digest,
+        move |conn| {
+            let view = (|| -> Result<_, ApiError> {
             known_departement(conn, &body.departement_code)?;
             if let Some(host) = &body.host_organisation_id {
                 known_organisation(conn, "host_organisation_id", host)?;
@@ -299,10 +312,17 @@ pub async fn create(
             schedule::insert_site(conn, &row)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             site_view(conn, row)
-        })
-        .await?;
-    let version = view.version;
-    Ok(versioned_json(StatusCode::CREATED, &view, version))
+            })()?;
+            let version = view.version;
+            Ok(Created {
+                id: view.id.clone(),
+                version,
+                body: view,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 /// Filters and paging.
