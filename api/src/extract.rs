@@ -161,17 +161,26 @@ fn path_to_unstorable(value: &serde_json::Value, path: String) -> Option<String>
 pub async fn refuse_unstorable_url(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>, actix_web::Error> {
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
     if let Some(field) = unstorable_in_url(req.uri().path(), req.query_string()) {
         let response = actix_web::ResponseError::error_response(&unstorable(&field));
         return Ok(req.into_response(response).map_into_right_body());
     }
-    next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(actix_web::dev::ServiceResponse::map_into_left_body)
 }
 
 /// The part of a URL holding a NUL character: `path`, or the query parameter.
 pub fn unstorable_in_url(path: &str, query: &str) -> Option<String> {
-    let encoded_nul = |s: &str| s.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"));
+    let encoded_nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
     if encoded_nul(path) {
         return Some("path".to_owned());
     }
@@ -488,7 +497,10 @@ mod unstorable_tests {
     fn field_of(bytes: &[u8]) -> Option<String> {
         refuse_unstorable_text(bytes).err().map(|e| {
             let p = e.problem();
-            assert_eq!((p.status, p.problem_type.as_str()), (400, "urn:adosexo:problem:invalid-input"));
+            assert_eq!(
+                (p.status, p.problem_type.as_str()),
+                (400, "urn:adosexo:problem:invalid-input")
+            );
             let error = p.errors.first().cloned().expect("one field named");
             assert_eq!(error.code, "characters");
             error.field
@@ -497,8 +509,14 @@ mod unstorable_tests {
 
     #[test]
     fn nul_in_a_value_or_key_is_named() {
-        assert_eq!(field_of(br#"{"person":{"first_name":"A\u0000B"}}"#).as_deref(), Some("person.first_name"));
-        assert_eq!(field_of(br#"{"names":["ok","\u0000"]}"#).as_deref(), Some("names[1]"));
+        assert_eq!(
+            field_of(br#"{"person":{"first_name":"A\u0000B"}}"#).as_deref(),
+            Some("person.first_name")
+        );
+        assert_eq!(
+            field_of(br#"{"names":["ok","\u0000"]}"#).as_deref(),
+            Some("names[1]")
+        );
         assert_eq!(field_of(br#"{"a\u0000":1}"#).as_deref(), Some("a\u{0}"));
         assert_eq!(field_of(br#""\u0000""#).as_deref(), Some("body"));
     }
@@ -511,10 +529,22 @@ mod unstorable_tests {
 
     #[test]
     fn urls_with_nul_name_the_part() {
-        assert_eq!(unstorable_in_url("/api/v1/people/a%00b", "").as_deref(), Some("path"));
-        assert_eq!(unstorable_in_url("/api/v1/directory", "q=a%00&limit=2").as_deref(), Some("q"));
-        assert_eq!(unstorable_in_url("/api/v1/directory", "q=%2500").as_deref(), None);
-        assert_eq!(unstorable_in_url("/api/v1/directory", "q=ok").as_deref(), None);
+        assert_eq!(
+            unstorable_in_url("/api/v1/people/a%00b", "").as_deref(),
+            Some("path")
+        );
+        assert_eq!(
+            unstorable_in_url("/api/v1/directory", "q=a%00&limit=2").as_deref(),
+            Some("q")
+        );
+        assert_eq!(
+            unstorable_in_url("/api/v1/directory", "q=%2500").as_deref(),
+            None
+        );
+        assert_eq!(
+            unstorable_in_url("/api/v1/directory", "q=ok").as_deref(),
+            None
+        );
     }
 
     fn json_tree() -> impl Strategy<Value = Value> {
@@ -544,7 +574,15 @@ mod unstorable_tests {
             }
             Value::Object(map) => {
                 for (k, v) in map {
-                    strings(v, if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, out);
+                    strings(
+                        v,
+                        if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        },
+                        out,
+                    );
                 }
             }
             _ => {}

@@ -8,8 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use futures_util::future::LocalBoxFuture;
 use adosexo_persistence::{DbConnection, idempotency};
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -82,7 +82,8 @@ pub struct Operation {
 
 /// Reads a created resource again for a replay: today's answer to reading
 /// it (authorization, audit), or the error that reading it gives now.
-pub type Reader = Box<dyn FnOnce(String) -> LocalBoxFuture<'static, Result<HttpResponse, ApiError>>>;
+pub type Reader =
+    Box<dyn FnOnce(String) -> LocalBoxFuture<'static, Result<HttpResponse, ApiError>>>;
 
 /// How a retry with the same key and body is answered.
 pub enum Replay {

@@ -35,9 +35,9 @@ use super::scheduling::{appointment_rule, booking_error, check_range, check_staf
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::pagination::{limit, page, parse_id};
 use crate::problem::ApiError;
 use crate::state::AppState;

@@ -20,8 +20,8 @@ use crate::auth::Authenticated;
 use crate::extract::ApiJson;
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
-use crate::pagination::parse_id;
 use crate::idempotency::{self, Created, IdempotencyKey, Operation, Replay};
+use crate::pagination::parse_id;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{DepartementCodeWire, DirectoryCategoryWire};
@@ -207,10 +207,10 @@ pub async fn create(
         digest,
         move |conn| {
             let row = (|| -> Result<_, ApiError> {
-            let row = row_of(conn, &id, body, 1, now)?;
-            public::insert_entry(conn, &row)?;
-            adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(row)
+                let row = row_of(conn, &id, body, 1, now)?;
+                public::insert_entry(conn, &row)?;
+                adosexo_persistence::audit::append(conn, &[entry], now)?;
+                Ok::<_, ApiError>(row)
             })()?;
             let version = row.version;
             Ok(Created {
