@@ -150,7 +150,11 @@ where
                 None => None,
             };
             if let Some(stored) = stored {
-                if stored.operation != name || stored.request_digest != request_digest {
+                // Once the resource was pseudonymised its request's digest
+                // is gone too: the key and operation still recognise a retry.
+                let same_body = stored.request_digest == request_digest
+                    || stored.request_digest == adosexo_persistence::inventory::ERASED_DIGEST;
+                if stored.operation != name || !same_body {
                     return Err(ApiError::rule(
                         "idempotency-key-reused",
                         "Idempotency key reused",

@@ -759,3 +759,45 @@ fn lookups_by_person_use_an_index_on_sqlite() {
         );
     }
 }
+
+#[test]
+fn every_text_column_is_in_the_inventory_of_personal_data() {
+    on_each_backend(|db, backend| {
+        db.migrate().expect("migrate");
+        let columns = block_on(db.run(|conn| crate::testing::text_columns(conn))).expect("columns");
+        assert!(
+            columns.len() > 100,
+            "{backend}: {} text columns",
+            columns.len()
+        );
+        let unclassified: Vec<String> = columns
+            .iter()
+            .filter(|(table, column)| {
+                !crate::inventory::table(table).is_some_and(|t| t.classifies(column))
+            })
+            .map(|(table, column)| format!("{table}.{column}"))
+            .collect();
+        assert!(
+            unclassified.is_empty(),
+            "{backend}: text columns the inventory (persistence/src/inventory.rs) does not classify: {unclassified:?}"
+        );
+        // And the inventory names nothing that does not exist (a renamed
+        // column would leave its erasure rule behind).
+        for table in crate::inventory::TABLES {
+            for column in table
+                .columns
+                .iter()
+                .map(|c| c.name)
+                .chain(table.not_about_people_in_care.iter().copied())
+            {
+                let exists = columns.iter().any(|(t, c)| t == table.name && c == column)
+                    || (table.name == "people" && column == "birth_year");
+                assert!(
+                    exists,
+                    "{backend}: the inventory names {}.{column}, which is not a text column",
+                    table.name
+                );
+            }
+        }
+    });
+}

@@ -13,6 +13,7 @@ mod error;
 mod group_commit;
 pub mod idempotency;
 pub mod identity;
+pub mod inventory;
 pub mod migrations;
 pub mod professional;
 pub mod public;

@@ -11,10 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Timestamp};
 
-use crate::schema::{
-    appointments, consents, erasure_requests, follow_up_archive, follow_up_notes, follow_up_people,
-    follow_ups, people, referral_events, referrals, share_decisions,
-};
+use crate::schema::{erasure_requests, follow_up_archive, follow_up_people, follow_ups, referrals};
 use crate::stats::{Backend, computed_age_band};
 use crate::time::to_db;
 use crate::{DbConnection, PersistenceError};
@@ -210,34 +207,16 @@ pub fn erasure_facts(
     })
 }
 
-/// Removes a follow-up's own personal content (notes, free-text reasons of
-/// its share decisions, its appointments' free text) and marks it
-/// pseudonymised. The people it concerns are the caller's to handle
+/// Removes a follow-up's own personal content as the inventory of personal
+/// data says (notes deleted; free text of its share decisions, consents and
+/// appointments; stored idempotent replies) and marks it pseudonymised. The people it concerns are the caller's to handle
 /// ([`people_of_follow_up`], [`pseudonymise_person`]).
 pub fn pseudonymise_follow_up(
     conn: &mut DbConnection,
     follow_up_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), PersistenceError> {
-    diesel::delete(follow_up_notes::table.filter(follow_up_notes::follow_up_id.eq(follow_up_id)))
-        .execute(conn)?;
-    diesel::update(share_decisions::table.filter(share_decisions::follow_up_id.eq(follow_up_id)))
-        .set((
-            share_decisions::justification.eq(None::<String>),
-            share_decisions::revocation_reason.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    let theirs: Vec<String> = appointments::table
-        .select(appointments::id)
-        .filter(appointments::follow_up_id.eq(follow_up_id))
-        .load(conn)?;
-    clear_appointments(conn, theirs)?;
-    diesel::update(consents::table.filter(consents::follow_up_id.eq(follow_up_id)))
-        .set((
-            consents::evidence_reference.eq(""),
-            consents::invalidation_reason.eq(None::<String>),
-        ))
-        .execute(conn)?;
+    crate::inventory::pseudonymise(conn, crate::inventory::Scope::FollowUp, follow_up_id, now)?;
     diesel::update(follow_up_archive::table.find(follow_up_id))
         .set(follow_up_archive::pseudonymised_at.eq(Some(to_db(now))))
         .execute(conn)?;
@@ -264,21 +243,12 @@ pub fn people_of_follow_up(
     Ok(ids)
 }
 
-fn clear_appointments(conn: &mut DbConnection, ids: Vec<String>) -> Result<(), PersistenceError> {
-    diesel::update(appointments::table.filter(appointments::id.eq_any(ids)))
-        .set((
-            appointments::title.eq("Rendez-vous"),
-            appointments::unaccompanied_reason.eq(None::<String>),
-            appointments::cancel_reason.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Removes a person's personal fields and the free text about them in
-/// their referrals, referral timelines, consents and appointments. Keeps
-/// what statistics read: kind, gender, département, every date and status;
-/// the age band at each referral is stored first.
+/// their referrals, referral timelines, consents, appointments and stored
+/// idempotent replies, as the inventory of personal data says
+/// ([`crate::inventory`]). Keeps what statistics read: kind, gender,
+/// département, every date and status; the age band at each referral is
+/// stored first.
 pub fn pseudonymise_person(
     conn: &mut DbConnection,
     person_id: &str,
@@ -305,59 +275,7 @@ pub fn pseudonymise_person(
                 .execute(sqlite)?;
         }
     }
-    diesel::update(people::table.find(person_id))
-        .set((
-            people::first_name.eq(adosexo_domain::retention::PSEUDONYM),
-            people::last_name.eq(None::<String>),
-            people::name_key.eq(""),
-            people::birth_date.eq(None::<String>),
-            people::birth_year.eq(None::<i32>),
-            people::placement.eq(None::<String>),
-            people::measure.eq(None::<String>),
-            people::relationship.eq(None::<String>),
-            people::organisation_name.eq(None::<String>),
-            people::professional_role.eq(None::<String>),
-            people::contact.eq(None::<String>),
-            people::version.eq(people::version + 1),
-            people::updated_at.eq(to_db(now)),
-        ))
-        .execute(conn)?;
-    let theirs: Vec<String> = referrals::table
-        .select(referrals::id)
-        .filter(referrals::person_id.eq(person_id))
-        .load(conn)?;
-    diesel::update(referrals::table.filter(referrals::id.eq_any(&theirs)))
-        .set((
-            referrals::summary.eq(""),
-            referrals::referrer_name.eq(None::<String>),
-            referrals::referrer_contact.eq(None::<String>),
-            referrals::decision_reason.eq(None::<String>),
-            referrals::redirected_to.eq(None::<String>),
-            referrals::protection_details.eq(None::<String>),
-            referrals::version.eq(referrals::version + 1),
-            referrals::updated_at.eq(to_db(now)),
-        ))
-        .execute(conn)?;
-    diesel::update(referral_events::table.filter(referral_events::referral_id.eq_any(&theirs)))
-        .set(referral_events::reason.eq(None::<String>))
-        .execute(conn)?;
-    diesel::update(
-        consents::table.filter(
-            consents::person_id
-                .eq(person_id)
-                .or(consents::parental_authority_holder_id.eq(person_id)),
-        ),
-    )
-    .set((
-        consents::evidence_reference.eq(""),
-        consents::invalidation_reason.eq(None::<String>),
-    ))
-    .execute(conn)?;
-    let appointments: Vec<String> = appointments::table
-        .select(appointments::id)
-        .filter(appointments::person_id.eq(person_id))
-        .load(conn)?;
-    clear_appointments(conn, appointments)
+    crate::inventory::pseudonymise(conn, crate::inventory::Scope::Person, person_id, now)
 }
 
 /// An erasure request as stored.

@@ -142,6 +142,44 @@ pub async fn notes_storing(db: &crate::Db, needle: &str) -> Result<i64, crate::P
     .await
 }
 
+/// Every `(table, column)` of text (TEXT, VARCHAR, JSON, BLOB on SQLite)
+/// of the database the connection reaches, ordered.
+pub fn text_columns(
+    conn: &mut crate::DbConnection,
+) -> Result<Vec<(String, String)>, crate::PersistenceError> {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+    }
+    let columns: Vec<Column> = match conn {
+        crate::DbConnection::Postgres(pg) => diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea') \
+             ORDER BY table_name, column_name",
+        )
+        .load(pg)?,
+        crate::DbConnection::Sqlite(sqlite) => diesel::sql_query(
+            "SELECT m.name AS table_name, c.name AS column_name FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) c WHERE m.type = 'table' \
+             AND m.name NOT LIKE 'sqlite_%' \
+             AND (upper(c.type) LIKE '%TEXT%' OR upper(c.type) LIKE '%CHAR%' \
+             OR upper(c.type) LIKE '%BLOB%' OR c.type = '') ORDER BY 1, 2",
+        )
+        .load(sqlite)?,
+    };
+    Ok(columns
+        .into_iter()
+        .map(|c| (c.table_name, c.column_name))
+        .collect())
+}
+
 /// Every `table.column` of text whose stored value holds `needle`, in
 /// every table of the database (tests proving that erased text is gone).
 pub async fn text_columns_holding(
@@ -152,60 +190,35 @@ pub async fn text_columns_holding(
     use diesel::sql_types::{BigInt, Text};
 
     #[derive(QueryableByName)]
-    struct Column {
-        #[diesel(sql_type = Text)]
-        table_name: String,
-        #[diesel(sql_type = Text)]
-        column_name: String,
-    }
-    #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
     let pattern = format!("%{needle}%");
     db.run(move |conn| {
-        let columns: Vec<Column> = match conn {
-            crate::DbConnection::Postgres(pg) => diesel::sql_query(
-                "SELECT table_name::text AS table_name, column_name::text AS column_name \
-                 FROM information_schema.columns WHERE table_schema = current_schema() \
-                 AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb') \
-                 ORDER BY table_name, column_name",
-            )
-            .load(pg)?,
-            crate::DbConnection::Sqlite(sqlite) => diesel::sql_query(
-                "SELECT m.name AS table_name, c.name AS column_name FROM sqlite_master m \
-                 JOIN pragma_table_info(m.name) c WHERE m.type = 'table' \
-                 AND (upper(c.type) LIKE '%TEXT%' OR upper(c.type) LIKE '%CHAR%' \
-                 OR upper(c.type) LIKE '%BLOB%' OR c.type = '') ORDER BY 1, 2",
-            )
-            .load(sqlite)?,
-        };
         let mut holding = Vec::new();
-        for c in columns {
-            let cast = match conn {
-                crate::DbConnection::Postgres(_) => "\"{c}\"::text",
-                crate::DbConnection::Sqlite(_) => "CAST(\"{c}\" AS TEXT)",
-            }
-            .replace("{c}", &c.column_name);
-            let sql = format!(
-                "SELECT COUNT(*) AS n FROM \"{}\" WHERE {cast} LIKE {}",
-                c.table_name,
-                match conn {
-                    crate::DbConnection::Postgres(_) => "$1",
-                    crate::DbConnection::Sqlite(_) => "?",
-                }
-            );
+        for (table, column) in text_columns(conn)? {
             let found: Count = match conn {
-                crate::DbConnection::Postgres(pg) => diesel::sql_query(sql)
+                crate::DbConnection::Postgres(pg) => {
+                    let cast = if table == "library_files" && column == "content" {
+                        format!("encode(\"{column}\", 'escape')")
+                    } else {
+                        format!("\"{column}\"::text")
+                    };
+                    diesel::sql_query(format!(
+                        "SELECT COUNT(*) AS n FROM \"{table}\" WHERE {cast} LIKE $1"
+                    ))
                     .bind::<Text, _>(&pattern)
-                    .get_result(pg)?,
-                crate::DbConnection::Sqlite(sqlite) => diesel::sql_query(sql)
-                    .bind::<Text, _>(&pattern)
-                    .get_result(sqlite)?,
+                    .get_result(pg)?
+                }
+                crate::DbConnection::Sqlite(sqlite) => diesel::sql_query(format!(
+                    "SELECT COUNT(*) AS n FROM \"{table}\" WHERE CAST(\"{column}\" AS TEXT) LIKE ?"
+                ))
+                .bind::<Text, _>(&pattern)
+                .get_result(sqlite)?,
             };
             if found.n > 0 {
-                holding.push(format!("{}.{}", c.table_name, c.column_name));
+                holding.push(format!("{table}.{column}"));
             }
         }
         Ok(holding)
