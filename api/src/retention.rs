@@ -104,7 +104,25 @@ pub async fn run(
             }
         }
     }
+    if !dry_run && !report.pseudonymised.is_empty() {
+        scrub(db).await;
+    }
     Ok(report)
+}
+
+/// After personal data was removed: no freed page or log keeps it
+/// ([`Db::scrub_freed_pages`]); a failure is logged, never fatal (the next
+/// erasure, retention run or shutdown tries again).
+pub async fn scrub(db: &Db) {
+    match db.scrub_freed_pages().await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            "write-ahead log busy: not truncated after removing personal data; retried at the next erasure or shutdown"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not scrub freed pages after removing personal data")
+        }
+    }
 }
 
 /// Removes a follow-up's personal content, then that of each person it

@@ -229,11 +229,18 @@ impl Application {
     /// requests get the shutdown time-out to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (db, clock, retention) = self.jobs;
+        let db_for_shutdown = db.clone();
         actix_web::rt::spawn(crate::jobs::daily(db, clock, retention));
         if let Some(worker) = self.webhooks {
             actix_web::rt::spawn(worker.run());
         }
-        self.server.await
+        let served = self.server.await;
+        // Nothing of what was written stays in the write-ahead log once
+        // stopped (SQLite; PostgreSQL's VACUUM is skipped at shutdown).
+        if db_for_shutdown.backend() == adosexo_persistence::Backend::Sqlite {
+            crate::retention::scrub(&db_for_shutdown).await;
+        }
+        served
     }
 }
 

@@ -717,6 +717,7 @@ fn sqlite_connections_get_their_pragmas() {
         .expect(pragma)
     };
     assert_eq!(read("journal_size_limit"), 64 * 1024 * 1024);
+    assert_eq!(read("secure_delete"), 1);
     assert_eq!(read("foreign_keys"), 1);
     assert_eq!(read("busy_timeout"), 5000);
     // NORMAL

@@ -40,7 +40,12 @@ impl std::fmt::Debug for DbConnection {
 /// snapshot while writes go on (a long audit verification) can make it
 /// grow without bound meanwhile, and SQLite would otherwise keep the file
 /// at its largest.
+///
+/// `secure_delete` zeroes what a delete or an update frees, in the pages
+/// written: erased text does not linger in free space (the log is
+/// checkpointed and truncated after an erasure, [`Db::scrub_freed_pages`]).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
+     PRAGMA secure_delete = ON; \
      PRAGMA journal_mode = WAL; \
      PRAGMA journal_size_limit = 67108864; \
      PRAGMA synchronous = NORMAL; \
@@ -174,6 +179,50 @@ impl Db {
     }
 
     /// Which backend this is.
+    /// After an erasure or a pseudonymisation has committed: on SQLite,
+    /// copies the write-ahead log into the database and truncates it, so
+    /// the log's old pages (which still held the erased text) are gone, and
+    /// the freed space of the database was zeroed by `secure_delete`; on
+    /// PostgreSQL, `VACUUM`s the tables that hold personal data, so the
+    /// dead row versions are reclaimed (their bytes stay until reused:
+    /// docs/SECURITY.md). Returns whether the log was fully truncated
+    /// (always true on PostgreSQL); a reader holding an old snapshot can
+    /// delay it on SQLite, and the next erasure or shutdown tries again.
+    pub async fn scrub_freed_pages(&self) -> Result<bool, PersistenceError> {
+        self.run(|conn| match conn {
+            DbConnection::Sqlite(sqlite) => {
+                #[derive(diesel::QueryableByName)]
+                struct Checkpoint {
+                    #[diesel(sql_type = diesel::sql_types::Integer)]
+                    busy: i32,
+                }
+                let mut done = false;
+                for attempt in 0..5_u64 {
+                    let result: Checkpoint = diesel::RunQueryDsl::get_result(
+                        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)"),
+                        sqlite,
+                    )?;
+                    if result.busy == 0 {
+                        done = true;
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20 * (attempt + 1)));
+                }
+                Ok(done)
+            }
+            DbConnection::Postgres(pg) => {
+                let tables: Vec<&str> = crate::inventory::TABLES
+                    .iter()
+                    .filter(|t| t.of_person.is_some() || t.of_follow_up.is_some())
+                    .map(|t| t.name)
+                    .collect();
+                pg.batch_execute(&format!("VACUUM {}", tables.join(", ")))?;
+                Ok(true)
+            }
+        })
+        .await
+    }
+
     pub fn backend(&self) -> Backend {
         self.url.backend()
     }

@@ -621,6 +621,9 @@ pub async fn execute_erasure_request(
             Ok(Some(refusal.map_or(Ok(row), Err)))
         })
         .await?;
+    if matches!(decision, Some(Ok(_))) {
+        crate::retention::scrub(&state.db).await;
+    }
     match decision {
         None => Err(ApiError::not_found("no erasure request with this id")),
         Some(Ok(row)) => Ok(HttpResponse::Ok().json(ErasureRequestView::try_from(row)?)),
