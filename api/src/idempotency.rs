@@ -36,6 +36,14 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+impl IdempotencyKey {
+    /// The key, if one was sent; 400 naming the header when malformed.
+    pub fn checked(self) -> Result<Option<String>, ApiError> {
+        self.0
+            .map_err(|m| ApiError::invalid_field("Idempotency-Key", "format", m))
+    }
+}
+
 /// An `Idempotency-Key` value: 1 to 255 visible ASCII characters.
 pub fn parse_key(value: &[u8]) -> Result<String, String> {
     match std::str::from_utf8(value) {
@@ -134,9 +142,7 @@ where
     T: Serialize + Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<Created<T>, ApiError> + Send + 'static,
 {
-    let key = key
-        .0
-        .map_err(|m| ApiError::invalid_field("Idempotency-Key", "format", m))?;
+    let key = key.checked()?;
     let actor_id = auth.actor.id.clone();
     let now = state.clock.now();
     let not_before = now

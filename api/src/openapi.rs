@@ -485,6 +485,36 @@ mod tests {
     }
 
     #[test]
+    fn every_creating_post_declares_idempotency_key() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut missing = Vec::new();
+        let mut creating = 0;
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            let Some(post) = item.get("post") else {
+                continue;
+            };
+            if post["responses"].get("201").is_none() {
+                continue;
+            }
+            creating += 1;
+            let declared = post["parameters"].as_array().is_some_and(|params| {
+                params
+                    .iter()
+                    .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+            });
+            if !declared {
+                missing.push(path.clone());
+            }
+        }
+        assert!(creating >= 23, "{creating} creating POSTs");
+        assert!(
+            missing.is_empty(),
+            "creating POSTs without Idempotency-Key: {missing:?}"
+        );
+    }
+
+    #[test]
     fn every_link_starts_and_ends_at_a_documented_operation() {
         let json: serde_json::Value =
             serde_json::from_str(&document_json().expect("serialises")).expect("json");

@@ -405,10 +405,14 @@ pub struct CalendarFeedView {
     tag = "scheduling",
     summary = "Create or rotate my calendar feed",
     description = "Gives a new secret URL for the caller's agenda as an iCalendar feed; a previous URL stops working at once. \
-                   The secret is shown only in this response (only its digest is stored). Staff accounts only.",
+                   The secret is shown only in this response (only its digest is stored). Staff accounts only. \
+                   Safe to retry: a caller has one feed, never two; since the secret of a lost answer cannot be shown \
+                   again, a retry (with the same `Idempotency-Key` or not) gives a new secret and the unseen one stops working.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Accepted for uniformity with the other creating operations (1 to 255 visible ASCII characters); every call, retried or not, gives a new secret", pattern = "^[!-~]{1,255}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The feed's secret URL", body = CalendarFeedView),
+        (status = 400, response = crate::problem::BadRequest),
         (status = 401, response = crate::problem::Unauthorized),
         (status = 403, response = crate::problem::Forbidden),
         (status = 503, response = crate::problem::Unavailable),
@@ -418,6 +422,7 @@ pub struct CalendarFeedView {
 pub async fn create_feed(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: crate::idempotency::IdempotencyKey,
 ) -> Result<HttpResponse, ApiError> {
     permit(
         &state,
@@ -428,6 +433,7 @@ pub async fn create_feed(
         None,
     )
     .await?;
+    key.checked()?;
     let token = new_secret().map_err(ApiError::internal)?;
     let hash = digest(&token);
     let now = state.clock.now();

@@ -994,7 +994,10 @@ pub async fn list_registrations(
     summary = "Register a participant",
     description = "Confirmed while places remain, waitlisted otherwise (places are counted one writer at a \
                    time). Only while the session is planned. Audited.",
-    params(("id" = String, Path, description = "Group session id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(
+        ("id" = String, Path, description = "Group session id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+    ),
     request_body(content = CreateRegistration, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -1014,12 +1017,14 @@ pub async fn list_registrations(
 pub async fn register(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<CreateRegistration>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     authorized(&state, &auth, &id, Action::ManageGroupSession).await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&(&id, &body))?;
     let organisation_id = body
         .organisation_id
         .as_deref()
@@ -1041,17 +1046,34 @@ pub async fn register(
         category: body.category.0,
         organisation_id,
     };
-    let row = state
-        .db
-        .transaction(move |conn| {
+    // Stored for replays: the session's staff read its registrations, and
+    // the handler checked the caller still manages the session.
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_group_registration",
+            location: None,
+            replay: Replay::Stored,
+        },
+        digest,
+        move |conn| {
             let mut rows =
                 register_participants(conn, &id, vec![participant], &actor_id, &clock, |_| Ok(()))?;
             adosexo_persistence::audit::append(conn, &[entry], clock.now())?;
-            rows.pop()
-                .ok_or_else(|| ApiError::internal("a registration went missing"))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(registration_view(row)?))
+            let row = rows
+                .pop()
+                .ok_or_else(|| ApiError::internal("a registration went missing"))?;
+            Ok(Created {
+                id: row.id.clone(),
+                version: 1,
+                body: registration_view(row)?,
+                replay_body: None,
+            })
+        },
+    )
+    .await
 }
 
 /// Cancel a registration; a confirmed place freed goes to the oldest

@@ -25,6 +25,7 @@ use crate::auth::Authenticated;
 use crate::extract::{ApiJson, text};
 use crate::guard::permit;
 use crate::http_cache::{if_match, versioned_json};
+use crate::idempotency::{self, Created, IdempotencyKey, Operation};
 use crate::pagination::parse_id;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -204,7 +205,10 @@ pub struct CreateShare {
                    secrecy and contribute to child protection (422 `share-recipient-not-bound-by-secrecy`, \
                    `share-recipient-not-in-child-protection`); not informing the family needs a written \
                    justification (422 `share-family-justification-missing`).",
-    params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(
+        ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+    ),
     request_body(content = CreateShare, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -223,12 +227,14 @@ pub struct CreateShare {
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: ApiJson<CreateShare>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
     let loaded = authorized(&state, &auth, &id, Action::ManageShares).await?;
     let body = body.into_inner()?;
+    let digest = idempotency::digest(&(&id, &body))?;
     if loaded.row.status == "closed" {
         return Err(ApiError::rule(
             "follow-up-closed",
@@ -302,26 +308,66 @@ pub async fn create(
         Some(&id),
         Outcome::Success,
     );
-    let stored_row = row.clone();
-    state
-        .db
-        .transaction(move |conn| {
-            store::insert_share(conn, &stored_row)?;
+    let view = share_view(row.clone(), now)?;
+    idempotency::create(
+        &state,
+        &auth,
+        key,
+        Operation {
+            name: "create_share_decision",
+            location: None,
+            replay: idempotency::reread(&state, &auth, read_share),
+        },
+        digest,
+        move |conn| {
+            store::insert_share(conn, &row)?;
             crate::webhooks::share_changed(
                 conn,
-                &stored_row,
+                &row,
                 adosexo_domain::webhooks::EventType::ShareGranted,
                 now,
             )?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
-    Ok(versioned_json(
-        StatusCode::CREATED,
-        &share_view(row, now)?,
-        1,
-    ))
+            Ok(Created {
+                id: row.id,
+                version: 1,
+                body: view,
+                replay_body: None,
+            })
+        },
+    )
+    .await
+}
+
+/// One share decision as its follow-up's decisions show it now (a replay
+/// of its recording): 404 once the caller may no longer read it.
+async fn read_share(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    share_id: String,
+) -> Result<HttpResponse, ApiError> {
+    let lookup = share_id.clone();
+    let row = state
+        .db
+        .run(move |conn| store::find_share(conn, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no share decision with this id"))?;
+    authorized(&state, &auth, &row.follow_up_id, Action::ReadShares).await?;
+    audit::record(
+        &state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "read_shares",
+            "follow_up",
+            Some(&row.follow_up_id),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    let version = row.version;
+    let view = share_view(row, state.clock.now())?;
+    Ok(versioned_json(StatusCode::OK, &view, version))
 }
 
 /// A revocation.
