@@ -484,6 +484,117 @@ mod tests {
         );
     }
 
+    /// Every string field (path, as the extractor names it) of a request
+    /// body schema, with a value of that schema where it has one.
+    fn string_fields(
+        doc: &serde_json::Value,
+        schema: &serde_json::Value,
+        path: &str,
+        depth: u32,
+        out: &mut Vec<String>,
+    ) {
+        let schema = match schema["$ref"].as_str() {
+            Some(r) => {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                &doc["components"]["schemas"][name]
+            }
+            None => schema,
+        };
+        if depth > 4 {
+            return;
+        }
+        let types = match &schema["type"] {
+            serde_json::Value::String(t) => vec![t.clone()],
+            serde_json::Value::Array(ts) => ts
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if types.iter().any(|t| t == "string") {
+            out.push(path.to_owned());
+        }
+        if let Some(properties) = schema["properties"].as_object() {
+            for (name, property) in properties {
+                let here = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                string_fields(doc, property, &here, depth + 1, out);
+            }
+        }
+        if types.iter().any(|t| t == "array") {
+            string_fields(doc, &schema["items"], &format!("{path}[0]"), depth + 1, out);
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for alternative in schema[key].as_array().into_iter().flatten() {
+                string_fields(doc, alternative, path, depth + 1, out);
+            }
+        }
+    }
+
+    /// A JSON body with `value` at `path` (`a.b[0].c`).
+    fn body_with(path: &str, value: &str) -> serde_json::Value {
+        let mut parts: Vec<&str> = path.split('.').collect();
+        let mut current = serde_json::Value::String(value.to_owned());
+        while let Some(part) = parts.pop() {
+            let (name, in_array) = match part.strip_suffix("[0]") {
+                Some(name) => (name, true),
+                None => (part, false),
+            };
+            if in_array {
+                current = serde_json::Value::Array(vec![current]);
+            }
+            current = serde_json::json!({ name: current });
+        }
+        current
+    }
+
+    /// Every string field of every JSON request body of the document.
+    static REQUEST_STRING_FIELDS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| {
+            let doc: serde_json::Value =
+                serde_json::from_str(&document_json().expect("serialises")).expect("json");
+            let mut fields = Vec::new();
+            for item in doc["paths"].as_object().expect("paths").values() {
+                for op in item.as_object().expect("item").values() {
+                    let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+                    if !schema.is_null() {
+                        string_fields(&doc, schema, "", 0, &mut fields);
+                    }
+                }
+            }
+            fields.retain(|f| !f.is_empty());
+            fields.sort();
+            fields.dedup();
+            fields
+        });
+
+    proptest::proptest! {
+        /// Over every request body of the document: a NUL character put in
+        /// any string field, at any place in its text, is refused naming
+        /// exactly that field, before the body is decoded (so on
+        /// PostgreSQL it never reaches a query).
+        #[test]
+        fn nul_in_any_string_field_of_any_request_body_is_named(
+            pick in proptest::prelude::any::<proptest::sample::Index>(),
+            text in "[a-zé ]{0,12}",
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let fields = &*REQUEST_STRING_FIELDS;
+            proptest::prop_assert!(fields.len() > 100, "{} string fields", fields.len());
+            let field = &fields[pick.index(fields.len())];
+            let chars: Vec<char> = text.chars().collect();
+            let cut = at.index(chars.len() + 1);
+            let value: String = chars[..cut].iter().chain(['\0'].iter()).chain(chars[cut..].iter()).collect();
+            let bytes = serde_json::to_vec(&body_with(field, &value)).expect("json");
+            let refused = crate::extract::refuse_unstorable_text(&bytes).err().map(|e| e.problem());
+            let named = refused.as_ref().and_then(|p| p.errors.first()).map(|e| (e.field.clone(), e.code.clone()));
+            proptest::prop_assert_eq!(named, Some((field.clone(), "characters".to_owned())));
+        }
+    }
+
     #[test]
     fn every_creating_post_declares_idempotency_key() {
         let json: serde_json::Value =

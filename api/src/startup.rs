@@ -56,6 +56,7 @@ pub struct Application {
         adosexo_persistence::Db,
         Clock,
         adosexo_domain::retention::RetentionPolicy,
+        std::time::Duration,
     ),
     webhooks: Option<crate::webhooks::Worker>,
 }
@@ -139,7 +140,12 @@ impl Application {
             &[("/docs", "GET"), ("/docs/{tail}*", "GET")],
         ));
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
-        let jobs = (state.db.clone(), state.clock.clone(), config.retention);
+        let jobs = (
+            state.db.clone(),
+            state.clock.clone(),
+            config.retention,
+            config.idempotency_ttl,
+        );
         let webhooks = config.webhooks.worker.then(|| crate::webhooks::Worker {
             db: state.db.clone(),
             clock: state.clock.clone(),
@@ -228,9 +234,9 @@ impl Application {
     /// Serves until SIGINT/SIGTERM or `handle().stop(true)`; in-flight
     /// requests get the shutdown time-out to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (db, clock, retention) = self.jobs;
+        let (db, clock, retention, idempotency_ttl) = self.jobs;
         let db_for_shutdown = db.clone();
-        actix_web::rt::spawn(crate::jobs::daily(db, clock, retention));
+        actix_web::rt::spawn(crate::jobs::daily(db, clock, retention, idempotency_ttl));
         if let Some(worker) = self.webhooks {
             actix_web::rt::spawn(worker.run());
         }

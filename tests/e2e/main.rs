@@ -12,6 +12,7 @@ mod calendars;
 mod foundation;
 mod group_sessions;
 mod helpers;
+mod idempotency;
 mod identity;
 mod logs;
 mod markers;
