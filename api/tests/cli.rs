@@ -123,6 +123,30 @@ fn migrate_then_serve_then_stop_on_sigterm() {
     let listening = listening.expect("a 'listening on' line");
     assert!(listening.contains("/docs/"), "{listening}");
 
+    // A write (a failed sign-in is recorded for throttling), so the
+    // write-ahead log holds pages when the stop comes.
+    let address = listening
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| c == '/' || c.is_whitespace()).next())
+        .expect("address")
+        .to_owned();
+    for _ in 0..3 {
+        use std::io::{Read as _, Write as _};
+        let body = r#"{"grant_type":"password","username":"walmarker@example.org","password":"wrong-password-123"}"#;
+        let mut stream = std::net::TcpStream::connect(&address).expect("connects");
+        write!(
+            stream,
+            "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    }
+    let wal = dir.path().join("data/adosexo.db-wal");
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -132,6 +156,14 @@ fn migrate_then_serve_then_stop_on_sigterm() {
     assert!(exit.success(), "graceful stop exits 0: {exit:?}");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
+    // Nothing written stays behind in the log once stopped (erased data
+    // would have lingered in its old pages).
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(
+        left, 0,
+        "{} bytes left in the write-ahead log after SIGTERM",
+        left
+    );
 }
 
 fn adosexo_with_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> std::process::Output {
