@@ -156,18 +156,8 @@ where
                 None => None,
             };
             if let Some(stored) = stored {
-                // Once the resource was pseudonymised its request's digest
-                // is gone too: the key and operation still recognise a retry.
-                let same_body = stored.request_digest == request_digest
-                    || stored.request_digest == adosexo_persistence::inventory::ERASED_DIGEST;
-                if stored.operation != name || !same_body {
-                    return Err(ApiError::rule(
-                        "idempotency-key-reused",
-                        "Idempotency key reused",
-                        "this Idempotency-Key was used for another request; use a new key",
-                    ));
-                }
-                return Ok(Outcome::Replay(stored));
+                check_same_request(&stored, name, &request_digest)?;
+                return Ok::<_, ApiError>(Outcome::Replay(stored));
             }
             let created = create(conn)?;
             let body = serde_json::to_value(&created.body)
@@ -209,41 +199,99 @@ where
                 .insert_header(("Cache-Control", "no-store"))
                 .json(body)
         }
-        Outcome::Replay(stored) => {
-            let status = StatusCode::from_u16(u16::try_from(stored.status).unwrap_or(201))
-                .unwrap_or(StatusCode::CREATED);
-            let mut response = match (operation.replay, &stored.resource_id) {
-                (Replay::Reread(read), Some(id)) => {
-                    let mut response = read(id.clone()).await?;
-                    if response.status() == StatusCode::OK {
-                        *response.status_mut() = status;
-                    }
-                    response
-                }
-                (Replay::Reread(_), None) => {
-                    return Err(ApiError::internal("replay without a resource id"));
-                }
-                (Replay::Stored, _) => HttpResponse::build(status)
-                    .content_type("application/json")
-                    .body(stored.response_body),
-            };
-            let headers = response.headers_mut();
-            if let Some(value) = stored.resource_id.as_deref().and_then(location)
-                && let Ok(value) = HeaderValue::from_str(&value)
-            {
-                headers.insert(HeaderName::from_static("location"), value);
+        Outcome::Replay(stored) => replay(stored, operation).await?,
+    })
+}
+
+/// The answer to a retry: the stored answer, or the resource read again.
+async fn replay(
+    stored: idempotency::StoredResponse,
+    operation: Operation,
+) -> Result<HttpResponse, ApiError> {
+    let status = StatusCode::from_u16(u16::try_from(stored.status).unwrap_or(201))
+        .unwrap_or(StatusCode::CREATED);
+    let location = operation
+        .location
+        .zip(stored.resource_id.as_deref())
+        .map(|(prefix, id)| format!("{prefix}/{id}"));
+    let mut response = match (operation.replay, &stored.resource_id) {
+        (Replay::Reread(read), Some(id)) => {
+            let mut response = read(id.clone()).await?;
+            if response.status() == StatusCode::OK {
+                *response.status_mut() = status;
             }
-            headers.insert(
-                HeaderName::from_static("idempotent-replayed"),
-                HeaderValue::from_static("true"),
-            );
-            headers.insert(
-                HeaderName::from_static("cache-control"),
-                HeaderValue::from_static("no-store"),
-            );
             response
         }
-    })
+        (Replay::Reread(_), None) => {
+            return Err(ApiError::internal("replay without a resource id"));
+        }
+        (Replay::Stored, _) => HttpResponse::build(status)
+            .content_type("application/json")
+            .body(stored.response_body),
+    };
+    let headers = response.headers_mut();
+    if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(HeaderName::from_static("location"), value);
+    }
+    headers.insert(
+        HeaderName::from_static("idempotent-replayed"),
+        HeaderValue::from_static("true"),
+    );
+    headers.insert(
+        HeaderName::from_static("cache-control"),
+        HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// For creations whose checks read state the first request changed (a
+/// split shortens the series it splits): answers a retry before those
+/// checks run. `Ok(Err(operation))` when there is nothing to replay (no
+/// key, an unknown or expired one); a reused key with another body or
+/// operation is the same 422 as in [`create`]. [`create`] checks again in
+/// its transaction, so a retry racing the first request is still safe.
+pub async fn replay_first(
+    state: &web::Data<AppState>,
+    auth: &Authenticated,
+    key: &IdempotencyKey,
+    operation: Operation,
+    request_digest: &str,
+) -> Result<Result<HttpResponse, Operation>, ApiError> {
+    let Some(key) = key.clone().checked()? else {
+        return Ok(Err(operation));
+    };
+    let actor_id = auth.actor.id.clone();
+    let not_before = state.clock.now()
+        - chrono::Duration::from_std(state.idempotency_ttl).unwrap_or(chrono::Duration::hours(24));
+    let stored = state
+        .db
+        .run(move |conn| idempotency::find(conn, &actor_id, &key, not_before))
+        .await?;
+    let Some(stored) = stored else {
+        return Ok(Err(operation));
+    };
+    check_same_request(&stored, operation.name, request_digest)?;
+    replay(stored, operation).await.map(Ok)
+}
+
+/// 422 unless the stored key was used for this operation and body.
+fn check_same_request(
+    stored: &idempotency::StoredResponse,
+    operation: &str,
+    request_digest: &str,
+) -> Result<(), ApiError> {
+    // Once the resource was pseudonymised its request's digest is gone
+    // too: the key and operation still recognise a retry.
+    let same_body = stored.request_digest == request_digest
+        || stored.request_digest == adosexo_persistence::inventory::ERASED_DIGEST;
+    if stored.operation != operation || !same_body {
+        return Err(ApiError::rule(
+            "idempotency-key-reused",
+            "Idempotency key reused",
+            "this Idempotency-Key was used for another request; use a new key",
+        ));
+    }
+    Ok(())
 }
 
 enum Outcome {

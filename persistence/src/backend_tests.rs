@@ -765,7 +765,7 @@ fn lookups_by_person_use_an_index_on_sqlite() {
 fn every_text_column_is_in_the_inventory_of_personal_data() {
     on_each_backend(|db, backend| {
         db.migrate().expect("migrate");
-        let columns = block_on(db.run(|conn| crate::testing::text_columns(conn))).expect("columns");
+        let columns = block_on(db.run(crate::testing::text_columns)).expect("columns");
         assert!(
             columns.len() > 100,
             "{backend}: {} text columns",

@@ -211,7 +211,7 @@ async fn erasure_leaves_no_marker_anywhere(app: TestApp) {
         .expect("person")
         .to_owned();
     let id = referral["id"].as_str().expect("id").to_owned();
-    let referral = protection_decision(&app, &world, &referral, &mut m).await;
+    protection_decision(&app, &world, &referral, &mut m).await;
     marked_appointment(&app, &world, json!({"referral_id": id}), &mut m).await;
     let referral = app
         .get_json(

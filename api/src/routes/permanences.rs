@@ -835,6 +835,17 @@ pub async fn split(
     let loaded = authorized(&state, &auth, &id, Action::ManagePermanence).await?;
     let body = body.into_inner()?;
     let digest = idempotency::digest(&(&id, &body))?;
+    // A retry meets the series already split: answer it before the checks.
+    let operation = Operation {
+        name: "split_permanence",
+        location: Some("/api/v1/permanences"),
+        replay: Replay::Stored,
+    };
+    let operation = match idempotency::replay_first(&state, &auth, &key, operation, &digest).await?
+    {
+        Ok(replayed) => return Ok(replayed),
+        Err(operation) => operation,
+    };
     let expected = if_match(&req)?;
     let series = loaded.series()?;
     let from = body.from_date;
@@ -902,40 +913,28 @@ pub async fn split(
         Outcome::Success,
     );
     let from_text = from.format("%Y-%m-%d").to_string();
-    idempotency::create(
-        &state,
-        &auth,
-        key,
-        Operation {
-            name: "split_permanence",
-            location: Some("/api/v1/permanences"),
-            replay: Replay::Stored,
-        },
-        digest,
-        move |conn| {
-            let loaded = (|| -> Result<_, ApiError> {
-                schedule::update_permanence(conn, &id, expected, &old_changes, now)?
-                    .ok_or_else(ApiError::precondition_failed)?;
-                check_staff(conn, "changes.staff_ids", &staff)?;
-                schedule::insert_permanence(conn, &new_row, &staff)?;
-                // The continuation of a series stays under its agreement.
-                if let Some(agreement_id) = professional::agreement_of_permanence(conn, &id)? {
-                    professional::attach_permanence(conn, &agreement_id, &new_id)?;
-                }
-                schedule::move_exceptions(conn, &id, &new_id, &from_text)?;
-                adosexo_persistence::audit::append(conn, &[entry], now)?;
-                load_one(conn, &new_id)?
-                    .ok_or_else(|| ApiError::internal("permanence just written"))
-            })()?;
-            let version = loaded.row.version;
-            Ok(Created {
-                id: loaded.row.id.clone(),
-                version,
-                body: view(loaded)?,
-                replay_body: None,
-            })
-        },
-    )
+    idempotency::create(&state, &auth, key, operation, digest, move |conn| {
+        let loaded = (|| -> Result<_, ApiError> {
+            schedule::update_permanence(conn, &id, expected, &old_changes, now)?
+                .ok_or_else(ApiError::precondition_failed)?;
+            check_staff(conn, "changes.staff_ids", &staff)?;
+            schedule::insert_permanence(conn, &new_row, &staff)?;
+            // The continuation of a series stays under its agreement.
+            if let Some(agreement_id) = professional::agreement_of_permanence(conn, &id)? {
+                professional::attach_permanence(conn, &agreement_id, &new_id)?;
+            }
+            schedule::move_exceptions(conn, &id, &new_id, &from_text)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            load_one(conn, &new_id)?.ok_or_else(|| ApiError::internal("permanence just written"))
+        })()?;
+        let version = loaded.row.version;
+        Ok(Created {
+            id: loaded.row.id.clone(),
+            version,
+            body: view(loaded)?,
+            replay_body: None,
+        })
+    })
     .await
 }
 
