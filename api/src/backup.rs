@@ -702,6 +702,41 @@ mod tests {
     }
 
     #[test]
+    fn a_restore_names_the_notes_keys_it_lacks() {
+        let manifest = Manifest {
+            format: FORMAT.to_owned(),
+            created_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
+            adosexo_version: "0.1.0".to_owned(),
+            schema_version: "1".to_owned(),
+            database_bytes: 0,
+            database_sha256: String::new(),
+            contents: Inspection {
+                migrations: vec!["1".to_owned()],
+                counts: std::collections::BTreeMap::new(),
+                audit_head_seq: 0,
+                audit_head_hash: String::new(),
+                audit_anchor_seq: 0,
+                notes_key_ids: vec!["2025-01".to_owned(), "2026-11".to_owned()],
+            },
+        };
+        let lines = what_else(&manifest, &["2026-11".to_owned()]);
+        assert!(lines[0].contains("2025-01, 2026-11"), "{lines:?}");
+        assert!(
+            lines[1].starts_with("MISSING here: notes key(s) 2025-01 are not"),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.contains("2027-01-15T08:00:00Z")),
+            "{lines:?}"
+        );
+        let all_there = what_else(&manifest, &["2025-01".to_owned(), "2026-11".to_owned()]);
+        assert!(
+            !all_there.iter().any(|l| l.contains("MISSING")),
+            "{all_there:?}"
+        );
+    }
+
+    #[test]
     fn bad_recipients_are_named_not_echoed() {
         let error = parse_recipients(&["age1nope".to_owned()], &[]).err();
         assert_eq!(

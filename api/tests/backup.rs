@@ -372,10 +372,65 @@ fn entries(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Runs `creates` concurrent referral creates and, once `backup_after` are
+/// acknowledged, `backup` on a thread of its own while the rest go on.
+/// Returns what was acknowledged before the backup started, the backup's
+/// output and time, and how many creates were acknowledged in all.
+async fn under_load(
+    base: &str,
+    token: &str,
+    creates: usize,
+    backup_after: usize,
+    backup: impl FnOnce() -> Output + Send + 'static,
+) -> (Vec<Value>, (Output, Duration), usize) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client");
+    let acknowledged = Rc::new(RefCell::new(Vec::new()));
+    let load = (0..creates).map(|i| {
+        let (http, acknowledged) = (http.clone(), acknowledged.clone());
+        async move {
+            if let Some(body) = create(&http, base, token, i).await {
+                acknowledged.borrow_mut().push(body);
+            }
+        }
+    });
+    let backup = {
+        let acknowledged = acknowledged.clone();
+        async move {
+            let started = Instant::now();
+            while acknowledged.borrow().len() < backup_after {
+                assert!(
+                    started.elapsed() < Duration::from_secs(120),
+                    "only {} creates acknowledged in 120 s",
+                    acknowledged.borrow().len()
+                );
+                actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+            }
+            // Everything acknowledged now was committed before the backup starts.
+            let before: Vec<Value> = acknowledged.borrow().clone();
+            let done = actix_web::rt::task::spawn_blocking(move || {
+                let started = Instant::now();
+                let output = backup();
+                (output, started.elapsed())
+            })
+            .await
+            .expect("backup thread");
+            (before, done)
+        }
+    };
+    let (_, (before, done)) = futures_util::future::join(join_all(load), backup).await;
+    let total = acknowledged.borrow().len();
+    assert!(
+        total > before.len(),
+        "creates went on while the backup ran ({total} acknowledged in all)"
+    );
+    (before, done, total)
+}
+
 #[actix_web::test]
 async fn sqlite_restore_drill_under_load() {
-    const CREATES: usize = 500;
-    const BACKUP_AFTER: usize = 150;
     let dir = tempfile::tempdir().expect("dir");
     let root = dir.path();
     std::fs::create_dir_all(root.join("live")).expect("live");
@@ -387,71 +442,30 @@ async fn sqlite_restore_drill_under_load() {
     let server = Server::start(root, &live);
     let token = coordinator(&server.base).await;
 
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("client");
-    let acknowledged = Rc::new(RefCell::new(Vec::new()));
-    let creates = (0..CREATES).map(|i| {
-        let (http, base, token, acknowledged) = (
-            http.clone(),
-            server.base.clone(),
-            token.clone(),
-            acknowledged.clone(),
-        );
-        async move {
-            if let Some(body) = create(&http, &base, &token, i).await {
-                acknowledged.borrow_mut().push(body);
-            }
-        }
-    });
-    let backup = {
-        let acknowledged = acknowledged.clone();
+    let to = root.join("backups");
+    let (before, (output, took), total) = under_load(&server.base, &token, 500, 150, {
         let (root, live, recipient) = (root.to_path_buf(), live.clone(), recipient.clone());
-        async move {
-            let started = Instant::now();
-            while acknowledged.borrow().len() < BACKUP_AFTER {
-                assert!(
-                    started.elapsed() < Duration::from_secs(120),
-                    "only {} creates acknowledged in 120 s",
-                    acknowledged.borrow().len()
-                );
-                actix_web::rt::time::sleep(Duration::from_millis(2)).await;
-            }
-            // Everything acknowledged now was committed before the backup starts.
-            let before: Vec<Value> = acknowledged.borrow().clone();
-            let output = actix_web::rt::task::spawn_blocking(move || {
-                let to = root.join("backups");
-                let started = Instant::now();
-                let output = adosexo(
-                    &root,
-                    &live,
-                    &["backup", "--to", to.to_str().expect("utf-8"), "--keep", "3"],
-                    &[("ADOSEXO_BACKUP_RECIPIENT", &recipient)],
-                );
-                (output, started.elapsed())
-            })
-            .await
-            .expect("backup thread");
-            let after = acknowledged.borrow().len();
-            (before, output, after)
+        move || {
+            adosexo(
+                &root,
+                &live,
+                &["backup", "--to", to.to_str().expect("utf-8"), "--keep", "3"],
+                &[("ADOSEXO_BACKUP_RECIPIENT", &recipient)],
+            )
         }
-    };
-    let (_, (before, (output, took), acknowledged_at_end)) =
-        futures_util::future::join(join_all(creates), backup).await;
+    })
+    .await;
     assert!(
         output.status.success(),
         "backup under load: {}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let total = acknowledged.borrow().len();
     eprintln!(
-        "backup under load took {took:?}: {} acknowledged before it started, {acknowledged_at_end} when it ended, {total} of {CREATES} in all; {}",
+        "backup under load took {took:?}: {} creates acknowledged before it started, {total} of 500 in all; {}",
         before.len(),
         String::from_utf8_lossy(&output.stdout).trim()
     );
-    assert!(total > before.len(), "creates went on while the backup ran");
     server.assert_no_panic();
     drop(server);
 
@@ -634,6 +648,25 @@ fn sqlite_refusals_write_nothing() {
     assert!(stderr.contains("pg_restore"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
 
+    // PostgreSQL is pg_dump's: refused before connecting, password unsaid.
+    let output = adosexo(
+        root,
+        "postgres://u:hunter2@127.0.0.1:1/x",
+        &[
+            "backup",
+            "--to",
+            backups.to_str().expect("utf-8"),
+            "--recipient",
+            &recipient,
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("pg_dump"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert_eq!(entries(&backups).len(), 1);
+
     // The good one still restores.
     let to = format!("sqlite://{}", target.join("adosexo.db").display());
     let stdout = ok(
@@ -787,33 +820,29 @@ async fn postgres_pg_dump_restore_round_trip() {
     prepare(root, source.url());
     let server = Server::start(root, source.url());
     let token = coordinator(&server.base).await;
-    let http = client();
-    let mut acknowledged = Vec::new();
-    for i in 0..40 {
-        acknowledged.push(
-            create(&http, &server.base, &token, i)
-                .await
-                .expect("acknowledged"),
-        );
-    }
     let dump = root.join("adosexo.dump");
-    let started = Instant::now();
-    let output = Command::new("pg_dump")
-        .args(["--format=custom", "--file"])
-        .arg(&dump)
-        .arg("--dbname")
-        .arg(source.url())
-        .output()
-        .expect("pg_dump runs (apt-get install postgresql-client)");
+    let (acknowledged, (output, took), total) = under_load(&server.base, &token, 200, 60, {
+        let (dump, url) = (dump.clone(), source.url().to_owned());
+        move || {
+            Command::new("pg_dump")
+                .args(["--format=custom", "--file"])
+                .arg(&dump)
+                .arg("--dbname")
+                .arg(&url)
+                .output()
+                .expect("pg_dump runs (apt-get install postgresql-client)")
+        }
+    })
+    .await;
     assert!(
         output.status.success(),
         "pg_dump: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     eprintln!(
-        "pg_dump -Fc while serving: {:?}, {} bytes",
-        started.elapsed(),
-        std::fs::metadata(&dump).expect("dump").len()
+        "pg_dump -Fc under load: {took:?}, {} bytes; {} creates acknowledged before it started, {total} of 200 in all",
+        std::fs::metadata(&dump).expect("dump").len(),
+        acknowledged.len()
     );
     drop(server);
     let output = Command::new("pg_restore")
