@@ -626,7 +626,7 @@ fn check_restored(restored: &Path, manifest: &Manifest) -> Result<(usize, u64), 
     match audit::verify_chain(&mut conn).map_err(|e| e.to_string())? {
         Verification::Intact { checked } => Ok((migrated, checked)),
         Verification::Broken(broken) => Err(format!(
-            "the restored database's {broken}; nothing was restored"
+            "the backup fails the audit verification: {broken}; nothing was restored"
         )),
     }
 }

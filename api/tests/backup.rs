@@ -686,6 +686,52 @@ fn sqlite_refusals_write_nothing() {
     assert!(stdout.contains("audit chain intact"), "{stdout}");
     assert_eq!(entries(&target), vec!["adosexo.db".to_owned()]);
 
+    // A database whose audit trail was edited in SQL is not restored.
+    let edited = format!("sqlite://{}", root.join("edited.db").display());
+    prepare(root, &edited);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let url = adosexo_persistence::DatabaseUrl::parse(&edited).expect("url");
+            let db =
+                adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
+                    .expect("db");
+            db.run(adosexo_persistence::audit::disable_guard_for_tests)
+                .await
+                .expect("guard");
+            adosexo_persistence::testing::execute_sql(
+                &db,
+                "UPDATE audit_log SET action = 'nothing to see' WHERE seq = 1",
+            )
+            .await
+            .expect("edited");
+        });
+    let edited_backups = root.join("edited-backups");
+    std::fs::create_dir_all(&edited_backups).expect("folder");
+    let edited_target = root.join("edited-target");
+    std::fs::create_dir_all(&edited_target).expect("folder");
+    ok(
+        root,
+        &edited,
+        &[
+            "backup",
+            "--to",
+            edited_backups.to_str().expect("utf-8"),
+            "--recipient",
+            &recipient,
+        ],
+        &[],
+    );
+    assert_refused(
+        root,
+        &only_backup(&edited_backups),
+        &edited_target,
+        &identity_file,
+        "fails the audit verification: audit chain broken at entry 1",
+    );
+
     // Retention: --keep 2 leaves the two newest.
     for _ in 0..3 {
         std::thread::sleep(Duration::from_millis(5));
