@@ -220,6 +220,58 @@ async fn coordinator(base: &str) -> String {
     token(base, "coordinator@backup.example", STAFF_PASSWORD).await
 }
 
+/// A referral accepted into a follow-up with one sealed note: the
+/// follow-up's id.
+async fn follow_up_with_a_note(base: &str, token: &str, note: &str) -> String {
+    let client = client();
+    let me: Value = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let created = client
+        .post(format!("{base}/api/v1/referrals"))
+        .bearer_auth(token)
+        .json(&referral_body(100_000))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status().as_u16(), 201);
+    let etag = created.headers()["etag"].to_str().expect("etag").to_owned();
+    let created: Value = created.json().await.expect("JSON");
+    let accepted: Value = client
+        .post(format!(
+            "{base}/api/v1/referrals/{}/accept",
+            created["id"].as_str().expect("id")
+        ))
+        .bearer_auth(token)
+        .header("If-Match", etag)
+        .json(&json!({"lead_staff_id": me["id"]}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let follow_up = accepted["follow_up_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("accepted: {accepted}"))
+        .to_owned();
+    let response = client
+        .post(format!("{base}/api/v1/follow-ups/{follow_up}/notes"))
+        .bearer_auth(token)
+        .json(&json!({"kind": "meeting", "body": note}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 201);
+    follow_up
+}
+
 fn referral_body(i: usize) -> Value {
     json!({
         "public": "young_person", "context": "pre_prostitution", "source": "young_person",
@@ -441,6 +493,8 @@ async fn sqlite_restore_drill_under_load() {
     let (identity_file, recipient) = identity(root, "backup-identity.txt");
     let server = Server::start(root, &live);
     let token = coordinator(&server.base).await;
+    let note = "note-marker-4c1e: premier entretien au foyer";
+    let follow_up = follow_up_with_a_note(&server.base, &token, note).await;
 
     let to = root.join("backups");
     let (before, (output, took), total) = under_load(&server.base, &token, 500, 150, {
@@ -473,7 +527,12 @@ async fn sqlite_restore_drill_under_load() {
     let backup = only_backup(&root.join("backups"));
     let bytes = std::fs::read(&backup).expect("backup");
     assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
-    for needle in [&b"SQLite format 3"[..], b"backup-marker-", b"Backup1"] {
+    for needle in [
+        &b"SQLite format 3"[..],
+        b"backup-marker-",
+        b"Backup1",
+        b"note-marker-4c1e",
+    ] {
         assert!(
             !bytes.windows(needle.len()).any(|w| w == needle),
             "plaintext {:?} in the backup",
@@ -507,6 +566,31 @@ async fn sqlite_restore_drill_under_load() {
     assert!(stdout.contains("audit chain intact"), "{stdout}");
     assert!(stdout.contains("0 migration(s) applied"), "{stdout}");
     assert!(stdout.contains("signing key"), "{stdout}");
+    assert!(
+        stdout.contains("ADOSEXO_NOTES_KEYS must hold the key(s) test-1"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("MISSING"), "{stdout}");
+    // Restored where the notes key is not configured: said so.
+    let elsewhere = format!("sqlite://{}", root.join("restored/elsewhere.db").display());
+    let stdout = ok(
+        root,
+        "sqlite://unused.db",
+        &[
+            "restore",
+            "--from",
+            backup.to_str().expect("utf-8"),
+            "--to",
+            &elsewhere,
+            "--identity",
+            identity_file.to_str().expect("utf-8"),
+        ],
+        &[("ADOSEXO_NOTES_KEYS", "other:AAAA")],
+    );
+    assert!(
+        stdout.contains("MISSING here: notes key(s) test-1 are not in ADOSEXO_NOTES_KEYS"),
+        "{stdout}"
+    );
     assert_eq!(half_written(&restored), Vec::<(String, i64)>::new());
     let verified = ok(root, &restored, &["audit", "verify"], &[]);
     assert!(verified.starts_with("audit chain intact"), "{verified}");
@@ -520,6 +604,20 @@ async fn sqlite_restore_drill_under_load() {
     assert_eq!(ready.status().as_u16(), 200);
     // The session of the token was written before the backup: it still works.
     assert_present(&server.base, &token, &before).await;
+    // The sealed note opens with the same notes key.
+    let notes: Value = client()
+        .get(format!(
+            "{}/api/v1/follow-ups/{follow_up}/notes",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(notes["items"][0]["body"], note, "{notes}");
     server.assert_no_panic();
 }
 
