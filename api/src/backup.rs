@@ -270,6 +270,45 @@ fn target_of(request: &BackupRequest, now: DateTime<Utc>) -> Result<(PathBuf, bo
     Ok((request.to.clone(), false))
 }
 
+/// Prefix of the private snapshot folders next to the database.
+const SNAPSHOT_PREFIX: &str = ".adosexo-backup-";
+
+/// One backup at a time per database: an exclusive lock on
+/// `.adosexo-backup.lock` next to it (released when the process ends, even
+/// killed). Holding it, any snapshot folder left by a killed backup is
+/// deleted: plaintext must not linger.
+fn lock_and_clean(database: &Path) -> Result<File, BackupError> {
+    let folder = parent_of(database);
+    let path = folder.join(".adosexo-backup.lock");
+    let lock = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io_error(&path))?;
+    lock.try_lock().map_err(|e| match e {
+        fs::TryLockError::WouldBlock => {
+            "another backup of this database is running; try again when it has finished".to_owned()
+        }
+        fs::TryLockError::Error(e) => format!("{}: {e}", path.display()),
+    })?;
+    for entry in fs::read_dir(&folder).map_err(io_error(&folder))? {
+        let entry = entry.map_err(io_error(&folder))?;
+        let is_stale = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(SNAPSHOT_PREFIX))
+            && entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_stale {
+            let stale = entry.path();
+            fs::remove_dir_all(&stale).map_err(io_error(&stale))?;
+            tracing::warn!("deleted the snapshot folder a killed backup left behind");
+        }
+    }
+    Ok(lock)
+}
+
 /// `adosexo backup`: a consistent, encrypted copy of the SQLite database
 /// while it serves.
 pub fn backup(request: &BackupRequest) -> Result<BackupReport, BackupError> {
@@ -283,9 +322,10 @@ pub fn backup(request: &BackupRequest) -> Result<BackupReport, BackupError> {
     }
     let now = Utc::now();
     let (target, in_directory) = target_of(request, now)?;
+    let _lock = lock_and_clean(database)?;
     // The plaintext copy stays on the database's own file system, in a
     // folder only we can enter, and goes with the folder whatever happens.
-    let private = private_dir(database, ".adosexo-backup-")?;
+    let private = private_dir(database, SNAPSHOT_PREFIX)?;
     let copy = private.path().join("snapshot.db");
     let contents = {
         let mut conn = snapshot::open_sqlite_file(database).map_err(|e| e.to_string())?;

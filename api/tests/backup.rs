@@ -660,6 +660,13 @@ fn sqlite_refusals_write_nothing() {
     let (identity_file, recipient) = identity(root, "id.txt");
     let (other_identity, _) = identity(root, "other.txt");
     let backups = root.join("backups");
+    // A killed backup left its plaintext snapshot folder: the next one deletes it.
+    std::fs::create_dir_all(root.join(".adosexo-backup-killed")).expect("stale");
+    std::fs::write(
+        root.join(".adosexo-backup-killed/snapshot.db"),
+        b"plaintext",
+    )
+    .expect("stale");
     ok(
         root,
         &live,
@@ -672,6 +679,7 @@ fn sqlite_refusals_write_nothing() {
         ],
         &[],
     );
+    assert!(!root.join(".adosexo-backup-killed").exists());
     let good = only_backup(&backups);
     let bytes = std::fs::read(&good).expect("read");
     let target = root.join("target");
