@@ -460,6 +460,8 @@ pub struct RestoreRequest {
     pub to: DatabaseUrl,
     /// Keys that may open it.
     pub identities: Vec<x25519::Identity>,
+    /// The erasure journal to replay (`ADOSEXO_ERASURE_JOURNAL`), if any.
+    pub erasure_journal: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RestoreRequest {
@@ -486,6 +488,8 @@ pub struct RestoreReport {
     pub migrated: usize,
     /// Audit entries verified.
     pub audit_checked: u64,
+    /// Erasures replayed from the journal (`None`: no journal given).
+    pub replayed: Option<Replayed>,
 }
 
 /// `adosexo restore`: decrypts and checks everything first; writes a new
@@ -507,12 +511,19 @@ pub fn restore(request: &RestoreRequest) -> Result<RestoreReport, BackupError> {
             target.display()
         ));
     }
+    // Read first: a bad journal stops the restore before any work.
+    let journal = request
+        .erasure_journal
+        .as_deref()
+        .map(read_journal)
+        .transpose()?;
     let source =
         File::open(&request.from).map_err(|e| format!("--from {}: {e}", request.from.display()))?;
     let private = private_dir(target, ".adosexo-restore-")?;
     let restored = private.path().join("restored.db");
     let manifest = decrypt_to(source, &request.identities, &restored)?;
-    let (migrated, audit_checked) = check_restored(&restored, &manifest)?;
+    let (migrated, audit_checked, replayed) =
+        check_restored(&restored, &manifest, journal.as_deref())?;
     File::open(&restored)
         .and_then(|f| f.sync_all())
         .map_err(io_error(&restored))?;
@@ -525,6 +536,7 @@ pub fn restore(request: &RestoreRequest) -> Result<RestoreReport, BackupError> {
         manifest,
         migrated,
         audit_checked,
+        replayed,
     })
 }
 
@@ -639,8 +651,13 @@ fn decrypt_to(
 }
 
 /// Checks the decrypted database against its manifest and this binary;
-/// migrates an older schema; verifies the audit chain.
-fn check_restored(restored: &Path, manifest: &Manifest) -> Result<(usize, u64), BackupError> {
+/// migrates an older schema; replays the erasures journaled since the
+/// backup; verifies the audit chain (replays included).
+fn check_restored(
+    restored: &Path,
+    manifest: &Manifest,
+    journal: Option<&[JournalEntry]>,
+) -> Result<(usize, u64, Option<Replayed>), BackupError> {
     let mut conn = snapshot::open_sqlite_file(restored).map_err(|e| e.to_string())?;
     snapshot::quick_check(&mut conn)
         .map_err(|e| e.to_string())?
@@ -663,8 +680,11 @@ fn check_restored(restored: &Path, manifest: &Manifest) -> Result<(usize, u64), 
     }
     let migrated = snapshot::migrate(&mut conn)
         .map_err(|e| format!("cannot migrate the restored database: {e}; nothing was restored"))?;
+    let replayed = journal
+        .map(|entries| replay_erasures(&mut conn, entries, manifest.created_at, Utc::now()))
+        .transpose()?;
     match audit::verify_chain(&mut conn).map_err(|e| e.to_string())? {
-        Verification::Intact { checked } => Ok((migrated, checked)),
+        Verification::Intact { checked } => Ok((migrated, checked, replayed)),
         Verification::Broken(broken) => Err(format!(
             "the backup fails the audit verification: {broken}; nothing was restored"
         )),
@@ -683,7 +703,11 @@ pub fn configured_notes_key_ids(value: Option<&str>) -> Vec<String> {
 
 /// What the operator must bring back besides the database, and what the
 /// environment of this restore lacks. One line each.
-pub fn what_else(manifest: &Manifest, configured_notes_keys: &[String]) -> Vec<String> {
+pub fn what_else(
+    manifest: &Manifest,
+    configured_notes_keys: &[String],
+    replayed: Option<Replayed>,
+) -> Vec<String> {
     let needed = &manifest.contents.notes_key_ids;
     let mut lines = Vec::new();
     if needed.is_empty() {
@@ -711,11 +735,110 @@ pub fn what_else(manifest: &Manifest, configured_notes_keys: &[String]) -> Vec<S
          (people sign in again; sessions, partner app secrets and calendar URLs are in the database)"
             .to_owned(),
     );
-    lines.push(format!(
-        "erasures: re-execute those decided after {} (docs/OPERATIONS.md, \"Erasure and old backups\"); then run `adosexo retention run`",
-        manifest.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    ));
+    let since = manifest
+        .created_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    lines.push(match replayed {
+        Some(r) => format!(
+            "erasures: {} decided since {since} replayed from the journal ({} of people the backup does not hold, {} older); \
+             then run `adosexo retention run`",
+            r.erased, r.absent, r.older
+        ),
+        None => format!(
+            "erasures: NO JOURNAL GIVEN: re-execute those decided after {since} before opening the service \
+             (--erasure-journal, or docs/OPERATIONS.md, \"Erasure and old backups\"); then run `adosexo retention run`"
+        ),
+    });
     lines
+}
+
+/// One executed erasure, as the erasure journal keeps it: ids and a time,
+/// nothing that names anyone.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JournalEntry {
+    /// The erasure request.
+    pub request_id: String,
+    /// The person erased.
+    pub person_id: String,
+    /// When it was executed.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Appends an executed erasure to the journal (`ADOSEXO_ERASURE_JOURNAL`,
+/// created with mode 0600) and syncs it. One line, one write.
+pub fn journal_erasure(
+    journal: &Path,
+    request_id: &str,
+    person_id: &str,
+    decided_at: DateTime<Utc>,
+) -> io::Result<()> {
+    let mut line = serde_json::to_vec(&JournalEntry {
+        request_id: request_id.to_owned(),
+        person_id: person_id.to_owned(),
+        decided_at,
+    })?;
+    line.push(b'\n');
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(journal)?;
+    file.write_all(&line)?;
+    file.sync_data()
+}
+
+/// Reads an erasure journal; a malformed line is an error naming it.
+pub fn read_journal(journal: &Path) -> Result<Vec<JournalEntry>, BackupError> {
+    let text = fs::read_to_string(journal)
+        .map_err(|e| format!("erasure journal {}: {e}", journal.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(n, line)| {
+            serde_json::from_str(line).map_err(|_| {
+                format!(
+                    "erasure journal {}: line {} is not a journal entry",
+                    journal.display(),
+                    n + 1
+                )
+            })
+        })
+        .collect()
+}
+
+/// What replaying the journal did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Erasures executed again.
+    pub erased: usize,
+    /// Erasures of people the database does not hold (created after it).
+    pub absent: usize,
+    /// Journal entries older than the cut-off (already in the database).
+    pub older: usize,
+}
+
+/// Executes again every journaled erasure decided at or after `since`.
+pub fn replay_erasures(
+    conn: &mut adosexo_persistence::DbConnection,
+    entries: &[JournalEntry],
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Replayed, BackupError> {
+    let mut replayed = Replayed::default();
+    for entry in entries {
+        if entry.decided_at < since {
+            replayed.older += 1;
+            continue;
+        }
+        let found = snapshot::replay_erasure(conn, &entry.request_id, &entry.person_id, now)
+            .map_err(|e| format!("cannot replay an erasure: {e}"))?;
+        if found {
+            replayed.erased += 1;
+        } else {
+            replayed.absent += 1;
+        }
+    }
+    Ok(replayed)
 }
 
 #[cfg(test)]
@@ -759,7 +882,7 @@ mod tests {
                 notes_key_ids: vec!["2025-01".to_owned(), "2026-11".to_owned()],
             },
         };
-        let lines = what_else(&manifest, &["2026-11".to_owned()]);
+        let lines = what_else(&manifest, &["2026-11".to_owned()], None);
         assert!(lines[0].contains("2025-01, 2026-11"), "{lines:?}");
         assert!(
             lines[1].starts_with("MISSING here: notes key(s) 2025-01 are not"),
@@ -769,7 +892,11 @@ mod tests {
             lines.iter().any(|l| l.contains("2027-01-15T08:00:00Z")),
             "{lines:?}"
         );
-        let all_there = what_else(&manifest, &["2025-01".to_owned(), "2026-11".to_owned()]);
+        let all_there = what_else(
+            &manifest,
+            &["2025-01".to_owned(), "2026-11".to_owned()],
+            Some(Replayed::default()),
+        );
         assert!(
             !all_there.iter().any(|l| l.contains("MISSING")),
             "{all_there:?}"

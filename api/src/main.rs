@@ -90,6 +90,27 @@ enum Command {
         /// line); or ADOSEXO_BACKUP_IDENTITY_FILE.
         #[arg(long, env = "ADOSEXO_BACKUP_IDENTITY_FILE")]
         identity: Option<PathBuf>,
+        /// The erasure journal (ADOSEXO_ERASURE_JOURNAL): erasures decided
+        /// since the backup are executed again before the file is written.
+        #[arg(long, env = "ADOSEXO_ERASURE_JOURNAL")]
+        erasure_journal: Option<PathBuf>,
+    },
+    /// Erasures.
+    #[command(subcommand)]
+    Erasures(ErasuresCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ErasuresCommand {
+    /// Execute again, on DATABASE_URL (a restored database, e.g. after
+    /// pg_restore), the erasures of the journal decided at or after --since.
+    Replay {
+        /// The erasure journal (ADOSEXO_ERASURE_JOURNAL).
+        #[arg(long, env = "ADOSEXO_ERASURE_JOURNAL")]
+        journal: PathBuf,
+        /// The backup's time (RFC 3339), e.g. the dump's.
+        #[arg(long)]
+        since: chrono::DateTime<chrono::Utc>,
     },
 }
 
@@ -422,7 +443,30 @@ fn run(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Restore { from, to, identity } => {
+        Command::Erasures(ErasuresCommand::Replay { journal, since }) => {
+            let entries = backup::read_journal(&journal)?;
+            let (_, db) = database()?;
+            let replayed = db
+                .run_blocking(|conn| {
+                    backup::replay_erasures(conn, &entries, since, chrono::Utc::now())
+                        .map(Ok)
+                        .or_else(|e| Ok::<_, adosexo_persistence::PersistenceError>(Err(e)))
+                })
+                .map_err(|e| e.to_string())??;
+            out(&format!(
+                "{} erasures replayed; {} of people this database does not hold; {} older than {}",
+                replayed.erased,
+                replayed.absent,
+                replayed.older,
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ))
+        }
+        Command::Restore {
+            from,
+            to,
+            identity,
+            erasure_journal,
+        } => {
             let identity = identity
                 .ok_or("no identity: give --identity FILE or ADOSEXO_BACKUP_IDENTITY_FILE")?;
             let identities = backup::read_identities(&identity)?;
@@ -432,6 +476,7 @@ fn run(command: Command) -> Result<(), String> {
                 from,
                 to,
                 identities,
+                erasure_journal,
             })?;
             let manifest = &report.manifest;
             out(&format!(
@@ -453,7 +498,7 @@ fn run(command: Command) -> Result<(), String> {
             let configured = backup::configured_notes_key_ids(
                 std::env::var("ADOSEXO_NOTES_KEYS").ok().as_deref(),
             );
-            for line in backup::what_else(manifest, &configured) {
+            for line in backup::what_else(manifest, &configured, report.replayed) {
                 out(&format!("  {line}"))?;
             }
             Ok(())

@@ -80,6 +80,10 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, database_url: &str) -> Self {
+        Self::start_with(dir, database_url, &[])
+    }
+
+    fn start_with(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BIN)
             .arg("serve")
             .current_dir(dir)
@@ -89,6 +93,7 @@ impl Server {
             .env("ADOSEXO_BIND", "127.0.0.1:0")
             .env("ADOSEXO_LOG_FORMAT", "json")
             .env("ADOSEXO_SHUTDOWN_TIMEOUT_SECS", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -270,6 +275,114 @@ async fn follow_up_with_a_note(base: &str, token: &str, note: &str) -> String {
         .expect("sent");
     assert_eq!(response.status().as_u16(), 201);
     follow_up
+}
+
+/// A referral declined by the coordinator: its person may be erased. The
+/// referral as it stands.
+async fn declined_referral(base: &str, token: &str) -> Value {
+    let client = client();
+    let created = client
+        .post(format!("{base}/api/v1/referrals"))
+        .bearer_auth(token)
+        .json(&referral_body(200_000))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status().as_u16(), 201);
+    let etag = created.headers()["etag"].to_str().expect("etag").to_owned();
+    let created: Value = created.json().await.expect("JSON");
+    let declined = client
+        .post(format!(
+            "{base}/api/v1/referrals/{}/decline",
+            created["id"].as_str().expect("id")
+        ))
+        .bearer_auth(token)
+        .header("If-Match", etag)
+        .json(&json!({"reason": "Hors du champ du programme."}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(declined.status().as_u16(), 200);
+    declined.json().await.expect("JSON")
+}
+
+/// A supervisor's token (created by the admin).
+async fn supervisor(base: &str) -> String {
+    let admin = token(base, "admin@backup.example", ADMIN_PASSWORD).await;
+    let client = client();
+    let me: Value = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let response = client
+        .post(format!("{base}/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "email": "supervisor@backup.example", "display_name": "Supervisor",
+            "organisation_id": me["organisation_id"], "roles": ["supervisor"],
+            "territory": [], "password": STAFF_PASSWORD
+        }))
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        response.status().is_success(),
+        "{:?}",
+        response.text().await
+    );
+    token(base, "supervisor@backup.example", STAFF_PASSWORD).await
+}
+
+/// The supervisor records an erasure request about `person` and executes it.
+async fn erase(base: &str, supervisor: &str, person: &str) {
+    let client = client();
+    let request: Value = client
+        .post(format!("{base}/api/v1/people/{person}/erasure-requests"))
+        .bearer_auth(supervisor)
+        .json(&json!({"requested_by": "person", "received_at": chrono::Utc::now()}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let executed = client
+        .post(format!(
+            "{base}/api/v1/erasure-requests/{}/execute",
+            request["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{request}"))
+        ))
+        .bearer_auth(supervisor)
+        .send()
+        .await
+        .expect("sent");
+    let status = executed.status().as_u16();
+    assert_eq!(status, 200, "{:?}", executed.text().await);
+}
+
+/// A person's first name as stored.
+fn first_name(database_url: &str, person: &str) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        first_name: String,
+    }
+    use diesel::RunQueryDsl;
+    let url = adosexo_persistence::DatabaseUrl::parse(database_url).expect("url");
+    let db = adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
+        .expect("connect");
+    let sql = format!("SELECT first_name FROM people WHERE id = '{person}'");
+    db.run_blocking(|conn| {
+        let name: Name = diesel::sql_query(sql).get_result(conn)?;
+        Ok::<_, adosexo_persistence::PersistenceError>(name.first_name)
+    })
+    .expect("query")
 }
 
 fn referral_body(i: usize) -> Value {
@@ -491,10 +604,24 @@ async fn sqlite_restore_drill_under_load() {
     let live = format!("sqlite://{}", root.join("live/adosexo.db").display());
     prepare(root, &live);
     let (identity_file, recipient) = identity(root, "backup-identity.txt");
-    let server = Server::start(root, &live);
+    let journal = root.join("erasures.journal");
+    let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
+    let server = Server::start_with(root, &live, &journal_env);
     let token = coordinator(&server.base).await;
+    let supervisor = supervisor(&server.base).await;
     let note = "note-marker-4c1e: premier entretien au foyer";
     let follow_up = follow_up_with_a_note(&server.base, &token, note).await;
+    // Two people whose referral was declined: one erased before the
+    // backup, one after it.
+    let erased_before = declined_referral(&server.base, &token).await["person"]["id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
+    erase(&server.base, &supervisor, &erased_before).await;
+    let erased_after = declined_referral(&server.base, &token).await["person"]["id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
 
     let to = root.join("backups");
     let (before, (output, took), total) = under_load(&server.base, &token, 500, 150, {
@@ -520,6 +647,8 @@ async fn sqlite_restore_drill_under_load() {
         before.len(),
         String::from_utf8_lossy(&output.stdout).trim()
     );
+    erase(&server.base, &supervisor, &erased_after).await;
+    assert_eq!(first_name(&live, &erased_after), "pseudonymised");
     server.assert_no_panic();
     drop(server);
 
@@ -560,8 +689,16 @@ async fn sqlite_restore_drill_under_load() {
             "--identity",
             identity_file.to_str().expect("utf-8"),
         ],
-        &[],
+        &journal_env,
     );
+    // The erasure executed after the backup is executed again; the one
+    // before was in it already.
+    assert!(
+        stdout.contains("erasures: 1 decided since") && stdout.contains("1 older"),
+        "{stdout}"
+    );
+    assert_eq!(first_name(&restored, &erased_after), "pseudonymised");
+    assert_eq!(first_name(&restored, &erased_before), "pseudonymised");
     eprintln!("{stdout}");
     assert!(stdout.contains("audit chain intact"), "{stdout}");
     assert!(stdout.contains("0 migration(s) applied"), "{stdout}");
@@ -591,6 +728,10 @@ async fn sqlite_restore_drill_under_load() {
         stdout.contains("MISSING here: notes key(s) test-1 are not in ADOSEXO_NOTES_KEYS"),
         "{stdout}"
     );
+    // Without the journal the erasure after the backup comes back: said loudly.
+    assert!(stdout.contains("erasures: NO JOURNAL GIVEN"), "{stdout}");
+    let elsewhere_name = first_name(&elsewhere, &erased_after);
+    assert!(elsewhere_name.starts_with("Backup"), "{elsewhere_name}");
     assert_eq!(half_written(&restored), Vec::<(String, i64)>::new());
     let verified = ok(root, &restored, &["audit", "verify"], &[]);
     assert!(verified.starts_with("audit chain intact"), "{verified}");
@@ -970,9 +1111,17 @@ async fn postgres_pg_dump_restore_round_trip() {
     let dir = tempfile::tempdir().expect("dir");
     let root = dir.path();
     prepare(root, source.url());
-    let server = Server::start(root, source.url());
+    let journal = root.join("erasures.journal");
+    let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
+    let server = Server::start_with(root, source.url(), &journal_env);
     let token = coordinator(&server.base).await;
+    let supervisor = supervisor(&server.base).await;
+    let erased_after = declined_referral(&server.base, &token).await["person"]["id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
     let dump = root.join("adosexo.dump");
+    let dump_started = chrono::Utc::now();
     let (acknowledged, (output, took), total) = under_load(&server.base, &token, 200, 60, {
         let (dump, url) = (dump.clone(), source.url().to_owned());
         move || {
@@ -996,6 +1145,7 @@ async fn postgres_pg_dump_restore_round_trip() {
         std::fs::metadata(&dump).expect("dump").len(),
         acknowledged.len()
     );
+    erase(&server.base, &supervisor, &erased_after).await;
     drop(server);
     let output = Command::new("pg_restore")
         .args(["--no-owner", "--exit-on-error", "--dbname"])
@@ -1008,10 +1158,90 @@ async fn postgres_pg_dump_restore_round_trip() {
         "pg_restore: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The erasure executed after the dump began comes back with it…
+    assert!(first_name(target.url(), &erased_after).starts_with("Backup"));
+    // …until the journal is replayed.
+    let since = dump_started.to_rfc3339();
+    let replayed = ok(
+        root,
+        target.url(),
+        &["erasures", "replay", "--since", &since],
+        &journal_env,
+    );
+    assert!(replayed.starts_with("1 erasures replayed"), "{replayed}");
+    assert_eq!(first_name(target.url(), &erased_after), "pseudonymised");
     let verified = ok(root, target.url(), &["audit", "verify"], &[]);
     assert!(verified.starts_with("audit chain intact"), "{verified}");
     assert_eq!(half_written(target.url()), Vec::<(String, i64)>::new());
     let server = Server::start(root, target.url());
     assert_present(&server.base, &token, &acknowledged).await;
+    server.assert_no_panic();
+}
+
+/// An erasure whose journal line cannot be written is not executed (a
+/// restore could not replay it): 500, the person unchanged, and it
+/// succeeds once the journal is writable.
+#[actix_web::test]
+async fn an_erasure_the_journal_cannot_record_is_rolled_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path();
+    let live = format!("sqlite://{}", root.join("live.db").display());
+    prepare(root, &live);
+    let journal = root.join("missing-folder/erasures.journal");
+    let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
+    let server = Server::start_with(root, &live, &journal_env);
+    let token = coordinator(&server.base).await;
+    let supervisor = supervisor(&server.base).await;
+    let person = declined_referral(&server.base, &token).await["person"]["id"]
+        .as_str()
+        .expect("person")
+        .to_owned();
+    let client = client();
+    let request: Value = client
+        .post(format!(
+            "{}/api/v1/people/{person}/erasure-requests",
+            server.base
+        ))
+        .bearer_auth(&supervisor)
+        .json(&json!({"requested_by": "person", "received_at": chrono::Utc::now()}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let execute = format!(
+        "{}/api/v1/erasure-requests/{}/execute",
+        server.base,
+        request["id"].as_str().expect("id")
+    );
+    let refused = client
+        .post(&execute)
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status().as_u16(), 500);
+    let body = refused.text().await.expect("body");
+    assert!(
+        !body.contains("missing-folder"),
+        "the cause is logged, not sent: {body}"
+    );
+    assert!(first_name(&live, &person).starts_with("Backup"));
+    std::fs::create_dir_all(root.join("missing-folder")).expect("folder");
+    let executed = client
+        .post(&execute)
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(executed.status().as_u16(), 200);
+    assert_eq!(first_name(&live, &person), "pseudonymised");
+    let lines = std::fs::read_to_string(&journal).expect("journal");
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(
+        lines.contains(&person) && !lines.contains("Backup"),
+        "{lines}"
+    );
     server.assert_no_panic();
 }

@@ -216,3 +216,40 @@ pub fn quick_check(conn: &mut DbConnection) -> Result<Result<(), String>, Persis
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, PersistenceError> {
     migrations::run_pending(conn).map_err(PersistenceError::Task)
 }
+
+/// Executes again, on a restored database, an erasure decided after its
+/// backup (from the erasure journal): the person's personal fields are
+/// removed as the erasure did, audited as `replay_erasure` by `cli`.
+/// `Ok(false)` when the person is not in this database (created after the
+/// backup: nothing to erase).
+pub fn replay_erasure(
+    conn: &mut DbConnection,
+    request_id: &str,
+    person_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, PersistenceError> {
+    use crate::schema::people;
+    crate::write_transaction(conn, |conn| {
+        let exists: i64 = people::table
+            .filter(people::id.eq(person_id))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            return Ok(false);
+        }
+        crate::retention::pseudonymise_person(conn, person_id, now)?;
+        crate::audit::append(
+            conn,
+            &[crate::audit::NewAuditEntry {
+                actor_id: Some("cli".to_owned()),
+                action: "replay_erasure".to_owned(),
+                resource_type: "erasure_request".to_owned(),
+                resource_id: Some(request_id.to_owned()),
+                outcome: "success".to_owned(),
+                ..Default::default()
+            }],
+            now,
+        )?;
+        Ok(true)
+    })
+}
