@@ -248,6 +248,12 @@ fn target_of(request: &BackupRequest, now: DateTime<Utc>) -> Result<(PathBuf, bo
         );
         return Ok((request.to.join(name), true));
     }
+    if request.to.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(format!(
+            "--to {}: the folder does not exist",
+            request.to.display()
+        ));
+    }
     if request.keep.is_some() {
         return Err(format!(
             "--keep needs --to to be an existing folder ({} is not)",
