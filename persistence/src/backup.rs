@@ -11,7 +11,6 @@ use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::sqlite::{Sqlite, SqliteConnection};
-use diesel_migrations::MigrationHarness;
 
 use crate::error::{PersistenceError, one_line};
 use crate::schema::{audit_head, follow_up_notes, webhook_subscriptions};
@@ -139,14 +138,20 @@ fn sorted(mut versions: Vec<String>) -> Vec<String> {
     versions
 }
 
-/// Versions of the migrations applied to this database, ascending.
+/// Versions of the migrations applied to this database, ascending. Read
+/// from diesel's table with a plain SELECT (diesel's own harness would
+/// create the table, refused in a read-only transaction).
 pub fn applied_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
-    let versions = match conn {
-        DbConnection::Postgres(pg) => pg.applied_migrations(),
-        DbConnection::Sqlite(sqlite) => sqlite.applied_migrations(),
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
     }
-    .map_err(|e| e.to_string())?;
-    Ok(sorted(versions.iter().map(ToString::to_string).collect()))
+    let versions: Vec<Version> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+            .load(conn)
+            .map_err(|e| e.to_string())?;
+    Ok(sorted(versions.into_iter().map(|v| v.version).collect()))
 }
 
 /// Versions of the migrations this binary embeds for `backend`, ascending.
@@ -252,4 +257,65 @@ pub fn replay_erasure(
         )?;
         Ok(true)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDatabase;
+    use crate::{DatabaseUrl, Db, PoolOptions};
+
+    #[test]
+    fn inspection_and_replay_on_each_backend() {
+        let mut databases = vec![TestDatabase::sqlite().expect("sqlite")];
+        databases.extend(TestDatabase::postgres().expect("TEST_DATABASE_URL reachable when set"));
+        for database in &databases {
+            let backend = database.backend();
+            let url = DatabaseUrl::parse(database.url()).expect("url");
+            let db = Db::connect(&url, PoolOptions::default()).expect("connect");
+            db.migrate().expect("migrate");
+            let found = db
+                .run_blocking(|conn| {
+                    crate::audit::append(
+                        conn,
+                        &[crate::audit::NewAuditEntry {
+                            action: "test".to_owned(),
+                            resource_type: "test".to_owned(),
+                            outcome: "success".to_owned(),
+                            ..Default::default()
+                        }],
+                        chrono::Utc::now(),
+                    )?;
+                    inspect(conn)
+                })
+                .expect("inspect");
+            assert_eq!(
+                found.migrations,
+                known_migrations(backend).expect("known"),
+                "{backend}"
+            );
+            assert_eq!(found.counts.len(), COUNTED_TABLES.len(), "{backend}");
+            assert_eq!(found.counts.get("audit_log"), Some(&1), "{backend}");
+            assert_eq!(found.audit_head_seq, 1, "{backend}");
+            assert!(found.notes_key_ids.is_empty(), "{backend}");
+            let replayed = db
+                .run_blocking(|conn| replay_erasure(conn, "request", "nobody", chrono::Utc::now()))
+                .expect("replay");
+            assert!(!replayed, "{backend}: no such person, nothing erased");
+
+            if let Some(path) = url.sqlite_path() {
+                let copy = path.with_file_name("copy.db");
+                db.run_blocking(|conn| vacuum_into(conn, &copy))
+                    .expect("vacuum into");
+                let mut conn = open_sqlite_file(&copy).expect("open the copy");
+                assert_eq!(quick_check(&mut conn).expect("check"), Ok(()));
+                assert_eq!(inspect(&mut conn).expect("inspect the copy"), found);
+                assert!(
+                    vacuum_into(&mut conn, &copy).is_err(),
+                    "VACUUM INTO never overwrites"
+                );
+                assert!(open_sqlite_file(&path.with_file_name("absent.db")).is_err());
+            }
+        }
+    }
 }
