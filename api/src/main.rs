@@ -446,11 +446,15 @@ fn run(command: Command) -> Result<(), String> {
         Command::Erasures(ErasuresCommand::Replay { journal, since }) => {
             let entries = backup::read_journal(&journal)?;
             let (_, db) = database()?;
+            // The outer error: no connection; the inner one: a replay failed.
             let replayed = db
                 .run_blocking(|conn| {
-                    backup::replay_erasures(conn, &entries, since, chrono::Utc::now())
-                        .map(Ok)
-                        .or_else(|e| Ok::<_, adosexo_persistence::PersistenceError>(Err(e)))
+                    Ok::<_, adosexo_persistence::PersistenceError>(backup::replay_erasures(
+                        conn,
+                        &entries,
+                        since,
+                        chrono::Utc::now(),
+                    ))
                 })
                 .map_err(|e| e.to_string())??;
             out(&format!(
