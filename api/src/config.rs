@@ -81,6 +81,10 @@ pub struct Config {
     /// back-off, time-out; internal targets for tests only). `http://`
     /// targets are accepted in development only.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// `ADOSEXO_ERASURE_JOURNAL`: a file outside the database where every
+    /// executed erasure appends its ids, replayed by `adosexo restore`
+    /// (docs/OPERATIONS.md). Unset: no journal.
+    pub erasure_journal: Option<std::path::PathBuf>,
 }
 
 /// Where the service runs.
@@ -322,6 +326,10 @@ impl Config {
                 message: e.to_string(),
             })?,
             webhooks: webhook_settings(&get)?,
+            erasure_journal: get("ADOSEXO_ERASURE_JOURNAL")
+                .map(|path| path.trim().to_owned())
+                .filter(|path| !path.is_empty())
+                .map(std::path::PathBuf::from),
             analytics_database_url: get("ANALYTICS_DATABASE_URL")
                 .map(|url| {
                     DatabaseUrl::parse(&url).map_err(|e| ConfigError {

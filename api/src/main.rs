@@ -1,11 +1,12 @@
 //! `adosexo`: the service and its administration commands.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use adosexo_api::config::Config;
 use adosexo_api::startup::Application;
-use adosexo_api::{cli, openapi, telemetry};
+use adosexo_api::{backup, cli, openapi, telemetry};
 use adosexo_persistence::Db;
 use clap::{Parser, Subcommand};
 
@@ -54,6 +55,63 @@ enum Command {
     /// Retention of follow-ups (also run daily by the server).
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Copy the SQLite database while it serves, encrypted for age
+    /// recipients (PostgreSQL: pg_dump, see docs/OPERATIONS.md).
+    Backup {
+        /// A folder (the file is named adosexo-<UTC time>.backup.age) or a
+        /// new file.
+        #[arg(long)]
+        to: PathBuf,
+        /// An age X25519 recipient (age1…), repeatable; or
+        /// ADOSEXO_BACKUP_RECIPIENT (comma-separated).
+        #[arg(
+            long = "recipient",
+            env = "ADOSEXO_BACKUP_RECIPIENT",
+            value_delimiter = ','
+        )]
+        recipients: Vec<String>,
+        /// A file of recipients, one per line.
+        #[arg(long = "recipients-file")]
+        recipients_files: Vec<PathBuf>,
+        /// Keep the newest N backups of the folder, delete older ones.
+        #[arg(long)]
+        keep: Option<usize>,
+    },
+    /// Restore a backup into a new SQLite file: decrypt, check, migrate,
+    /// verify the audit chain; then say what else to bring back.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new database: sqlite://PATH (must not exist).
+        #[arg(long)]
+        to: String,
+        /// The age identity file (never the key itself on the command
+        /// line); or ADOSEXO_BACKUP_IDENTITY_FILE.
+        #[arg(long, env = "ADOSEXO_BACKUP_IDENTITY_FILE")]
+        identity: Option<PathBuf>,
+        /// The erasure journal (ADOSEXO_ERASURE_JOURNAL): erasures decided
+        /// since the backup are executed again before the file is written.
+        #[arg(long, env = "ADOSEXO_ERASURE_JOURNAL")]
+        erasure_journal: Option<PathBuf>,
+    },
+    /// Erasures.
+    #[command(subcommand)]
+    Erasures(ErasuresCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ErasuresCommand {
+    /// Execute again, on DATABASE_URL (a restored database, e.g. after
+    /// pg_restore), the erasures of the journal decided at or after --since.
+    Replay {
+        /// The erasure journal (ADOSEXO_ERASURE_JOURNAL).
+        #[arg(long, env = "ADOSEXO_ERASURE_JOURNAL")]
+        journal: PathBuf,
+        /// The backup's time (RFC 3339), e.g. the dump's.
+        #[arg(long)]
+        since: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +176,13 @@ enum KeysCommand {
     /// Re-seal every note with the current notes key (ADOSEXO_NOTES_KEY_ID);
     /// the old keys must still be in ADOSEXO_NOTES_KEYS.
     Rotate,
+    /// Write a new age identity for backups into a new file (mode 0600) and
+    /// print its public recipient (age1…) for `backup --recipient`.
+    GenerateBackup {
+        /// The identity file to create; keep it off the server.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -333,6 +398,114 @@ fn run(command: Command) -> Result<(), String> {
                 "{resealed} notes re-sealed with key {}",
                 keys.current_id()
             ))
+        }
+        Command::Keys(KeysCommand::GenerateBackup { out: path }) => {
+            let recipient = adosexo_api::backup::generate_identity(&path, chrono::Utc::now())?;
+            out(&format!(
+                "backup identity written to {} (keep it off the server, with a copy in a safe place)",
+                path.display()
+            ))?;
+            out(&format!("recipient: {recipient}"))
+        }
+        Command::Backup {
+            to,
+            recipients,
+            recipients_files,
+            keep,
+        } => {
+            let recipients = backup::parse_recipients(&recipients, &recipients_files)?;
+            let config = Config::from_env().map_err(|e| e.to_string())?;
+            telemetry::init(config.log_format, &config.log_filter, std::io::stderr)?;
+            let started = std::time::Instant::now();
+            let report = backup::backup(&backup::BackupRequest {
+                database: config.database_url,
+                to,
+                recipients,
+                keep,
+            })?;
+            let manifest = &report.manifest;
+            let counts = &manifest.contents.counts;
+            out(&format!(
+                "backup written to {}: {} bytes (database {} bytes) in {} ms; schema {}, audit head #{}, \
+                 {} referrals, {} follow-ups, {} notes",
+                report.path.display(),
+                report.bytes,
+                manifest.database_bytes,
+                started.elapsed().as_millis(),
+                manifest.schema_version,
+                manifest.contents.audit_head_seq,
+                counts.get("referrals").copied().unwrap_or_default(),
+                counts.get("follow_ups").copied().unwrap_or_default(),
+                counts.get("follow_up_notes").copied().unwrap_or_default(),
+            ))?;
+            for removed in &report.removed {
+                out(&format!("  removed older backup {}", removed.display()))?;
+            }
+            Ok(())
+        }
+        Command::Erasures(ErasuresCommand::Replay { journal, since }) => {
+            let entries = backup::read_journal(&journal)?;
+            let (_, db) = database()?;
+            // The outer error: no connection; the inner one: a replay failed.
+            let replayed = db
+                .run_blocking(|conn| {
+                    Ok::<_, adosexo_persistence::PersistenceError>(backup::replay_erasures(
+                        conn,
+                        &entries,
+                        since,
+                        chrono::Utc::now(),
+                    ))
+                })
+                .map_err(|e| e.to_string())??;
+            out(&format!(
+                "{} erasures replayed; {} of people this database does not hold; {} older than {}",
+                replayed.erased,
+                replayed.absent,
+                replayed.older,
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ))
+        }
+        Command::Restore {
+            from,
+            to,
+            identity,
+            erasure_journal,
+        } => {
+            let identity = identity
+                .ok_or("no identity: give --identity FILE or ADOSEXO_BACKUP_IDENTITY_FILE")?;
+            let identities = backup::read_identities(&identity)?;
+            let to =
+                adosexo_persistence::DatabaseUrl::parse(&to).map_err(|e| format!("--to: {e}"))?;
+            let report = backup::restore(&backup::RestoreRequest {
+                from,
+                to,
+                identities,
+                erasure_journal,
+            })?;
+            let manifest = &report.manifest;
+            out(&format!(
+                "restored the backup taken {} (schema {}, adosexo {}) to {}; {} migration(s) applied; \
+                 audit chain intact: {} entries checked",
+                manifest
+                    .created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                manifest.schema_version,
+                manifest.adosexo_version,
+                report.path.display(),
+                report.migrated,
+                report.audit_checked,
+            ))?;
+            for (table, count) in &manifest.contents.counts {
+                out(&format!("  {table:<18} {count}"))?;
+            }
+            out("Bring back besides the database:")?;
+            let configured = backup::configured_notes_key_ids(
+                std::env::var("ADOSEXO_NOTES_KEYS").ok().as_deref(),
+            );
+            for line in backup::what_else(manifest, &configured, report.replayed) {
+                out(&format!("  {line}"))?;
+            }
+            Ok(())
         }
         Command::Openapi => {
             let json = openapi::document_json().map_err(|e| e.to_string())?;

@@ -113,6 +113,7 @@ impl Application {
             stats_min_cell: config.stats_min_cell,
             webhooks: config.webhooks,
             library_max_bytes: config.library_max_bytes,
+            erasure_journal: config.erasure_journal.as_deref().map(Arc::from),
         };
         Self::build_with_state(config, state)
     }

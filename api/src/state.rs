@@ -44,4 +44,6 @@ pub struct AppState {
     pub webhooks: crate::webhooks::WebhookSettings,
     /// The largest file of the resource library.
     pub library_max_bytes: usize,
+    /// Where executed erasures are journaled (`ADOSEXO_ERASURE_JOURNAL`).
+    pub erasure_journal: Option<Arc<std::path::Path>>,
 }

@@ -6,6 +6,7 @@
 //! tokio's blocking pool so that the async executor never waits on I/O.
 
 pub mod audit;
+pub mod backup;
 pub mod cases;
 mod connection;
 pub mod consent;

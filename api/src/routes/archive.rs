@@ -573,6 +573,7 @@ pub async fn execute_erasure_request(
     let id = parse_id("id", &id)?;
     let now = state.clock.now();
     let (actor, ctx) = (auth.actor.clone(), auth.ctx.clone());
+    let journal = state.erasure_journal.clone();
     let decision = state
         .db
         .transaction(move |conn| {
@@ -586,6 +587,13 @@ pub async fn execute_erasure_request(
             let (status, refusal, action) = match retention::may_erase(facts) {
                 Ok(()) => {
                     store::pseudonymise_person(conn, &request.person_id, now)?;
+                    // Journaled before the commit: a journal that cannot be
+                    // written rolls the erasure back (a restore must be able
+                    // to replay it).
+                    if let Some(journal) = &journal {
+                        crate::backup::journal_erasure(journal, &id, &request.person_id, now)
+                            .map_err(|e| ApiError::internal(format!("erasure journal: {e}")))?;
+                    }
                     (ErasureStatus::Executed, None, "execute_erasure")
                 }
                 Err(refusal) => (ErasureStatus::Refused, Some(refusal), "refuse_erasure"),
