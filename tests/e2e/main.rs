@@ -14,6 +14,7 @@ mod group_sessions;
 mod helpers;
 mod identity;
 mod logs;
+mod page;
 mod professionals;
 mod public;
 mod referrals;

@@ -68,16 +68,30 @@ impl PageSettings {
 /// Registers the page's routes (outside the API document: they are not
 /// API). Responses are compressed.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(web::get().to(root)))
-        .service(web::resource("/aide").route(web::get().to(root)))
+    cfg.service(get("/", root))
+        .service(get("/aide", root))
         .service(
             web::scope("/aide")
                 .wrap(Compress::default())
-                .service(web::resource("/").route(web::get().to(full)))
-                .service(web::resource("/embed/").route(web::get().to(embed)))
-                .service(web::resource("/embed").route(web::get().to(embed_slash)))
-                .service(web::resource("/static/{version}/{path:.*}").route(web::get().to(asset))),
+                .service(get("/", full))
+                .service(get("/embed/", embed))
+                .service(get("/embed", embed_slash))
+                .service(get("/static/{version}/{path:.*}", asset)),
         );
+}
+
+/// A resource answering GET (and HEAD); other methods get the API's 405
+/// with `Allow`.
+fn get<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(crate::routing::fallback))
 }
 
 /// Routes the page adds to the API's, for 405 answers (see `routing`).
@@ -224,7 +238,9 @@ async fn serve(
                 .and_then(|c| departements.iter().find(|(d, _)| d == c.as_str()).cloned());
             let sites = public_sites(conn, now, code.clone(), None, None, 500)?.features;
             let (contact, contacts) = match &code {
-                Some(c) => (Some(contact_for(conn, c)?), Vec::new()),
+                // The département exists: only a missing contact (none
+                // configured yet) can fail, and the page goes on without.
+                Some(c) => (contact_for(conn, c).ok(), Vec::new()),
                 None => (
                     None,
                     store::list_contacts(conn)?
@@ -271,8 +287,10 @@ async fn serve(
         })
         .await?;
     let body = render::page(&data);
-    let etag = format!("W/{}", etag_of(body.as_bytes()));
-    let not_modified = none_match(&req, &etag);
+    // Weak: the same tag for the compressed and the plain body.
+    let tag = etag_of(body.as_bytes());
+    let not_modified = none_match(&req, &tag);
+    let etag = format!("W/{tag}");
     let mut response = if not_modified {
         HttpResponse::NotModified()
     } else {
@@ -304,7 +322,8 @@ async fn asset(
 ) -> Result<HttpResponse, ApiError> {
     let (version, name) = path.into_inner();
     let asset = assets::find(&name).ok_or_else(|| ApiError::not_found("no such file"))?;
-    let etag = format!("W/{}", etag_of(asset.bytes));
+    let tag = etag_of(asset.bytes);
+    let etag = format!("W/{tag}");
     // Current addresses never change content; an old address (a page
     // cached across a deployment) gets today's file, revalidated.
     let cache = if version == *assets::VERSION {
@@ -312,7 +331,7 @@ async fn asset(
     } else {
         "no-cache"
     };
-    let not_modified = none_match(&req, &etag);
+    let not_modified = none_match(&req, &tag);
     let mut response = if not_modified {
         HttpResponse::NotModified()
     } else {

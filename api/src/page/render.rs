@@ -174,6 +174,7 @@ pub fn page(data: &PageData) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<meta name=\"description\" content=\"{desc}\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
          <link rel=\"stylesheet\" href=\"{css}\">\n",
         lang = data.lang.tag(),
         title = esc(&title),
@@ -275,11 +276,13 @@ fn departement_form(h: &mut String, data: &PageData, t: &Text, action: &str, wit
     } else {
         "dep-permanences"
     };
+    let label = if with_q { t.directory } else { t.permanences };
     let _ = write!(
         h,
-        "<form class=\"filter\" method=\"get\" action=\"{action}\" role=\"search\">\
+        "<form class=\"filter\" method=\"get\" action=\"{action}\" role=\"search\" aria-label=\"{}\">\
          <label for=\"{id}\">{}</label>\
          <select id=\"{id}\" name=\"departement\"><option value=\"\">{}</option>",
+        esc(label),
         esc(t.departement),
         esc(t.all_departements)
     );
@@ -341,7 +344,6 @@ fn permanences(h: &mut String, data: &PageData, t: &Text) {
             esc(t.unknown_departement)
         );
     }
-    departement_form(h, data, t, &format!("{action}#permanences"), false);
     let _ = writeln!(
         h,
         "<div class=\"near\" id=\"near\" hidden data-locating=\"{}\" data-denied=\"{}\" data-sorted=\"{}\" data-km=\"{}\">\
@@ -355,6 +357,7 @@ fn permanences(h: &mut String, data: &PageData, t: &Text) {
         esc(t.near_me),
         esc(t.near_me_hint),
     );
+    departement_form(h, data, t, &format!("{action}#permanences"), false);
     if let Some(tiles) = &data.tiles {
         let _ = writeln!(
             h,
@@ -626,11 +629,19 @@ fn directory(h: &mut String, data: &PageData, t: &Text) {
 fn footer(h: &mut String, data: &PageData, t: &Text) {
     let _ = writeln!(
         h,
-        "<footer class=\"wrap\"><h2>{}</h2><p>{}</p>\
-         <p class=\"deaf\"><a href=\"sms:114\"><strong>114</strong></a> — {}</p>",
+        "<footer class=\"wrap\"><h2>{}</h2><ul class=\"numbers\">\
+         <li><a href=\"tel:119\"><strong>119</strong></a> — {}</li>\
+         <li><a href=\"tel:17\"><strong>17</strong></a> — {}</li>\
+         <li><a href=\"tel:112\"><strong>112</strong></a> — {}</li>\
+         <li><a href=\"sms:114\"><strong>114</strong></a> — {}</li></ul>\
+         <h2>{}</h2><p>{}</p>",
+        esc(t.emergency_label),
+        esc(t.child_danger),
+        esc(t.police),
+        esc(t.emergency_eu),
+        esc(t.deaf),
         esc(t.privacy_title),
         esc(t.privacy),
-        esc(t.deaf),
     );
     if data.embed {
         let dep = data.departement.as_ref().map(|(c, _)| c.as_str());
