@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(q.departement.as_deref(), Some("93"));
         assert_eq!(q.q, "avocat bobigny");
         assert_eq!(q.lang.as_deref(), Some("en"));
-        assert_eq!(sections(Some("annuaire")).permanences, false);
+        assert!(!sections(Some("annuaire")).permanences);
         assert_eq!(sections(Some("nothing")), Sections::ALL);
     }
 
