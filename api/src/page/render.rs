@@ -643,6 +643,13 @@ fn footer(h: &mut String, data: &PageData, t: &Text) {
         esc(t.privacy_title),
         esc(t.privacy),
     );
+    if let Some(tiles) = data.tiles.as_ref().filter(|_| data.sections.permanences) {
+        let _ = writeln!(
+            h,
+            "<p>{}</p>",
+            esc(&t.privacy_tiles.replace("{origin}", &tiles.origin))
+        );
+    }
     if data.embed {
         let dep = data.departement.as_ref().map(|(c, _)| c.as_str());
         let mut full = href(data, dep, Some(&data.q), data.lang);

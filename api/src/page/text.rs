@@ -89,6 +89,7 @@ pub struct Text {
     pub serves: &'static str,
     pub privacy_title: &'static str,
     pub privacy: &'static str,
+    pub privacy_tiles: &'static str,
     pub full_page: &'static str,
     pub programme_page: &'static str,
     pub weekdays: [&'static str; 7],
@@ -190,7 +191,8 @@ pub static FR: Text = Text {
     website: "Site",
     serves: "Intervient dans",
     privacy_title: "Votre vie privée",
-    privacy: "Cette page ne dépose aucun cookie, ne mesure pas les visites et ne fait appel à aucun autre site. Votre position, si vous la donnez, reste sur votre appareil.",
+    privacy: "Cette page ne dépose aucun cookie et ne mesure pas les visites. Votre position, si vous la donnez, reste sur votre appareil.",
+    privacy_tiles: "Les images de la carte viennent de {origin}, qui voit les demandes de votre appareil (sans l’adresse de cette page). La liste ne les demande pas.",
     full_page: "Ouvrir la page complète",
     programme_page: "Ado Sexo est un dispositif de l’ACPE.",
     weekdays: [
@@ -300,7 +302,8 @@ pub static EN: Text = Text {
     website: "Website",
     serves: "Works in",
     privacy_title: "Your privacy",
-    privacy: "This page sets no cookie, does not measure visits and calls no other site. Your position, if you give it, stays on your device.",
+    privacy: "This page sets no cookie and does not measure visits. Your position, if you give it, stays on your device.",
+    privacy_tiles: "The map’s images come from {origin}, which sees your device’s requests (without this page’s address). The list does not ask for them.",
     full_page: "Open the full page",
     programme_page: "Ado Sexo is a programme of the ACPE.",
     weekdays: [
