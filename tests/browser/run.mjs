@@ -205,9 +205,21 @@ try {
     const firstThree = await page.locator('#sites-list li.site h4').allTextContents();
     assert.deepEqual(firstThree.slice(0, 3), nearest.features.map((f) => f.properties.name));
     assert.match(await page.locator('#near-status').textContent(), new RegExp(nearest.features[0].properties.name));
-    for (const url of requests) assert.ok(!url.includes('48.96') && !url.includes('2.87'), `the position was sent: ${url}`);
-    await page.locator('#near').scrollIntoViewIfNeeded();
+    // The nearest one's team is a tap away: its département's contact, as the API says.
+    const nearestDep = nearest.features[0].properties.departement_code;
+    const team = (await api(`/api/v1/public/contacts?departement=${nearestDep}`)).items[0];
+    const call = page.locator('#sites-list li.site').first().locator('.call a.tel');
+    assert.equal(await call.getAttribute('href'), `tel:${team.phone.replace(/\s/g, '')}`);
+    assert.ok(await call.isVisible());
+    await page.evaluate(() => document.getElementById('near-status').scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: join(out, 'aide-phone-near-me.png'), fullPage: false });
+    // Three taps: near me, (allow), see it — the team's number is on screen.
+    await page.locator('#near-status a').click();
+    await page.waitForFunction(() => location.hash.startsWith('#site-'));
+    const box = await call.boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `the call link is on screen: ${JSON.stringify(box)}`);
+    await page.screenshot({ path: join(out, 'aide-phone-nearest.png'), fullPage: false });
+    for (const url of requests) assert.ok(!url.includes('48.96') && !url.includes('2.87'), `the position was sent: ${url}`);
     await page.screenshot({ path: join(out, 'aide-phone-full.png'), fullPage: true });
     await audit(page, 'phone');
     onlyLocal(requests);

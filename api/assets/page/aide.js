@@ -54,14 +54,25 @@
         sorted.forEach(function (s) { list.appendChild(s.li); });
         items = sorted.map(function (s) { return s.li; });
         var first = sorted[0];
+        var when = first.li.querySelector('.dates time');
+        var call = first.li.querySelector('.call a');
+        var next = when ? near.getAttribute('data-next') + ' ' + when.textContent + '.' : '';
         status.textContent = near.getAttribute('data-sorted')
           .replace('{name}', siteName(first.li))
-          .replace('{km}', km(first.d));
+          .replace('{km}', km(first.d))
+          .replace('{next}', next);
+        // Where to go next: the nearest one's dates and its team's phone.
+        first.li.classList.add('nearest');
+        var see = document.createElement('a');
+        see.href = '#' + first.li.id;
+        see.textContent = near.getAttribute('data-see');
+        status.appendChild(document.createTextNode(' '));
+        status.appendChild(see);
         if (map) {
           here = [lat, lon];
           showHere();
           var m = markers[first.li.id];
-          if (m) { map.fitBounds(window.L.latLngBounds([here, m.getLatLng()]).pad(0.3)); }
+          if (m) { map.fitBounds(window.L.latLngBounds([here, m.getLatLng()]).pad(0.5), { maxZoom: 13 }); }
         }
       }, function () {
         button.disabled = false;

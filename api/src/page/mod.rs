@@ -237,25 +237,22 @@ async fn serve(
                 .as_ref()
                 .and_then(|c| departements.iter().find(|(d, _)| d == c.as_str()).cloned());
             let sites = public_sites(conn, now, code.clone(), None, None, 500)?.features;
-            let (contact, contacts) = match &code {
-                // The département exists: only a missing contact (none
-                // configured yet) can fail, and the page goes on without.
-                Some(c) => (contact_for(conn, c).ok(), Vec::new()),
-                None => (
-                    None,
-                    store::list_contacts(conn)?
-                        .into_iter()
-                        .map(|c| ContactView {
-                            departement_code: None,
-                            scope: c.scope,
-                            team: c.team,
-                            email: c.email,
-                            phone: c.phone,
-                            fallback: false,
-                        })
-                        .collect(),
-                ),
-            };
+            // The département exists: only a missing contact (none
+            // configured yet) can fail, and the page goes on without.
+            let contact = code.as_ref().and_then(|c| contact_for(conn, c).ok());
+            // Every contact: the list without a département, and each
+            // site's "call the team".
+            let contacts = store::list_contacts(conn)?
+                .into_iter()
+                .map(|c| ContactView {
+                    departement_code: None,
+                    scope: c.scope,
+                    team: c.team,
+                    email: c.email,
+                    phone: c.phone,
+                    fallback: false,
+                })
+                .collect();
             let mut rows = store::search_entries(
                 conn,
                 &DirectoryFilter {

@@ -50,7 +50,8 @@ pub struct PageData {
     pub sites: Vec<SiteFeature>,
     /// The team of the département asked for.
     pub contact: Option<ContactView>,
-    /// Every contact (when no département is asked for).
+    /// Every contact (listed when no département is asked for; each site
+    /// shows its département's).
     pub contacts: Vec<ContactView>,
     /// The directory search's words.
     pub q: String,
@@ -116,8 +117,9 @@ fn when(t: &Text, lang: Lang, start: DateTime<FixedOffset>, end: DateTime<FixedO
         .copied()
         .unwrap_or_default();
     match lang {
+        // No line break inside a time.
         Lang::Fr => format!(
-            "{weekday} {} {month}, {} h {:02} – {} h {:02}",
+            "{weekday} {}\u{a0}{month}, {}\u{a0}h\u{a0}{:02}\u{a0}– {}\u{a0}h\u{a0}{:02}",
             start.day(),
             start.hour(),
             start.minute(),
@@ -125,7 +127,7 @@ fn when(t: &Text, lang: Lang, start: DateTime<FixedOffset>, end: DateTime<FixedO
             end.minute()
         ),
         Lang::En => format!(
-            "{weekday} {} {month}, {:02}:{:02}–{:02}:{:02}",
+            "{weekday} {}\u{a0}{month}, {:02}:{:02}–{:02}:{:02}",
             start.day(),
             start.hour(),
             start.minute(),
@@ -346,7 +348,7 @@ fn permanences(h: &mut String, data: &PageData, t: &Text) {
     }
     let _ = writeln!(
         h,
-        "<div class=\"near\" id=\"near\" hidden data-locating=\"{}\" data-denied=\"{}\" data-sorted=\"{}\" data-km=\"{}\">\
+        "<div class=\"near\" id=\"near\" hidden data-locating=\"{}\" data-denied=\"{}\" data-sorted=\"{}\" data-km=\"{}\" data-next=\"{}\" data-see=\"{}\">\
          <button type=\"button\" id=\"near-button\" aria-describedby=\"near-hint\">{}</button>\
          <p id=\"near-hint\" class=\"hint\">{}</p>\
          <p id=\"near-status\" role=\"status\" aria-live=\"polite\"></p></div>",
@@ -354,6 +356,8 @@ fn permanences(h: &mut String, data: &PageData, t: &Text) {
         esc(t.location_denied),
         esc(t.sorted),
         esc(t.km),
+        esc(t.next_date),
+        esc(t.see_nearest),
         esc(t.near_me),
         esc(t.near_me_hint),
     );
@@ -431,7 +435,7 @@ fn site_item(h: &mut String, data: &PageData, t: &Text, site: &SiteFeature) {
     if let Some(access) = p.accessibility.as_deref().filter(|a| !a.trim().is_empty()) {
         let _ = write!(
             h,
-            "<p class=\"access\"><span>{}</span> : {}</p>",
+            "<p class=\"access\"><span>{}</span> {}</p>",
             esc(t.access),
             esc(access)
         );
@@ -454,6 +458,26 @@ fn site_item(h: &mut String, data: &PageData, t: &Text, site: &SiteFeature) {
             );
         }
         let _ = write!(h, "</ul>");
+    }
+    // The team answering for the site's département (or the national one):
+    // a tap away from the permanence found.
+    let team = data
+        .contacts
+        .iter()
+        .find(|c| c.scope == p.departement_code)
+        .or_else(|| {
+            data.contacts
+                .iter()
+                .find(|c| c.scope == adosexo_domain::public::NATIONAL)
+        });
+    if let Some(team) = team {
+        let _ = write!(
+            h,
+            "<p class=\"call\">{} <a class=\"tel\" href=\"tel:{}\">{}</a></p>",
+            esc(t.call_team),
+            esc(&tel(&team.phone)),
+            esc(&team.phone)
+        );
     }
     let _ = writeln!(
         h,
