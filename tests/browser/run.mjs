@@ -264,9 +264,14 @@ try {
   await check('without JavaScript: the list, the filter and the contacts still work', async () => {
     const { ctx, requests } = await context({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
     const page = await ctx.newPage();
-    await page.goto(`${base}/aide/?departement=77`);
+    await page.goto(`${base}/aide/`);
+    assert.equal(await page.locator('#sites-list li.site').count(), names.length);
+    await page.selectOption('#dep-permanences', '77');
+    await Promise.all([page.waitForURL(/departement=77/), page.locator('#permanences button[type=submit]').click()]);
     const expected = (await api('/api/v1/public/sites?departement=77')).features.map((f) => f.properties.name).sort();
     assert.deepEqual((await page.locator('#sites-list li.site h4').allTextContents()).sort(), expected);
+    const team = (await api('/api/v1/public/contacts?departement=77')).items[0];
+    assert.equal(await page.locator('#contacts a.tel').textContent(), team.phone);
     assert.equal(await page.locator('#near').isVisible(), false);
     assert.equal(await page.locator('#map-box').isVisible(), false);
     onlyLocal(requests);
