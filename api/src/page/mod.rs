@@ -319,7 +319,8 @@ async fn asset(
 ) -> Result<HttpResponse, ApiError> {
     let (version, name) = path.into_inner();
     let asset = assets::find(&name).ok_or_else(|| ApiError::not_found("no such file"))?;
-    let tag = etag_of(asset.bytes);
+    let tag = asset.tag();
+    // Weak: the same tag for the compressed and the plain body.
     let etag = format!("W/{tag}");
     // Current addresses never change content; an old address (a page
     // cached across a deployment) gets today's file, revalidated.
@@ -345,7 +346,20 @@ async fn asset(
     if not_modified {
         return Ok(response.finish());
     }
-    Ok(response.content_type(asset.content_type).body(asset.bytes))
+    response.content_type(asset.content_type);
+    let gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(assets::accepts_gzip);
+    // Already compressed: the `Compress` middleware leaves a response with
+    // a `Content-Encoding` alone.
+    match asset.gzipped().filter(|_| gzip) {
+        Some(body) => Ok(response
+            .insert_header((header::CONTENT_ENCODING, "gzip"))
+            .body(body)),
+        None => Ok(response.body(asset.bytes)),
+    }
 }
 
 #[cfg(test)]
