@@ -93,8 +93,9 @@ pub struct Config {
 /// The operator's tile server for the public page's map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapTiles {
-    /// A template with `{z}`, `{x}` and `{y}` (and optionally `{s}`-free),
-    /// e.g. `https://tiles.example.org/{z}/{x}/{y}.png`.
+    /// A template with `{z}`, `{x}` and `{y}` on one origin (no `{s}`
+    /// subdomains: the CSP names that origin), e.g.
+    /// `https://tiles.example.org/{z}/{x}/{y}.png`.
     pub url: String,
     /// Its origin (`https://tiles.example.org`), allowed in the page's
     /// Content Security Policy (`img-src`).
@@ -601,6 +602,16 @@ mod tests {
             (
                 "ADOSEXO_MAP_TILES_URL",
                 "https://tiles.example.org/tile.png",
+            ),
+            ("ADOSEXO_MAP_ATTRIBUTION", "x"),
+        ])
+        .err()
+        .map(|e| e.var);
+        assert_eq!(e, Some("ADOSEXO_MAP_TILES_URL"));
+        let e = config(&[
+            (
+                "ADOSEXO_MAP_TILES_URL",
+                "https://{s}.tile.example.org/{z}/{x}/{y}.png",
             ),
             ("ADOSEXO_MAP_ATTRIBUTION", "x"),
         ])
