@@ -410,6 +410,11 @@ fn map_tiles(get: &impl Fn(&str) -> Option<String>) -> Result<Option<MapTiles>, 
         .replace("{x}", "0")
         .replace("{y}", "0")
         .replace("{r}", "");
+    if probe.contains(['{', '}']) {
+        return Err(bad(
+            "only {z}, {x}, {y} and {r} are replaced: one tile server, no {s} subdomains (the page's CSP names its origin)",
+        ));
+    }
     let origin =
         origin_of(&probe).ok_or_else(|| bad("expected an https URL (http only on localhost)"))?;
     let attribution = get("ADOSEXO_MAP_ATTRIBUTION")
