@@ -85,6 +85,30 @@ pub struct Config {
     /// executed erasure appends its ids, replayed by `adosexo restore`
     /// (docs/OPERATIONS.md). Unset: no journal.
     pub erasure_journal: Option<std::path::PathBuf>,
+    /// `ADOSEXO_CORS_ORIGINS`: origins (`https://host[:port]`, comma
+    /// separated) whose pages may call the authenticated endpoints from a
+    /// browser. The public endpoints answer every origin.
+    pub cors_origins: Vec<String>,
+    /// `ADOSEXO_EMBED_ORIGINS`: origins whose pages may frame the embeddable
+    /// public page (`/aide/embed/`); none by default.
+    pub embed_origins: Vec<String>,
+    /// `ADOSEXO_MAP_TILES_URL` and `ADOSEXO_MAP_ATTRIBUTION`: the map's tile
+    /// server; without it the public page shows the list alone.
+    pub map_tiles: Option<MapTiles>,
+}
+
+/// The operator's tile server for the public page's map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapTiles {
+    /// A template with `{z}`, `{x}` and `{y}` on one origin (no `{s}`
+    /// subdomains: the CSP names that origin), e.g.
+    /// `https://tiles.example.org/{z}/{x}/{y}.png`.
+    pub url: String,
+    /// Its origin (`https://tiles.example.org`), allowed in the page's
+    /// Content Security Policy (`img-src`).
+    pub origin: String,
+    /// The attribution the tiles' licence requires (plain text).
+    pub attribution: String,
 }
 
 /// Where the service runs.
@@ -338,8 +362,86 @@ impl Config {
                     })
                 })
                 .transpose()?,
+            cors_origins: origins(&get, "ADOSEXO_CORS_ORIGINS")?,
+            embed_origins: origins(&get, "ADOSEXO_EMBED_ORIGINS")?,
+            map_tiles: map_tiles(&get)?,
         })
     }
+}
+
+/// A web origin as browsers send it in `Origin`: `scheme://host[:port]`,
+/// nothing after; `https`, or `http` for a loopback host (development).
+fn origin_of(value: &str) -> Option<String> {
+    let url = reqwest::Url::parse(value).ok()?;
+    let origin = url.origin().ascii_serialization();
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+    (scheme_ok && url.username().is_empty() && url.password().is_none()).then_some(origin)
+}
+
+fn origins(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(list) = get(var) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let origin = origin_of(item)
+            .filter(|o| o.as_str() == item.trim_end_matches('/'))
+            .ok_or_else(|| ConfigError {
+                var,
+                message: format!(
+                    "`{item}` is not an origin such as https://www.example.org (https, or http on localhost; no path, no `*`)"
+                ),
+            })?;
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    Ok(out)
+}
+
+fn map_tiles(get: &impl Fn(&str) -> Option<String>) -> Result<Option<MapTiles>, ConfigError> {
+    let Some(url) = get("ADOSEXO_MAP_TILES_URL").map(|u| u.trim().to_owned()) else {
+        return Ok(None);
+    };
+    let bad = |message: &str| ConfigError {
+        var: "ADOSEXO_MAP_TILES_URL",
+        message: message.to_owned(),
+    };
+    if !["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)) {
+        return Err(bad(
+            "expected a template with {z}, {x} and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png",
+        ));
+    }
+    if url.contains(['"', '\'', '<', '>', ' ', ';']) {
+        return Err(bad("the template has characters a URL cannot hold"));
+    }
+    let probe = url
+        .replace("{z}", "0")
+        .replace("{x}", "0")
+        .replace("{y}", "0")
+        .replace("{r}", "");
+    if probe.contains(['{', '}']) {
+        return Err(bad(
+            "only {z}, {x}, {y} and {r} are replaced: one tile server, no {s} subdomains (the page's CSP names its origin)",
+        ));
+    }
+    let origin =
+        origin_of(&probe).ok_or_else(|| bad("expected an https URL (http only on localhost)"))?;
+    let attribution = get("ADOSEXO_MAP_ATTRIBUTION")
+        .map(|a| a.trim().to_owned())
+        .ok_or_else(|| ConfigError {
+            var: "ADOSEXO_MAP_ATTRIBUTION",
+            message: "is required with ADOSEXO_MAP_TILES_URL: the tiles' licence names whom to credit (e.g. © OpenStreetMap contributors)".into(),
+        })?;
+    Ok(Some(MapTiles {
+        url,
+        origin,
+        attribution,
+    }))
 }
 
 fn webhook_settings(
@@ -468,6 +570,74 @@ mod tests {
                 .map(|c| c.analytics_database_url.is_none())
                 .unwrap_or(false)
         );
+    }
+
+    #[test]
+    fn origins_and_tiles_are_checked() {
+        let c = config(&[(
+            "ADOSEXO_CORS_ORIGINS",
+            "https://www.acpe-asso.org, http://localhost:3000,https://www.acpe-asso.org/",
+        )])
+        .ok();
+        assert_eq!(
+            c.map(|c| c.cors_origins),
+            Some(vec![
+                "https://www.acpe-asso.org".to_owned(),
+                "http://localhost:3000".to_owned()
+            ])
+        );
+        for bad in [
+            "*",
+            "http://example.org",
+            "https://example.org/path",
+            "example.org",
+        ] {
+            let e = config(&[("ADOSEXO_CORS_ORIGINS", bad)])
+                .err()
+                .map(|e| e.var);
+            assert_eq!(e, Some("ADOSEXO_CORS_ORIGINS"), "{bad}");
+        }
+        let tiles = config(&[
+            (
+                "ADOSEXO_MAP_TILES_URL",
+                "https://tiles.example.org/osm/{z}/{x}/{y}.png",
+            ),
+            ("ADOSEXO_MAP_ATTRIBUTION", "© OpenStreetMap"),
+        ])
+        .ok()
+        .and_then(|c| c.map_tiles);
+        assert_eq!(
+            tiles.map(|t| t.origin),
+            Some("https://tiles.example.org".to_owned())
+        );
+        let e = config(&[(
+            "ADOSEXO_MAP_TILES_URL",
+            "https://tiles.example.org/{z}/{x}/{y}.png",
+        )])
+        .err()
+        .map(|e| e.var);
+        assert_eq!(e, Some("ADOSEXO_MAP_ATTRIBUTION"));
+        let e = config(&[
+            (
+                "ADOSEXO_MAP_TILES_URL",
+                "https://tiles.example.org/tile.png",
+            ),
+            ("ADOSEXO_MAP_ATTRIBUTION", "x"),
+        ])
+        .err()
+        .map(|e| e.var);
+        assert_eq!(e, Some("ADOSEXO_MAP_TILES_URL"));
+        let e = config(&[
+            (
+                "ADOSEXO_MAP_TILES_URL",
+                "https://{s}.tile.example.org/{z}/{x}/{y}.png",
+            ),
+            ("ADOSEXO_MAP_ATTRIBUTION", "x"),
+        ])
+        .err()
+        .map(|e| e.var);
+        assert_eq!(e, Some("ADOSEXO_MAP_TILES_URL"));
+        assert!(config(&[]).is_ok_and(|c| c.map_tiles.is_none() && c.embed_origins.is_empty()));
     }
 
     #[test]

@@ -136,10 +136,14 @@ impl Application {
         let doc_json = doc
             .to_pretty_json()
             .map_err(|e| StartupError::OpenApi(e.to_string()))?;
-        let routes_table = web::Data::new(RouteTable::from_openapi(
-            &doc,
-            &[("/docs", "GET"), ("/docs/{tail}*", "GET")],
-        ));
+        let mut extra_routes = vec![("/docs", "GET"), ("/docs/{tail}*", "GET")];
+        extra_routes.extend_from_slice(crate::page::ROUTES);
+        let routes_table = web::Data::new(RouteTable::from_openapi(&doc, &extra_routes));
+        let cors = web::Data::new(crate::cors::CorsPolicy::new(config.cors_origins.clone()));
+        let page = web::Data::new(crate::page::PageSettings {
+            tiles: config.map_tiles.clone(),
+            embed_origins: config.embed_origins.clone(),
+        });
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
         let jobs = (
             state.db.clone(),
@@ -163,6 +167,8 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(routes_table.clone())
                 .app_data(doc_json.clone())
+                .app_data(cors.clone())
+                .app_data(page.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(BodyTimeout(client_timeout))
                 .app_data(web::PayloadConfig::new(body_limit))
@@ -180,9 +186,11 @@ impl Application {
                     SwaggerUi::new("/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])),
                 )
+                .configure(crate::page::configure)
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::extract::refuse_unstorable_url))
                 .wrap(ErrorHandlers::new().default_handler(ensure_problem))
+                .wrap(from_fn(crate::cors::cors))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("Cache-Control", "no-store"))

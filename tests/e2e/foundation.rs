@@ -169,7 +169,14 @@ async fn paging_parameters_are_checked(app: TestApp) {
 
 async fn unknown_route_and_wrong_method_are_problems(app: TestApp) {
     problem(app.get("/api/v1/nothing-here").await, 404, "not-found").await;
-    problem(app.get("/").await, 404, "not-found").await;
+    problem(app.get("/nothing-here").await, 404, "not-found").await;
+    // The root leads to the public page ("Où trouver de l'aide ?").
+    let root = app.get("/").await;
+    assert_eq!(root.status(), 303);
+    assert_eq!(
+        root.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/aide/")
+    );
 
     for method in [
         Method::POST,

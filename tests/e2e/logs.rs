@@ -50,7 +50,36 @@ fn captured() -> Capture {
         .clone()
 }
 
-crate::both_backends!(a_full_scenario_logs_no_secret_and_no_person);
+crate::both_backends!(
+    a_full_scenario_logs_no_secret_and_no_person,
+    query_strings_and_positions_are_not_logged,
+);
+
+/// The page's and the public endpoints' query strings (a département, a
+/// search, a position) never reach the log: routes are logged as patterns.
+async fn query_strings_and_positions_are_not_logged(app: TestApp) {
+    let capture = captured();
+    let search = "motcleunique7331";
+    let position = "48.123457,2.654321";
+    for path in [
+        format!("/aide/?departement=93&q={search}"),
+        format!("/aide/embed/?q={search}"),
+        format!("/api/v1/public/sites?near={position}"),
+        format!("/api/v1/public/directory?q={search}"),
+        format!("/?q={search}"),
+    ] {
+        let response = app.get(&path).await;
+        assert!(response.status().as_u16() < 400, "{path}");
+    }
+    let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8");
+    let aide: Vec<&str> = logs.lines().filter(|l| l.contains("/aide")).collect();
+    assert!(
+        aide.iter().any(|l| l.contains("\"/aide/\"")),
+        "the page's route is logged: {aide:?}"
+    );
+    assert!(!logs.contains(search), "a search reached the log");
+    assert!(!logs.contains("48.123457"), "a position reached the log");
+}
 
 async fn a_full_scenario_logs_no_secret_and_no_person(app: TestApp) {
     let capture = captured();

@@ -16,6 +16,7 @@ mod idempotency;
 mod identity;
 mod logs;
 mod markers;
+mod page;
 mod privacy;
 mod professionals;
 mod public;

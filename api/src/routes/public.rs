@@ -225,118 +225,130 @@ pub async fn sites(
     let now = state.clock.now();
     let collection = state
         .db
-        .run(move |conn| {
-            let departements = match (departement, region) {
-                (Some(d), _) => Some(vec![d.as_str().to_owned()]),
-                (None, Some(r)) => Some(
-                    territory::list_departements(
-                        conn,
-                        &DepartementFilter {
-                            region: Some(r),
-                            after: None,
-                            limit: 200,
-                        },
-                    )?
-                    .into_iter()
-                    .map(|d| d.code)
-                    .collect(),
-                ),
-                (None, None) => None,
-            };
-            let sites = schedule::list_sites(
-                conn,
-                &SiteFilter {
-                    departements: departements.clone(),
-                    public_only: true,
-                    status: Some("active".to_owned()),
-                    after: None,
-                    limit: 5000,
-                },
-            )?;
-            let permanences = schedule::list_permanences(
-                conn,
-                &PermanenceFilter {
-                    departements,
-                    public_sites_only: true,
-                    status: Some("active".to_owned()),
-                    limit: 10_000,
-                    ..PermanenceFilter::default()
-                },
-            )?;
-            let loaded = perm::load_many(conn, permanences)?;
-            // One read of the reference data rather than one per site.
-            let regions = super::sites::regions_by_departement(conn)?;
-            let mut features = Vec::with_capacity(sites.len());
-            for site in sites {
-                let mut next = Vec::new();
-                for p in loaded.iter().filter(|p| p.site.id == site.id) {
-                    for o in p.occurrences(now, now + Duration::days(MAP_HORIZON_DAYS))? {
-                        if o.status == OccurrenceStatus::Cancelled || o.end <= now {
-                            continue;
-                        }
-                        next.push(NextOccurrence {
-                            permanence_id: p.row.id.clone(),
-                            title: p.row.title.clone(),
-                            audience: AudienceWire(stored(&p.row.audience)?),
-                            starts_at: paris(o.start),
-                            ends_at: paris(o.end),
-                        });
-                    }
-                }
-                next.sort_by_key(|n| n.starts_at);
-                next.truncate(NEXT_PER_SITE);
-                let distance_km = near.map(|(lat, lon)| {
-                    rules::great_circle_km(lat, lon, site.latitude, site.longitude)
-                });
-                features.push(SiteFeature {
-                    kind: FeatureType::Feature,
-                    geometry: Point {
-                        kind: PointType::Point,
-                        coordinates: [site.longitude, site.latitude],
-                    },
-                    properties: SiteProperties {
-                        region_code: regions
-                            .get(&site.departement_code)
-                            .cloned()
-                            .ok_or_else(|| ApiError::internal("site in an unknown département"))?,
-                        kind: SiteKindWire(stored(&site.kind)?),
-                        name: site.name,
-                        address: site.address,
-                        postcode: site.postcode,
-                        city: site.city,
-                        departement_code: site.departement_code,
-                        accessibility: site.accessibility,
-                        next_occurrences: next,
-                        distance_km,
-                    },
-                    id: site.id,
-                });
-            }
-            if near.is_some() {
-                features.sort_by(|a, b| {
-                    a.properties
-                        .distance_km
-                        .unwrap_or(f64::MAX)
-                        .total_cmp(&b.properties.distance_km.unwrap_or(f64::MAX))
-                        .then_with(|| a.id.cmp(&b.id))
-                });
-            } else {
-                features.sort_by(|a, b| {
-                    (&a.properties.departement_code, &a.properties.name, &a.id).cmp(&(
-                        &b.properties.departement_code,
-                        &b.properties.name,
-                        &b.id,
-                    ))
-                });
-            }
-            features.truncate(limit);
-            Ok::<_, ApiError>(SiteCollection {
-                kind: CollectionType::FeatureCollection,
-                features,
-            })
-        })
+        .run(move |conn| public_sites(conn, now, departement, region, near, limit))
         .await?;
     json_with_etag_as(&req, &collection, CACHE_PUBLIC, "application/geo+json")
+}
+
+/// The public, active sites (of a département, or a region, or all) with
+/// their next dates from `now`, ordered by distance from `near` when given,
+/// else by département and name; at most `limit`. The map endpoint and the
+/// public page (`crate::page`) both read this.
+pub fn public_sites(
+    conn: &mut DbConnection,
+    now: DateTime<chrono::Utc>,
+    departement: Option<DepartementCode>,
+    region: Option<RegionCode>,
+    near: Option<(f64, f64)>,
+    limit: usize,
+) -> Result<SiteCollection, ApiError> {
+    let departements = match (departement, region) {
+        (Some(d), _) => Some(vec![d.as_str().to_owned()]),
+        (None, Some(r)) => Some(
+            territory::list_departements(
+                conn,
+                &DepartementFilter {
+                    region: Some(r),
+                    after: None,
+                    limit: 200,
+                },
+            )?
+            .into_iter()
+            .map(|d| d.code)
+            .collect(),
+        ),
+        (None, None) => None,
+    };
+    let site_rows = schedule::list_sites(
+        conn,
+        &SiteFilter {
+            departements: departements.clone(),
+            public_only: true,
+            status: Some("active".to_owned()),
+            after: None,
+            limit: 5000,
+        },
+    )?;
+    let permanences = schedule::list_permanences(
+        conn,
+        &PermanenceFilter {
+            departements,
+            public_sites_only: true,
+            status: Some("active".to_owned()),
+            limit: 10_000,
+            ..PermanenceFilter::default()
+        },
+    )?;
+    let loaded = perm::load_many(conn, permanences)?;
+    // One read of the reference data rather than one per site.
+    let regions = super::sites::regions_by_departement(conn)?;
+    let mut features = Vec::with_capacity(site_rows.len());
+    for site in site_rows {
+        let mut next = Vec::new();
+        for p in loaded.iter().filter(|p| p.site.id == site.id) {
+            for o in p.occurrences(now, now + Duration::days(MAP_HORIZON_DAYS))? {
+                if o.status == OccurrenceStatus::Cancelled || o.end <= now {
+                    continue;
+                }
+                next.push(NextOccurrence {
+                    permanence_id: p.row.id.clone(),
+                    title: p.row.title.clone(),
+                    audience: AudienceWire(stored(&p.row.audience)?),
+                    starts_at: paris(o.start),
+                    ends_at: paris(o.end),
+                });
+            }
+        }
+        next.sort_by_key(|n| n.starts_at);
+        next.truncate(NEXT_PER_SITE);
+        let distance_km =
+            near.map(|(lat, lon)| rules::great_circle_km(lat, lon, site.latitude, site.longitude));
+        features.push(SiteFeature {
+            kind: FeatureType::Feature,
+            geometry: Point {
+                kind: PointType::Point,
+                coordinates: [site.longitude, site.latitude],
+            },
+            properties: SiteProperties {
+                region_code: regions
+                    .get(&site.departement_code)
+                    .cloned()
+                    .ok_or_else(|| ApiError::internal("site in an unknown département"))?,
+                kind: SiteKindWire(stored(&site.kind)?),
+                name: site.name,
+                address: site.address,
+                postcode: site.postcode,
+                city: site.city,
+                departement_code: site.departement_code,
+                accessibility: site.accessibility,
+                next_occurrences: next,
+                distance_km,
+            },
+            id: site.id,
+        });
+    }
+    if near.is_some() {
+        features.sort_by(|a, b| {
+            a.properties
+                .distance_km
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.properties.distance_km.unwrap_or(f64::MAX))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+    } else {
+        features.sort_by(|a, b| {
+            (&a.properties.departement_code, &a.properties.name, &a.id).cmp(&(
+                &b.properties.departement_code,
+                &b.properties.name,
+                &b.id,
+            ))
+        });
+    }
+    features.truncate(limit);
+    Ok::<_, ApiError>(SiteCollection {
+        kind: CollectionType::FeatureCollection,
+        features,
+    })
 }
 
 /// A directory entry.
@@ -461,6 +473,16 @@ fn parse_directory_cursor(cursor: &str) -> Result<(String, String), ApiError> {
     Ok((name, id))
 }
 
+/// The words of a directory search, folded (accents, case), ten at most.
+pub fn search_words(q: &str) -> Vec<String> {
+    rules::search_key(q)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(10)
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Search the directory.
 #[utoipa::path(
     operation_id = "searchDirectory",
@@ -498,16 +520,7 @@ pub async fn directory(
         .transpose()
         .map_err(|e| ApiError::invalid_field("departement", "format", e.to_string()))?;
     let limit = query.limit.unwrap_or(20);
-    let words = query
-        .q
-        .as_deref()
-        .map(rules::search_key)
-        .unwrap_or_default()
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .take(10)
-        .map(str::to_owned)
-        .collect();
+    let words = search_words(query.q.as_deref().unwrap_or_default());
     let filter = DirectoryFilter {
         departement: departement.map(|d| d.as_str().to_owned()),
         category: query.category.map(|c| c.0.as_str().to_owned()),
@@ -559,7 +572,9 @@ pub struct ContactQuery {
     pub departement: Option<String>,
 }
 
-fn contact_for(
+/// The contact of a département: its team's, else the national one
+/// (`fallback`); 404 for an unknown code.
+pub fn contact_for(
     conn: &mut DbConnection,
     departement: &DepartementCode,
 ) -> Result<ContactView, ApiError> {
