@@ -206,12 +206,9 @@ pub async fn create(
         },
         digest,
         move |conn| {
-            let row = (|| -> Result<_, ApiError> {
-                let row = row_of(conn, &id, body, 1, now)?;
-                public::insert_entry(conn, &row)?;
-                adosexo_persistence::audit::append(conn, &[entry], now)?;
-                Ok::<_, ApiError>(row)
-            })()?;
+            let row = row_of(conn, &id, body, 1, now)?;
+            public::insert_entry(conn, &row)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
             let version = row.version;
             Ok(Created {
                 id: row.id.clone(),

@@ -611,47 +611,45 @@ pub async fn create(
         },
         digest,
         move |conn| {
-            let loaded = (|| -> Result<_, ApiError> {
-                if adosexo_persistence::territory::find_departement(conn, &departement)?.is_none() {
-                    return Err(ApiError::rule(
-                        "unknown-departement",
-                        "Unknown département",
-                        format!("no département has the code {departement}"),
+            if adosexo_persistence::territory::find_departement(conn, &departement)?.is_none() {
+                return Err(ApiError::rule(
+                    "unknown-departement",
+                    "Unknown département",
+                    format!("no département has the code {departement}"),
+                ));
+            }
+            let partner_kind = match &partner_id {
+                Some(org) => {
+                    let organisation =
+                        identity::find_organisation(conn, org)?.ok_or_else(|| {
+                            ApiError::invalid_value(
+                                "partner_organisation_id",
+                                "unknown",
+                                "no organisation has this id",
+                            )
+                        })?;
+                    Some(stored::<OrganisationKind>(&organisation.kind)?)
+                }
+                None => None,
+            };
+            group::check_course_partner(kind, partner_kind).map_err(group_rule)?;
+            for account in &staff {
+                let active_staff = identity::find_account(conn, account)?.is_some_and(|a| {
+                    a.status == "active"
+                        && Roles::parse_list(&a.roles).is_ok_and(|r| r.is_working_staff())
+                });
+                if !active_staff {
+                    return Err(ApiError::invalid_value(
+                        "staff_ids",
+                        "unknown",
+                        format!("{account} is not an active staff account"),
                     ));
                 }
-                let partner_kind = match &partner_id {
-                    Some(org) => {
-                        let organisation =
-                            identity::find_organisation(conn, org)?.ok_or_else(|| {
-                                ApiError::invalid_value(
-                                    "partner_organisation_id",
-                                    "unknown",
-                                    "no organisation has this id",
-                                )
-                            })?;
-                        Some(stored::<OrganisationKind>(&organisation.kind)?)
-                    }
-                    None => None,
-                };
-                group::check_course_partner(kind, partner_kind).map_err(group_rule)?;
-                for account in &staff {
-                    let active_staff = identity::find_account(conn, account)?.is_some_and(|a| {
-                        a.status == "active"
-                            && Roles::parse_list(&a.roles).is_ok_and(|r| r.is_working_staff())
-                    });
-                    if !active_staff {
-                        return Err(ApiError::invalid_value(
-                            "staff_ids",
-                            "unknown",
-                            format!("{account} is not an active staff account"),
-                        ));
-                    }
-                }
-                schedule::insert_group_session(conn, &row, &staff)?;
-                schedule::insert_bookings(conn, &mut bookings).map_err(booking_error)?;
-                adosexo_persistence::audit::append(conn, &[entry], now)?;
-                load(conn, row)
-            })()?;
+            }
+            schedule::insert_group_session(conn, &row, &staff)?;
+            schedule::insert_bookings(conn, &mut bookings).map_err(booking_error)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            let loaded = load(conn, row)?;
             let version = loaded.row.version;
             Ok(Created {
                 id: loaded.row.id.clone(),

@@ -486,34 +486,33 @@ pub async fn create(
         },
         digest,
         move |conn| {
-            let loaded = (|| -> Result<_, ApiError> {
-                check_staff(conn, "staff_ids", &staff)?;
-                if let Some(agreement_id) = &agreement_id {
-                    let agreement =
-                        professional::find_agreement(conn, agreement_id)?.ok_or_else(|| {
-                            ApiError::invalid_value(
-                                "agreement_id",
-                                "unknown",
-                                "no agreement has this id",
-                            )
-                        })?;
-                    agreement_rules::check_new_permanence(
-                        stored(&agreement.status)?,
-                        super::agreements::period_of(&agreement)?,
-                        &super::agreements::covered(&agreement)?,
-                        &departement,
-                        super::agreements::today(now),
-                        first_day,
-                    )
-                    .map_err(super::agreements::agreement_rule)?;
-                }
-                schedule::insert_permanence(conn, &row, &staff)?;
-                if let Some(agreement_id) = &agreement_id {
-                    professional::attach_permanence(conn, agreement_id, &id)?;
-                }
-                adosexo_persistence::audit::append(conn, &[entry], now)?;
-                load_one(conn, &id)?.ok_or_else(|| ApiError::internal("permanence just written"))
-            })()?;
+            check_staff(conn, "staff_ids", &staff)?;
+            if let Some(agreement_id) = &agreement_id {
+                let agreement =
+                    professional::find_agreement(conn, agreement_id)?.ok_or_else(|| {
+                        ApiError::invalid_value(
+                            "agreement_id",
+                            "unknown",
+                            "no agreement has this id",
+                        )
+                    })?;
+                agreement_rules::check_new_permanence(
+                    stored(&agreement.status)?,
+                    super::agreements::period_of(&agreement)?,
+                    &super::agreements::covered(&agreement)?,
+                    &departement,
+                    super::agreements::today(now),
+                    first_day,
+                )
+                .map_err(super::agreements::agreement_rule)?;
+            }
+            schedule::insert_permanence(conn, &row, &staff)?;
+            if let Some(agreement_id) = &agreement_id {
+                professional::attach_permanence(conn, agreement_id, &id)?;
+            }
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            let loaded = load_one(conn, &id)?
+                .ok_or_else(|| ApiError::internal("permanence just written"))?;
             let version = loaded.row.version;
             Ok(Created {
                 id: loaded.row.id.clone(),
@@ -914,19 +913,18 @@ pub async fn split(
     );
     let from_text = from.format("%Y-%m-%d").to_string();
     idempotency::create(&state, &auth, key, operation, digest, move |conn| {
-        let loaded = (|| -> Result<_, ApiError> {
-            schedule::update_permanence(conn, &id, expected, &old_changes, now)?
-                .ok_or_else(ApiError::precondition_failed)?;
-            check_staff(conn, "changes.staff_ids", &staff)?;
-            schedule::insert_permanence(conn, &new_row, &staff)?;
-            // The continuation of a series stays under its agreement.
-            if let Some(agreement_id) = professional::agreement_of_permanence(conn, &id)? {
-                professional::attach_permanence(conn, &agreement_id, &new_id)?;
-            }
-            schedule::move_exceptions(conn, &id, &new_id, &from_text)?;
-            adosexo_persistence::audit::append(conn, &[entry], now)?;
-            load_one(conn, &new_id)?.ok_or_else(|| ApiError::internal("permanence just written"))
-        })()?;
+        schedule::update_permanence(conn, &id, expected, &old_changes, now)?
+            .ok_or_else(ApiError::precondition_failed)?;
+        check_staff(conn, "changes.staff_ids", &staff)?;
+        schedule::insert_permanence(conn, &new_row, &staff)?;
+        // The continuation of a series stays under its agreement.
+        if let Some(agreement_id) = professional::agreement_of_permanence(conn, &id)? {
+            professional::attach_permanence(conn, &agreement_id, &new_id)?;
+        }
+        schedule::move_exceptions(conn, &id, &new_id, &from_text)?;
+        adosexo_persistence::audit::append(conn, &[entry], now)?;
+        let loaded = load_one(conn, &new_id)?
+            .ok_or_else(|| ApiError::internal("permanence just written"))?;
         let version = loaded.row.version;
         Ok(Created {
             id: loaded.row.id.clone(),

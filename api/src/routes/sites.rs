@@ -286,33 +286,31 @@ pub async fn create(
         },
         digest,
         move |conn| {
-            let view = (|| -> Result<_, ApiError> {
-                known_departement(conn, &body.departement_code)?;
-                if let Some(host) = &body.host_organisation_id {
-                    known_organisation(conn, "host_organisation_id", host)?;
-                }
-                let row = SiteRow {
-                    id: id.clone(),
-                    name: body.name,
-                    kind: body.kind.0.as_str().to_owned(),
-                    address: body.address,
-                    postcode: body.postcode,
-                    city: body.city,
-                    departement_code: departement.as_str().to_owned(),
-                    latitude: body.latitude,
-                    longitude: body.longitude,
-                    host_organisation_id: body.host_organisation_id,
-                    public: body.public,
-                    accessibility: body.accessibility,
-                    status: ScheduleStatus::Active.as_str().to_owned(),
-                    version: 1,
-                    created_at: to_db(now),
-                    updated_at: to_db(now),
-                };
-                schedule::insert_site(conn, &row)?;
-                adosexo_persistence::audit::append(conn, &[entry], now)?;
-                site_view(conn, row)
-            })()?;
+            known_departement(conn, &body.departement_code)?;
+            if let Some(host) = &body.host_organisation_id {
+                known_organisation(conn, "host_organisation_id", host)?;
+            }
+            let row = SiteRow {
+                id: id.clone(),
+                name: body.name,
+                kind: body.kind.0.as_str().to_owned(),
+                address: body.address,
+                postcode: body.postcode,
+                city: body.city,
+                departement_code: departement.as_str().to_owned(),
+                latitude: body.latitude,
+                longitude: body.longitude,
+                host_organisation_id: body.host_organisation_id,
+                public: body.public,
+                accessibility: body.accessibility,
+                status: ScheduleStatus::Active.as_str().to_owned(),
+                version: 1,
+                created_at: to_db(now),
+                updated_at: to_db(now),
+            };
+            schedule::insert_site(conn, &row)?;
+            adosexo_persistence::audit::append(conn, &[entry], now)?;
+            let view = site_view(conn, row)?;
             let version = view.version;
             Ok(Created {
                 id: view.id.clone(),
