@@ -13,189 +13,26 @@
 )]
 
 use std::cell::RefCell;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use adosexo_persistence::testing::TestDatabase;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_adosexo");
-const JWT_KEY: &str = "-----BEGIN PRIVATE KEY-----
-MFECAQEwBQYDK2VwBCIEIDxe2Gc7ztFI8zMJNfe+aMDokkOuRHPf0d47AV3Ie/YF
-gSEAdV4U1EXkX/igl8HR3rKB1FbCkbRvNc4GcAgDuXDFAMs=
------END PRIVATE KEY-----
-";
-const NOTES_KEYS: &str = "test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=";
-const ADMIN_PASSWORD: &str = "admin-password-for-backups";
+mod support;
+
+use support::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, Server, client, command as adosexo, half_written, ok, prepare,
+    token,
+};
+
 const STAFF_PASSWORD: &str = "coordinator-password-for-backups";
 
-fn base_env(database_url: &str) -> Vec<(String, String)> {
-    [
-        ("DATABASE_URL", database_url),
-        ("ADOSEXO_JWT_PRIVATE_KEY", JWT_KEY),
-        ("ADOSEXO_NOTES_KEYS", NOTES_KEYS),
-        ("ADOSEXO_NOTES_KEY_ID", "test-1"),
-        ("RUST_LOG", "warn"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect()
-}
-
-/// Runs a subcommand to completion.
-fn adosexo(dir: &Path, database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(base_env(database_url))
-        .envs(env.iter().copied())
-        .output()
-        .expect("the binary runs")
-}
-
-/// Runs a subcommand that must succeed; its standard output.
-fn ok(dir: &Path, database_url: &str, args: &[&str], env: &[(&str, &str)]) -> String {
-    let output = adosexo(dir, database_url, args, env);
-    assert!(
-        output.status.success(),
-        "adosexo {args:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The binary serving on a port of its own; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    output: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(dir: &Path, database_url: &str) -> Self {
-        Self::start_with(dir, database_url, &[])
-    }
-
-    fn start_with(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .current_dir(dir)
-            .env_clear()
-            .envs(base_env(database_url))
-            .env("RUST_LOG", "warn,adosexo=info")
-            .env("ADOSEXO_BIND", "127.0.0.1:0")
-            .env("ADOSEXO_LOG_FORMAT", "json")
-            .env("ADOSEXO_SHUTDOWN_TIMEOUT_SECS", "1")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let output = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut all = sink.lock().expect("lock");
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
-        let stdout = child.stdout.take().expect("stdout");
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    let _ = port_tx.send(port);
-                }
-                let mut all = sink.lock().expect("lock");
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
-        let port = port_rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                let printed = output.lock().map(|o| o.clone()).unwrap_or_default();
-                panic!("the server never listened: {printed}")
-            });
-        Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            output,
-        }
-    }
-
-    fn assert_no_panic(&self) {
-        let output = self.output.lock().expect("lock").clone();
-        assert!(
-            !output.contains("panicked"),
-            "the server panicked:\n{output}"
-        );
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> reqwest::Client {
-    adosexo_api::startup::install_tls_provider();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("client")
-}
-
-async fn token(base: &str, email: &str, password: &str) -> String {
-    let body: Value = client()
-        .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({"grant_type": "password", "username": email, "password": password}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("token JSON");
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token: {body}"))
-        .to_owned()
-}
-
-/// A migrated database with an admin; a coordinator of 93 created through
-/// the API once served: its token.
-fn prepare(dir: &Path, database_url: &str) {
-    ok(dir, database_url, &["migrate"], &[]);
-    ok(
-        dir,
-        database_url,
-        &[
-            "admin",
-            "create",
-            "--email",
-            "admin@backup.example",
-            "--name",
-            "Admin",
-        ],
-        &[("ADOSEXO_ADMIN_PASSWORD", ADMIN_PASSWORD)],
-    );
-}
-
 async fn coordinator(base: &str) -> String {
-    let admin = token(base, "admin@backup.example", ADMIN_PASSWORD).await;
+    let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let client = client();
     let me: Value = client
         .get(format!("{base}/api/v1/me"))
@@ -308,7 +145,7 @@ async fn declined_referral(base: &str, token: &str) -> Value {
 
 /// A supervisor's token (created by the admin).
 async fn supervisor(base: &str) -> String {
-    let admin = token(base, "admin@backup.example", ADMIN_PASSWORD).await;
+    let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let client = client();
     let me: Value = client
         .get(format!("{base}/api/v1/me"))
@@ -449,45 +286,6 @@ async fn assert_present(base: &str, token: &str, acknowledged: &[Value]) {
     );
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// Rows only a half-written create could leave.
-fn half_written(database_url: &str) -> Vec<(String, i64)> {
-    use diesel::RunQueryDsl;
-    let url = adosexo_persistence::DatabaseUrl::parse(database_url).expect("url");
-    let db = adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
-        .expect("connect");
-    let checks = [
-        (
-            "referrals without their person",
-            "SELECT COUNT(*) AS n FROM referrals r WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = r.person_id)",
-        ),
-        (
-            "referrals without their submit event",
-            "SELECT COUNT(*) AS n FROM referrals r WHERE NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id)",
-        ),
-        (
-            "people without a referral",
-            "SELECT COUNT(*) AS n FROM people p WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = p.id)",
-        ),
-    ];
-    db.run_blocking(|conn| {
-        let mut found = Vec::new();
-        for (name, sql) in checks {
-            let count: Count = diesel::sql_query(sql).get_result(conn)?;
-            if count.n > 0 {
-                found.push((name.to_owned(), count.n));
-            }
-        }
-        Ok::<_, adosexo_persistence::PersistenceError>(found)
-    })
-    .expect("queries")
-}
-
 /// A new backup identity in `dir`: `(identity file, recipient)`.
 fn identity(dir: &Path, name: &str) -> (PathBuf, String) {
     let file = dir.join(name);
@@ -606,7 +404,7 @@ async fn sqlite_restore_drill_under_load() {
     let (identity_file, recipient) = identity(root, "backup-identity.txt");
     let journal = root.join("erasures.journal");
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
-    let server = Server::start_with(root, &live, &journal_env);
+    let server = Server::start(root, &live, &journal_env);
     let token = coordinator(&server.base).await;
     let supervisor = supervisor(&server.base).await;
     let note = "note-marker-4c1e: premier entretien au foyer";
@@ -736,7 +534,7 @@ async fn sqlite_restore_drill_under_load() {
     let verified = ok(root, &restored, &["audit", "verify"], &[]);
     assert!(verified.starts_with("audit chain intact"), "{verified}");
 
-    let server = Server::start(root, &restored);
+    let server = Server::start(root, &restored, &[]);
     let ready = client()
         .get(format!("{}/readyz", server.base))
         .send()
@@ -1113,7 +911,7 @@ async fn postgres_pg_dump_restore_round_trip() {
     prepare(root, source.url());
     let journal = root.join("erasures.journal");
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
-    let server = Server::start_with(root, source.url(), &journal_env);
+    let server = Server::start(root, source.url(), &journal_env);
     let token = coordinator(&server.base).await;
     let supervisor = supervisor(&server.base).await;
     let erased_after = declined_referral(&server.base, &token).await["person"]["id"]
@@ -1173,7 +971,7 @@ async fn postgres_pg_dump_restore_round_trip() {
     let verified = ok(root, target.url(), &["audit", "verify"], &[]);
     assert!(verified.starts_with("audit chain intact"), "{verified}");
     assert_eq!(half_written(target.url()), Vec::<(String, i64)>::new());
-    let server = Server::start(root, target.url());
+    let server = Server::start(root, target.url(), &[]);
     assert_present(&server.base, &token, &acknowledged).await;
     server.assert_no_panic();
 }
@@ -1189,7 +987,7 @@ async fn an_erasure_the_journal_cannot_record_is_rolled_back() {
     prepare(root, &live);
     let journal = root.join("missing-folder/erasures.journal");
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
-    let server = Server::start_with(root, &live, &journal_env);
+    let server = Server::start(root, &live, &journal_env);
     let token = coordinator(&server.base).await;
     let supervisor = supervisor(&server.base).await;
     let person = declined_referral(&server.base, &token).await["person"]["id"]

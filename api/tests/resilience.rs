@@ -11,10 +11,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,109 +22,18 @@ use adosexo_persistence::testing::TestDatabase;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_adosexo");
+mod support;
 
-/// The signing key of the test apps (tokens survive a restart).
-const JWT_KEY: &str = "-----BEGIN PRIVATE KEY-----
-MFECAQEwBQYDK2VwBCIEIDxe2Gc7ztFI8zMJNfe+aMDokkOuRHPf0d47AV3Ie/YF
-gSEAdV4U1EXkX/igl8HR3rKB1FbCkbRvNc4GcAgDuXDFAMs=
------END PRIVATE KEY-----
-";
-const NOTES_KEYS: &str = "test-1:c2l4dGVlbi1ieXRlLXRlc3Qtbm90ZXMta2V5IS4uLi4=";
-const ADMIN_PASSWORD: &str = "admin-password-for-resilience";
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Server, client, half_written, prepare, token};
+
 const STAFF_PASSWORD: &str = "coordinator-password-for-resilience";
 
-/// The binary serving on a port of its own; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    /// Everything it printed (stdout and stderr), for panics and errors.
-    output: Arc<Mutex<String>>,
-}
-
-fn base_env(database_url: &str) -> Vec<(String, String)> {
-    [
-        ("DATABASE_URL", database_url),
-        ("ADOSEXO_JWT_PRIVATE_KEY", JWT_KEY),
-        ("ADOSEXO_NOTES_KEYS", NOTES_KEYS),
-        ("ADOSEXO_NOTES_KEY_ID", "test-1"),
-        ("RUST_LOG", "warn,adosexo=info"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect()
-}
-
-/// Runs a subcommand to completion; panics with its output if it fails.
+/// Runs a subcommand that must succeed.
 fn run(dir: &Path, database_url: &str, args: &[&str], env: &[(&str, &str)]) {
-    let output = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .envs(base_env(database_url))
-        .envs(env.iter().copied())
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "adosexo {args:?}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::ok(dir, database_url, args, env);
 }
 
 impl Server {
-    fn start(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .current_dir(dir)
-            .env_clear()
-            .envs(base_env(database_url))
-            .env("ADOSEXO_BIND", "127.0.0.1:0")
-            .env("ADOSEXO_LOG_FORMAT", "json")
-            .env("ADOSEXO_SHUTDOWN_TIMEOUT_SECS", "1")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let output = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut all = sink.lock().expect("lock");
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
-        let stdout = child.stdout.take().expect("stdout");
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    let _ = port_tx.send(port);
-                }
-                let mut all = sink.lock().expect("lock");
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
-        let port = port_rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| {
-                let printed = output.lock().map(|o| o.clone()).unwrap_or_default();
-                panic!("the server never listened: {printed}")
-            });
-        Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            output,
-        }
-    }
-
     fn addr(&self) -> String {
         self.base.trim_start_matches("http://").to_owned()
     }
@@ -149,24 +57,6 @@ impl Server {
     fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
-
-    fn output(&self) -> String {
-        self.output.lock().expect("lock").clone()
-    }
-
-    fn assert_no_panic(&self) {
-        let output = self.output();
-        assert!(
-            !output.contains("panicked"),
-            "the server panicked:\n{output}"
-        );
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 fn proc_status_kib(pid: u32, field: &str) -> u64 {
@@ -179,32 +69,9 @@ fn proc_status_kib(pid: u32, field: &str) -> u64 {
         .expect("field in /proc status")
 }
 
-fn client() -> reqwest::Client {
-    // reqwest is built with rustls without a default provider (webhooks).
-    adosexo_api::startup::install_tls_provider();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("client")
-}
-
-async fn token(base: &str, email: &str, password: &str) -> String {
-    let response = client()
-        .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({"grant_type": "password", "username": email, "password": password}))
-        .send()
-        .await
-        .expect("sent");
-    let body: Value = response.json().await.expect("token JSON");
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token: {body}"))
-        .to_owned()
-}
-
 /// A coordinator of département 93: `(token, account id)`.
 async fn coordinator(base: &str) -> (String, String) {
-    let admin = token(base, "admin@resilience.example", ADMIN_PASSWORD).await;
+    let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let client = client();
     let me: Value = client
         .get(format!("{base}/api/v1/me"))
@@ -240,23 +107,6 @@ async fn coordinator(base: &str) -> (String, String) {
 }
 
 /// A migrated database with an admin, ready to serve.
-fn prepare(dir: &Path, database_url: &str) {
-    run(dir, database_url, &["migrate"], &[]);
-    run(
-        dir,
-        database_url,
-        &[
-            "admin",
-            "create",
-            "--email",
-            "admin@resilience.example",
-            "--name",
-            "Admin",
-        ],
-        &[("ADOSEXO_ADMIN_PASSWORD", ADMIN_PASSWORD)],
-    );
-}
-
 fn referral_body(i: usize) -> Value {
     json!({
         "public": "young_person", "context": "pre_prostitution", "source": "young_person",
@@ -302,56 +152,6 @@ async fn create(client: &reqwest::Client, url: String, token: &str, body: Value)
         }
         Err(_) => Outcome::Lost,
     }
-}
-
-/// Counts rows a query returns as `n`.
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// Rows that only a half-written create could leave behind.
-fn half_written(database_url: &str) -> Vec<(String, i64)> {
-    use diesel::RunQueryDsl;
-    let url = adosexo_persistence::DatabaseUrl::parse(database_url).expect("url");
-    let db = adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
-        .expect("connect");
-    let checks = [
-        (
-            "referrals without their person",
-            "SELECT COUNT(*) AS n FROM referrals r WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.id = r.person_id)",
-        ),
-        (
-            "referrals without their submit event",
-            "SELECT COUNT(*) AS n FROM referrals r WHERE NOT EXISTS (SELECT 1 FROM referral_events e WHERE e.referral_id = r.id)",
-        ),
-        (
-            "people without a referral",
-            "SELECT COUNT(*) AS n FROM people p WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = p.id)",
-        ),
-        (
-            "appointments without staff",
-            "SELECT COUNT(*) AS n FROM appointments a WHERE NOT EXISTS (SELECT 1 FROM appointment_staff s WHERE s.appointment_id = a.id)",
-        ),
-        (
-            "appointments without a staff booking",
-            "SELECT COUNT(*) AS n FROM appointments a WHERE NOT EXISTS (SELECT 1 FROM staff_bookings b WHERE b.appointment_id = a.id)",
-        ),
-        (
-            "staff bookings of no appointment",
-            "SELECT COUNT(*) AS n FROM staff_bookings b WHERE b.appointment_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.id = b.appointment_id)",
-        ),
-    ];
-    db.run_blocking(|conn| {
-        let mut found = Vec::new();
-        for (name, sql) in checks {
-            let count: Count = diesel::sql_query(sql).get_result(conn)?;
-            found.push((name.to_owned(), count.n));
-        }
-        Ok::<_, adosexo_persistence::PersistenceError>(found)
-    })
-    .expect("queries")
 }
 
 /// The referral and appointment read back equal what was acknowledged.
@@ -490,10 +290,7 @@ async fn survives_sigkill_during_concurrent_creates(database_url: &str) {
 
     let restarted = Server::start(dir.path(), database_url, &[]);
     assert_intact(&restarted.base, &token, &kept).await;
-    let broken: Vec<_> = half_written(database_url)
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    let broken = half_written(database_url);
     assert!(broken.is_empty(), "half-written rows: {broken:?}");
     run(dir.path(), database_url, &["audit", "verify"], &[]);
     // And it serves writes again.
