@@ -25,42 +25,11 @@ use serde_json::{Value, json};
 mod support;
 
 use support::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Server, client, command as adosexo, half_written, ok, prepare,
-    token,
+    ADMIN_EMAIL, ADMIN_PASSWORD, Server, client, command as adosexo, coordinator, half_written, ok,
+    prepare, token,
 };
 
-const STAFF_PASSWORD: &str = "coordinator-password-for-backups";
-
-async fn coordinator(base: &str) -> String {
-    let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let client = client();
-    let me: Value = client
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
-    let response = client
-        .post(format!("{base}/api/v1/accounts"))
-        .bearer_auth(&admin)
-        .json(&json!({
-            "email": "coordinator@backup.example", "display_name": "Coordinator",
-            "organisation_id": me["organisation_id"], "roles": ["coordinator"],
-            "territory": ["93"], "password": STAFF_PASSWORD
-        }))
-        .send()
-        .await
-        .expect("sent");
-    assert!(
-        response.status().is_success(),
-        "{:?}",
-        response.text().await
-    );
-    token(base, "coordinator@backup.example", STAFF_PASSWORD).await
-}
+const STAFF_PASSWORD: &str = "supervisor-password-for-backups";
 
 /// A referral accepted into a follow-up with one sealed note: the
 /// follow-up's id.
@@ -405,7 +374,7 @@ async fn sqlite_restore_drill_under_load() {
     let journal = root.join("erasures.journal");
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
     let server = Server::start(root, &live, &journal_env);
-    let token = coordinator(&server.base).await;
+    let (token, _) = coordinator(&server.base).await;
     let supervisor = supervisor(&server.base).await;
     let note = "note-marker-4c1e: premier entretien au foyer";
     let follow_up = follow_up_with_a_note(&server.base, &token, note).await;
@@ -912,7 +881,7 @@ async fn postgres_pg_dump_restore_round_trip() {
     let journal = root.join("erasures.journal");
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
     let server = Server::start(root, source.url(), &journal_env);
-    let token = coordinator(&server.base).await;
+    let (token, _) = coordinator(&server.base).await;
     let supervisor = supervisor(&server.base).await;
     let erased_after = declined_referral(&server.base, &token).await["person"]["id"]
         .as_str()
@@ -988,7 +957,7 @@ async fn an_erasure_the_journal_cannot_record_is_rolled_back() {
     let journal = root.join("missing-folder/erasures.journal");
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
     let server = Server::start(root, &live, &journal_env);
-    let token = coordinator(&server.base).await;
+    let (token, _) = coordinator(&server.base).await;
     let supervisor = supervisor(&server.base).await;
     let person = declined_referral(&server.base, &token).await["person"]["id"]
         .as_str()

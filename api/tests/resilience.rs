@@ -24,9 +24,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Server, client, half_written, prepare, token};
-
-const STAFF_PASSWORD: &str = "coordinator-password-for-resilience";
+use support::{Server, client, coordinator, half_written, prepare};
 
 /// Runs a subcommand that must succeed.
 fn run(dir: &Path, database_url: &str, args: &[&str], env: &[(&str, &str)]) {
@@ -69,44 +67,6 @@ fn proc_status_kib(pid: u32, field: &str) -> u64 {
         .expect("field in /proc status")
 }
 
-/// A coordinator of département 93: `(token, account id)`.
-async fn coordinator(base: &str) -> (String, String) {
-    let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let client = client();
-    let me: Value = client
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
-    let account: Value = client
-        .post(format!("{base}/api/v1/accounts"))
-        .bearer_auth(&admin)
-        .json(&json!({
-            "email": "coordinator@resilience.example", "display_name": "Coordinator",
-            "organisation_id": me["organisation_id"], "roles": ["coordinator"],
-            "territory": ["93"], "password": STAFF_PASSWORD
-        }))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
-    let id = account["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("account: {account}"))
-        .to_owned();
-    (
-        token(base, "coordinator@resilience.example", STAFF_PASSWORD).await,
-        id,
-    )
-}
-
-/// A migrated database with an admin, ready to serve.
 fn referral_body(i: usize) -> Value {
     json!({
         "public": "young_person", "context": "pre_prostitution", "source": "young_person",

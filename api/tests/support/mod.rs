@@ -185,6 +185,43 @@ pub async fn token(base: &str, email: &str, password: &str) -> String {
         .to_owned()
 }
 
+/// A coordinator of département 93, created by the first admin:
+/// `(token, account id)`.
+pub async fn coordinator(base: &str) -> (String, String) {
+    const EMAIL: &str = "coordinator@process.example";
+    const PASSWORD: &str = "coordinator-password-for-process-tests";
+    let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let client = client();
+    let me: Value = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let account: Value = client
+        .post(format!("{base}/api/v1/accounts"))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "email": EMAIL, "display_name": "Coordinator",
+            "organisation_id": me["organisation_id"], "roles": ["coordinator"],
+            "territory": ["93"], "password": PASSWORD
+        }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("JSON");
+    let id = account["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("account: {account}"))
+        .to_owned();
+    (token(base, EMAIL, PASSWORD).await, id)
+}
+
 /// Counts rows a query returns as `n`.
 #[derive(diesel::QueryableByName)]
 struct Count {
