@@ -359,8 +359,87 @@ pub fn document() -> Document {
     ClosedTokenGrants.modify(&mut doc);
     doc.webhooks = Some(webhooks());
     add_links(&mut doc);
+    forbid_nul_in_strings(&mut doc);
     doc.info.version = "1.0.0".to_owned();
     doc
+}
+
+/// What every string of the document matches when it says nothing
+/// stricter: no NUL character (PostgreSQL cannot store it; the API answers
+/// 400 naming the field, `extract::refuse_unstorable_text`). Said in the
+/// schema so that generators and validators know.
+pub const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Adds [`NO_NUL`] to every string schema without a pattern or an
+/// enumeration (bytes excepted): components, parameters and request bodies.
+fn forbid_nul_in_strings(doc: &mut Document) {
+    use utoipa::openapi::RefOr;
+    if let Some(components) = doc.components.as_mut() {
+        components.schemas.values_mut().for_each(forbid_nul);
+    }
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter
+                    && let Some(schema) = parameter.schema.as_mut()
+                {
+                    forbid_nul(schema);
+                }
+            }
+            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content
+                        && let Some(schema) = content.schema.as_mut()
+                    {
+                        forbid_nul(schema);
+                    }
+                }
+            }
+        }
+    }
+    fn forbid_nul(schema: &mut RefOr<utoipa::openapi::schema::Schema>) {
+        use utoipa::openapi::schema::{
+            ArrayItems, KnownFormat, Schema, SchemaFormat, SchemaType, Type,
+        };
+        let RefOr::T(schema) = schema else {
+            return;
+        };
+        match schema {
+            Schema::Object(object) => {
+                let string = match &object.schema_type {
+                    SchemaType::Type(t) => *t == Type::String,
+                    SchemaType::Array(types) => types.contains(&Type::String),
+                    SchemaType::AnyValue => false,
+                };
+                let bytes = matches!(
+                    object.format,
+                    Some(SchemaFormat::KnownFormat(
+                        KnownFormat::Binary | KnownFormat::Byte
+                    ))
+                );
+                if string && !bytes && object.pattern.is_none() && object.enum_values.is_none() {
+                    object.pattern = Some(NO_NUL.to_owned());
+                }
+                object.properties.values_mut().for_each(forbid_nul);
+            }
+            Schema::Array(array) => {
+                if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                    forbid_nul(items);
+                }
+            }
+            Schema::OneOf(one) => one.items.iter_mut().for_each(forbid_nul),
+            Schema::AllOf(all) => all.items.iter_mut().for_each(forbid_nul),
+            Schema::AnyOf(any) => any.items.iter_mut().for_each(forbid_nul),
+            _ => {}
+        }
+    }
 }
 
 /// The `webhooks` section: what a partner's endpoint receives, one entry
@@ -593,6 +672,54 @@ mod tests {
             let named = refused.as_ref().and_then(|p| p.errors.first()).map(|e| (e.field.clone(), e.code.clone()));
             proptest::prop_assert_eq!(named, Some((field.clone(), "characters".to_owned())));
         }
+    }
+
+    #[test]
+    fn every_input_string_says_it_holds_no_nul() {
+        fn walk(value: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    let string = map.get("type").is_some_and(|t| {
+                        t == "string"
+                            || t.as_array()
+                                .is_some_and(|ts| ts.iter().any(|t| t == "string"))
+                    });
+                    let free = !map.contains_key("pattern")
+                        && !map.contains_key("enum")
+                        && map.get("format").is_none_or(|f| f != "binary");
+                    if string && free && !path.contains("/responses/") {
+                        out.push(path.to_owned());
+                    }
+                    for (k, v) in map {
+                        walk(v, &format!("{path}/{k}"), out);
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, &format!("{path}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut free = Vec::new();
+        walk(
+            &json["components"]["schemas"],
+            "components/schemas",
+            &mut free,
+        );
+        walk(&json["paths"], "paths", &mut free);
+        assert!(
+            free.is_empty(),
+            "strings that may hold NUL by the document: {free:?}"
+        );
+        assert!(
+            document_json()
+                .expect("json")
+                .contains(NO_NUL.replace('\\', "\\\\").as_str())
+        );
     }
 
     #[test]

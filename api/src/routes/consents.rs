@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::followups::{authorized, date};
+use super::followups::{authorized, authorized_read, date};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::extract::{ApiJson, ApiQuery, text};
@@ -221,29 +221,16 @@ pub async fn list(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
-    let loaded = authorized(&state, &auth, &id, Action::ReadConsents).await?;
+    let loaded = authorized_read(&state, &auth, &id, Action::ReadConsents, "read_consents").await?;
     let now = state.clock.now();
     let person_id = loaded.row.person_id.clone();
-    let lookup = id.clone();
     let (birth, rows) = state
         .db
         .run(move |conn| {
             let birth = subject(conn, &person_id)?;
-            Ok::<_, ApiError>((birth, store::consents_of_follow_up(conn, &lookup)?))
+            Ok::<_, ApiError>((birth, store::consents_of_follow_up(conn, &id)?))
         })
         .await?;
-    audit::record(
-        &state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "read_consents",
-            "follow_up",
-            Some(&id),
-            Outcome::Success,
-        )],
-    )
-    .await?;
     let items = rows
         .into_iter()
         .map(|r| consent_view(r, birth, now))
@@ -432,21 +419,16 @@ async fn read_consent(
         .run(move |conn| store::find_consent(conn, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found("no consent with this id"))?;
-    let loaded = authorized(&state, &auth, &row.follow_up_id, Action::ReadConsents).await?;
-    let person_id = loaded.row.person_id.clone();
-    let birth = state.db.run(move |conn| subject(conn, &person_id)).await?;
-    audit::record(
+    let loaded = authorized_read(
         &state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "read_consents",
-            "follow_up",
-            Some(&row.follow_up_id),
-            Outcome::Success,
-        )],
+        &auth,
+        &row.follow_up_id,
+        Action::ReadConsents,
+        "read_consents",
     )
     .await?;
+    let person_id = loaded.row.person_id.clone();
+    let birth = state.db.run(move |conn| subject(conn, &person_id)).await?;
     let version = row.version;
     let view = consent_view(row, birth, state.clock.now())?;
     Ok(versioned_json(StatusCode::OK, &view, version))

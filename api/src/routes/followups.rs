@@ -234,6 +234,32 @@ pub(crate) fn view(loaded: Loaded) -> Result<FollowUpView, ApiError> {
     })
 }
 
+/// [`authorized`] for reading a follow-up's own records (notes,
+/// consents, shares), the read audited as `audit_action` on the follow-up
+/// before anything is answered.
+pub(crate) async fn authorized_read(
+    state: &AppState,
+    auth: &Authenticated,
+    id: &str,
+    action: Action,
+    audit_action: &str,
+) -> Result<Loaded, ApiError> {
+    let loaded = authorized(state, auth, id, action).await?;
+    audit::record(
+        state,
+        vec![audit::entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            audit_action,
+            "follow_up",
+            Some(id),
+            Outcome::Success,
+        )],
+    )
+    .await?;
+    Ok(loaded)
+}
+
 /// Loads a follow-up and its staff, then checks `action` on it.
 pub(crate) async fn authorized(
     state: &AppState,
@@ -849,24 +875,8 @@ async fn notes_of(
     auth: &Authenticated,
     id: String,
 ) -> Result<NoteList, ApiError> {
-    authorized(state, auth, &id, Action::AccessNotes).await?;
-    let lookup = id.clone();
-    let rows: Vec<NoteRow> = state
-        .db
-        .run(move |conn| cases::notes_of(conn, &lookup))
-        .await?;
-    audit::record(
-        state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "read_notes",
-            "follow_up",
-            Some(&id),
-            Outcome::Success,
-        )],
-    )
-    .await?;
+    authorized_read(state, auth, &id, Action::AccessNotes, "read_notes").await?;
+    let rows: Vec<NoteRow> = state.db.run(move |conn| cases::notes_of(conn, &id)).await?;
     let items = rows
         .into_iter()
         .map(|n| {

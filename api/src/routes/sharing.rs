@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::cases::stored;
-use super::followups::{Measure, authorized, date};
+use super::followups::{Measure, authorized, authorized_read, date};
 use crate::audit::{self, Outcome};
 use crate::auth::Authenticated;
 use crate::extract::{ApiJson, text};
@@ -139,25 +139,12 @@ pub async fn list(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("id", &id)?;
-    authorized(&state, &auth, &id, Action::ReadShares).await?;
+    authorized_read(&state, &auth, &id, Action::ReadShares, "read_shares").await?;
     let now = state.clock.now();
-    let lookup = id.clone();
     let rows = state
         .db
-        .run(move |conn| store::shares_of_follow_up(conn, &lookup))
+        .run(move |conn| store::shares_of_follow_up(conn, &id))
         .await?;
-    audit::record(
-        &state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "read_shares",
-            "follow_up",
-            Some(&id),
-            Outcome::Success,
-        )],
-    )
-    .await?;
     let items = rows
         .into_iter()
         .map(|r| share_view(r, now))
@@ -352,17 +339,12 @@ async fn read_share(
         .run(move |conn| store::find_share(conn, &lookup))
         .await?
         .ok_or_else(|| ApiError::not_found("no share decision with this id"))?;
-    authorized(&state, &auth, &row.follow_up_id, Action::ReadShares).await?;
-    audit::record(
+    authorized_read(
         &state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "read_shares",
-            "follow_up",
-            Some(&row.follow_up_id),
-            Outcome::Success,
-        )],
+        &auth,
+        &row.follow_up_id,
+        Action::ReadShares,
+        "read_shares",
     )
     .await?;
     let version = row.version;
