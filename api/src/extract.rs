@@ -138,13 +138,16 @@ fn path_to_unstorable(value: &serde_json::Value, path: String) -> Option<String>
             .iter()
             .enumerate()
             .find_map(|(i, v)| path_to_unstorable(v, format!("{path}[{i}]"))),
-        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, v)| {
+            // A key is named with its NUL written out (`\u0000`): an
+            // answer never carries the character it refuses.
+            let name = key.replace('\0', "\\u0000");
             let here = if path.is_empty() {
-                k.clone()
+                name
             } else {
-                format!("{path}.{k}")
+                format!("{path}.{name}")
             };
-            if is_unstorable(k) {
+            if is_unstorable(key) {
                 Some(here)
             } else {
                 path_to_unstorable(v, here)
@@ -503,6 +506,10 @@ mod unstorable_tests {
             );
             let error = p.errors.first().cloned().expect("one field named");
             assert_eq!(error.code, "characters");
+            assert!(
+                !error.field.contains('\0') && !error.message.contains('\0'),
+                "the answer repeats the NUL: {error:?}"
+            );
             error.field
         })
     }
@@ -517,7 +524,8 @@ mod unstorable_tests {
             field_of(br#"{"names":["ok","\u0000"]}"#).as_deref(),
             Some("names[1]")
         );
-        assert_eq!(field_of(br#"{"a\u0000":1}"#).as_deref(), Some("a\u{0}"));
+        // The key's NUL is written out: the answer holds no NUL itself.
+        assert_eq!(field_of(br#"{"a\u0000":1}"#).as_deref(), Some("a\\u0000"));
         assert_eq!(field_of(br#""\u0000""#).as_deref(), Some("body"));
     }
 
