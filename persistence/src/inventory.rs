@@ -71,6 +71,15 @@ pub enum Rows {
     Delete,
 }
 
+/// Where a table's rows about a person appear in the subject-access export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    /// At this path of the export (`[]`: in each element of a list).
+    At(&'static str),
+    /// Not exported, and why.
+    Not(&'static str),
+}
+
 /// One table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Table {
@@ -87,6 +96,9 @@ pub struct Table {
     pub rows: Rows,
     /// Whether a rewrite bumps `version` and `updated_at` (ETags change).
     pub versioned: bool,
+    /// How the subject-access export (`GET /api/v1/people/{id}/export`)
+    /// shows the rows about the person.
+    pub export: Export,
     /// How long it is kept.
     pub kept: &'static str,
     /// Its text columns, and any other that identifies someone.
@@ -147,6 +159,9 @@ pub const TABLES: &[Table] = &[
         of_follow_up: Some(RESOURCES_OF_FOLLOW_UP),
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not(
+            "the callers' own request keys and digests; nothing about the person is readable there",
+        ),
         kept: "ADOSEXO_IDEMPOTENCY_TTL_HOURS (24 h by default); replies about people in care store only the id",
         columns: &[
             refs("actor_id"),
@@ -169,6 +184,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: true,
+        export: Export::At("person"),
         kept: "with their referrals and follow-ups; pseudonymised at erasure or after the archive period",
         columns: &[
             refs("id"),
@@ -200,6 +216,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: true,
+        export: Export::At("referrals[].referral"),
         kept: "as its person",
         columns: &[
             refs("id"),
@@ -235,6 +252,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::At("referrals[].events"),
         kept: "as its referral",
         columns: &[
             refs("id"),
@@ -255,6 +273,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: Some("follow_up_id = {id}"),
         rows: Rows::Update,
         versioned: false,
+        export: Export::At("consents"),
         kept: "as its follow-up (never deleted: withdrawal and invalidation are columns)",
         columns: &[
             refs("id"),
@@ -281,6 +300,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: Some("follow_up_id = {id}"),
         rows: Rows::Update,
         versioned: false,
+        export: Export::At("follow_ups[].share_decisions"),
         kept: "as its follow-up",
         columns: &[
             refs("id"),
@@ -305,6 +325,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: Some("follow_up_id = {id}"),
         rows: Rows::Update,
         versioned: true,
+        export: Export::At("appointments"),
         kept: "as its follow-up or referral",
         columns: &[
             refs("id"),
@@ -333,6 +354,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: Some("follow_up_id = {id}"),
         rows: Rows::Delete,
         versioned: false,
+        export: Export::At("follow_ups[].notes"),
         kept: "as its follow-up; deleted at pseudonymisation",
         columns: &[
             refs("id"),
@@ -352,6 +374,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::At("follow_ups[].follow_up"),
         kept: "active, then archived, then pseudonymised (its people, notes and free text)",
         columns: &[
             refs("id"),
@@ -374,6 +397,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::At("follow_ups[].staff_ids"),
         kept: "as its follow-up",
         columns: &[refs("follow_up_id"), refs("account_id")],
         not_about_people_in_care: &[],
@@ -385,6 +409,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::At("follow_ups[].involved"),
         kept: "as its follow-up",
         columns: &[refs("follow_up_id"), refs("person_id")],
         not_about_people_in_care: &[],
@@ -396,6 +421,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::At("follow_ups[].objectives"),
         kept: "as its follow-up",
         columns: &[
             refs("id"),
@@ -413,6 +439,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("whether a follow-up is archived is said by reading it"),
         kept: "as its follow-up",
         columns: &[refs("follow_up_id")],
         not_about_people_in_care: &[],
@@ -424,6 +451,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("a statistic derived from the birth date the export shows"),
         kept: "for statistics",
         columns: &[refs("referral_id"), col("age_band", Statistic, Keep)],
         not_about_people_in_care: &[],
@@ -435,6 +463,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("staff ids; the appointment itself is exported"),
         kept: "as its appointment",
         columns: &[refs("appointment_id"), refs("account_id")],
         not_about_people_in_care: &[],
@@ -446,6 +475,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("ids; the appointments about the person are exported"),
         kept: "as its appointment",
         columns: &[
             refs("appointment_id"),
@@ -462,6 +492,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("staff time, not about the person"),
         kept: "as its appointment or session",
         columns: &[
             refs("id"),
@@ -478,6 +509,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("the request and its decision are read at /erasure-requests"),
         kept: "for ever: proof that the request was executed or refused (ids and codes only)",
         columns: &[
             refs("id"),
@@ -497,6 +529,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("not linked to a person record"),
         kept: "with the session; not linked to a person record (found by name for a request)",
         columns: &[
             refs("id"),
@@ -516,6 +549,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("head counts only"),
         kept: "for statistics",
         columns: &[
             refs("group_session_id"),
@@ -531,6 +565,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("not linked to a person record"),
         kept: "with the request; not linked to a person record",
         columns: &[
             refs("id"),
@@ -550,6 +585,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("ids of who did what; read at /audit"),
         kept: "ADOSEXO_AUDIT_RETENTION_DAYS, then purged from the oldest (hash chain anchored)",
         columns: &[
             refs("id"),
@@ -574,6 +610,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("a hash"),
         kept: "for ever",
         columns: &[refs("hash"), refs("anchor_hash")],
         not_about_people_in_care: &[],
@@ -585,6 +622,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("ids and statuses only"),
         kept: "for ever (ids and statuses only)",
         columns: &[
             refs("id"),
@@ -602,6 +640,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("delivery state only"),
         kept: "for ever (ids, statuses, the HTTP error of a failed attempt)",
         columns: &[
             refs("id"),
@@ -621,6 +660,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("partners' configuration"),
         kept: "until deleted",
         columns: &[
             refs("id"),
@@ -642,6 +682,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("counters"),
         kept: "for ever",
         columns: &[refs("organisation_id")],
         not_about_people_in_care: &[],
@@ -653,6 +694,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("staff accounts, not people in care"),
         kept: "until the account is removed by an administrator",
         columns: &[
             refs("id"),
@@ -674,6 +716,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("staff sessions"),
         kept: "until they expire",
         columns: &[
             refs("id"),
@@ -690,6 +733,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("hashes"),
         kept: "until they expire",
         columns: &[secret("token_hash"), refs("session_id")],
         not_about_people_in_care: &[],
@@ -701,6 +745,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("throttling of sign-ins"),
         kept: "the throttle window",
         columns: &[refs("id"), public("throttle_key")],
         not_about_people_in_care: &[],
@@ -712,6 +757,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("hashes"),
         kept: "until revoked",
         columns: &[refs("account_id"), secret("token_hash")],
         not_about_people_in_care: &[],
@@ -723,6 +769,7 @@ pub const TABLES: &[Table] = &[
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("partner apps"),
         kept: "until revoked",
         columns: &[
             refs("id"),
@@ -867,6 +914,7 @@ const fn not_personal(name: &'static str, columns: &'static [&'static str]) -> T
         of_follow_up: None,
         rows: Rows::Update,
         versioned: false,
+        export: Export::Not("about no one in care"),
         kept: "as long as it is useful",
         columns: &[],
         not_about_people_in_care: columns,

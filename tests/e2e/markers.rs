@@ -192,6 +192,30 @@ async fn assert_gone(app: &TestApp, markers: &Markers) {
     }
 }
 
+/// Whether `path` (`a.b[].c`: `[]` in each element) leads somewhere.
+fn resolves(value: &Value, path: &str) -> bool {
+    let mut current = vec![value];
+    for part in path.split('.') {
+        let (key, each) = match part.strip_suffix("[]") {
+            Some(key) => (key, true),
+            None => (part, false),
+        };
+        let mut next = Vec::new();
+        for found in current.into_iter().filter_map(|v| v.get(key)) {
+            match (each, found.as_array()) {
+                (true, Some(items)) => next.extend(items.iter()),
+                (true, None) => {}
+                (false, _) => next.push(found),
+            }
+        }
+        if next.is_empty() {
+            return false;
+        }
+        current = next;
+    }
+    true
+}
+
 async fn exported(app: &TestApp, world: &World, person: &str) -> String {
     app.get_json(
         &format!("/api/v1/people/{person}/export"),
@@ -371,6 +395,17 @@ async fn retention_leaves_no_marker_anywhere(app: TestApp) {
             export.contains(marker.as_str()) || relative_export.contains(marker.as_str()),
             "{marker} missing from the exports"
         );
+    }
+    // The export shows every table the inventory says it shows.
+    let document: Value = serde_json::from_str(&export).expect("export JSON");
+    for table in adosexo_persistence::inventory::TABLES {
+        if let adosexo_persistence::inventory::Export::At(path) = table.export {
+            assert!(
+                resolves(&document, path),
+                "the inventory says {} is exported at {path}, which the export lacks",
+                table.name
+            );
+        }
     }
     // Ten years without contact: archived, then pseudonymised.
     let policy = RetentionPolicy::default();
