@@ -24,12 +24,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Server, client, command as adosexo, coordinator, half_written, ok,
-    prepare, token,
-};
-
-const STAFF_PASSWORD: &str = "supervisor-password-for-backups";
+use support::{Server, client, command as adosexo, coordinator, half_written, ok, prepare, staff};
 
 /// A referral accepted into a follow-up with one sealed note: the
 /// follow-up's id.
@@ -110,38 +105,6 @@ async fn declined_referral(base: &str, token: &str) -> Value {
         .expect("sent");
     assert_eq!(declined.status().as_u16(), 200);
     declined.json().await.expect("JSON")
-}
-
-/// A supervisor's token (created by the admin).
-async fn supervisor(base: &str) -> String {
-    let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let client = client();
-    let me: Value = client
-        .get(format!("{base}/api/v1/me"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
-    let response = client
-        .post(format!("{base}/api/v1/accounts"))
-        .bearer_auth(&admin)
-        .json(&json!({
-            "email": "supervisor@backup.example", "display_name": "Supervisor",
-            "organisation_id": me["organisation_id"], "roles": ["supervisor"],
-            "territory": [], "password": STAFF_PASSWORD
-        }))
-        .send()
-        .await
-        .expect("sent");
-    assert!(
-        response.status().is_success(),
-        "{:?}",
-        response.text().await
-    );
-    token(base, "supervisor@backup.example", STAFF_PASSWORD).await
 }
 
 /// The supervisor records an erasure request about `person` and executes it.
@@ -375,7 +338,7 @@ async fn sqlite_restore_drill_under_load() {
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
     let server = Server::start(root, &live, &journal_env);
     let (token, _) = coordinator(&server.base).await;
-    let supervisor = supervisor(&server.base).await;
+    let (supervisor, _) = staff(&server.base, "supervisor", &[]).await;
     let note = "note-marker-4c1e: premier entretien au foyer";
     let follow_up = follow_up_with_a_note(&server.base, &token, note).await;
     // Two people whose referral was declined: one erased before the
@@ -707,21 +670,8 @@ fn sqlite_refusals_write_nothing() {
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(async {
-            let url = adosexo_persistence::DatabaseUrl::parse(&edited).expect("url");
-            let db =
-                adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
-                    .expect("db");
-            db.run(adosexo_persistence::audit::disable_guard_for_tests)
-                .await
-                .expect("guard");
-            adosexo_persistence::testing::execute_sql(
-                &db,
-                "UPDATE audit_log SET action = 'nothing to see' WHERE seq = 1",
-            )
-            .await
-            .expect("edited");
-        });
+        .block_on(adosexo_persistence::testing::edit_audit_entry(&edited, 1))
+        .expect("edited");
     let edited_backups = root.join("edited-backups");
     std::fs::create_dir_all(&edited_backups).expect("folder");
     let edited_target = root.join("edited-target");
@@ -882,7 +832,7 @@ async fn postgres_pg_dump_restore_round_trip() {
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
     let server = Server::start(root, source.url(), &journal_env);
     let (token, _) = coordinator(&server.base).await;
-    let supervisor = supervisor(&server.base).await;
+    let (supervisor, _) = staff(&server.base, "supervisor", &[]).await;
     let erased_after = declined_referral(&server.base, &token).await["person"]["id"]
         .as_str()
         .expect("person")
@@ -958,7 +908,7 @@ async fn an_erasure_the_journal_cannot_record_is_rolled_back() {
     let journal_env = [("ADOSEXO_ERASURE_JOURNAL", journal.to_str().expect("utf-8"))];
     let server = Server::start(root, &live, &journal_env);
     let (token, _) = coordinator(&server.base).await;
-    let supervisor = supervisor(&server.base).await;
+    let (supervisor, _) = staff(&server.base, "supervisor", &[]).await;
     let person = declined_referral(&server.base, &token).await["person"]["id"]
         .as_str()
         .expect("person")

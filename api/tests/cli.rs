@@ -260,21 +260,8 @@ fn admin_from_stdin_then_audit_verify_names_an_edited_row() {
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(async {
-            let url = adosexo_persistence::DatabaseUrl::parse(&url).expect("url");
-            let db =
-                adosexo_persistence::Db::connect(&url, adosexo_persistence::PoolOptions::default())
-                    .expect("db");
-            db.run(adosexo_persistence::audit::disable_guard_for_tests)
-                .await
-                .expect("guard");
-            adosexo_persistence::testing::execute_sql(
-                &db,
-                "UPDATE audit_log SET action = 'nothing to see' WHERE seq = 4",
-            )
-            .await
-            .expect("edited");
-        });
+        .block_on(adosexo_persistence::testing::edit_audit_entry(&url, 4))
+        .expect("edited");
     let output = adosexo(&["audit", "verify"], &env);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -121,6 +121,22 @@ pub async fn execute_sql(db: &crate::Db, sql: &str) -> Result<(), crate::Persist
     .await
 }
 
+/// Rewrites audit entry `seq` in SQL, past the append-only guard: what
+/// someone with database rights could do (tests of the chain check).
+pub async fn edit_audit_entry(database_url: &str, seq: i64) -> Result<(), String> {
+    let url = crate::DatabaseUrl::parse(database_url).map_err(|e| e.to_string())?;
+    let db = crate::Db::connect(&url, crate::PoolOptions::default()).map_err(|e| e.to_string())?;
+    db.run(crate::audit::disable_guard_for_tests)
+        .await
+        .map_err(|e| e.to_string())?;
+    execute_sql(
+        &db,
+        &format!("UPDATE audit_log SET action = 'nothing to see' WHERE seq = {seq}"),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
 /// How many rows of `follow_up_notes` hold `needle` in any stored column
 /// (tests proving that notes are sealed at rest).
 pub async fn notes_storing(db: &crate::Db, needle: &str) -> Result<i64, crate::PersistenceError> {

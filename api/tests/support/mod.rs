@@ -188,8 +188,14 @@ pub async fn token(base: &str, email: &str, password: &str) -> String {
 /// A coordinator of département 93, created by the first admin:
 /// `(token, account id)`.
 pub async fn coordinator(base: &str) -> (String, String) {
-    const EMAIL: &str = "coordinator@process.example";
-    const PASSWORD: &str = "coordinator-password-for-process-tests";
+    staff(base, "coordinator", &["93"]).await
+}
+
+/// A staff account of the programme with one role, created by the first
+/// admin: `(token, account id)`.
+pub async fn staff(base: &str, role: &str, territory: &[&str]) -> (String, String) {
+    let email = format!("{role}@process.example");
+    let password = format!("{role}-password-for-process-tests");
     let admin = token(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let client = client();
     let me: Value = client
@@ -205,9 +211,9 @@ pub async fn coordinator(base: &str) -> (String, String) {
         .post(format!("{base}/api/v1/accounts"))
         .bearer_auth(&admin)
         .json(&json!({
-            "email": EMAIL, "display_name": "Coordinator",
-            "organisation_id": me["organisation_id"], "roles": ["coordinator"],
-            "territory": ["93"], "password": PASSWORD
+            "email": email, "display_name": role,
+            "organisation_id": me["organisation_id"], "roles": [role],
+            "territory": territory, "password": password
         }))
         .send()
         .await
@@ -219,7 +225,7 @@ pub async fn coordinator(base: &str) -> (String, String) {
         .as_str()
         .unwrap_or_else(|| panic!("account: {account}"))
         .to_owned();
-    (token(base, EMAIL, PASSWORD).await, id)
+    (token(base, &email, &password).await, id)
 }
 
 /// Counts rows a query returns as `n`.
