@@ -260,7 +260,7 @@ pub async fn seed_demo(
             "ASE 93 referral app (demo)",
             &ase,
             &client_digest,
-            "referrals:read referrals:write events:read",
+            "referrals:read referrals:write follow-ups:read events:read",
             now,
         )?;
         audit::append(

@@ -205,14 +205,15 @@ pub fn unstorable_in_url(path: &str, query: &str) -> Option<String> {
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     // serde_json refuses nesting beyond 128 levels by itself.
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| json_error(&e))?;
+    let value =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| json_error(&e, bytes))?;
     deserializer.end().map_err(|e| {
         ApiError::malformed_body(format!("trailing data after the JSON value: {e}"))
     })?;
     Ok(value)
 }
 
-fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn json_error(error: &serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> ApiError {
     let inner = error.inner();
     match inner.classify() {
         serde_json::error::Category::Data => {
@@ -235,7 +236,9 @@ fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError
             } else {
                 field
             };
-            ApiError::invalid_field(&field, code, strip_position(&message))
+            let message = strip_position(&message);
+            let message = time_hint(&message, || string_at(bytes, error.path())).unwrap_or(message);
+            ApiError::invalid_field(&field, code, message)
         }
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
             ApiError::malformed_body(format!("the body is not valid JSON: {inner}"))
@@ -244,6 +247,67 @@ fn json_error(error: &serde_path_to_error::Error<serde_json::Error>) -> ApiError
             ApiError::malformed_body("the request body could not be read")
         }
     }
+}
+
+/// chrono's parse errors ("premature end of input") say what is wrong with
+/// a date or date-time, not what is expected: this says it, from the value
+/// sent when it can be found.
+fn time_hint(message: &str, value: impl FnOnce() -> Option<String>) -> Option<String> {
+    const CHRONO: [&str; 7] = [
+        "input is out of range",
+        "no possible date and time matching input",
+        "input is not enough for unique date and time",
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "bad or unsupported format string",
+    ];
+    if !CHRONO.contains(&message) {
+        return None;
+    }
+    let value = value().unwrap_or_default();
+    let bytes = value.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    };
+    let is_date = bytes.len() >= 10
+        && digits(0..4)
+        && bytes.get(4) == Some(&b'-')
+        && digits(5..7)
+        && bytes.get(7) == Some(&b'-')
+        && digits(8..10);
+    let rest = value.get(10..).unwrap_or_default();
+    let local_time = rest.len() >= 6
+        && (rest.starts_with('T') || rest.starts_with('t') || rest.starts_with(' '))
+        && rest.get(1..).is_some_and(|t| {
+            t.chars()
+                .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+        });
+    const FORM: &str = "a date-time is RFC 3339 with an offset, as in \
+                        2027-03-28T02:30:00+01:00 or 2027-03-28T01:30:00Z; a date is 2027-03-28";
+    Some(if is_date && local_time {
+        format!("an offset (or Z) is required: {FORM}")
+    } else if is_date && rest.is_empty() && message == "input is out of range" {
+        format!("no such date: {FORM}")
+    } else {
+        format!("{message}: {FORM}")
+    })
+}
+
+/// The string at `path` in a JSON body, if there is one.
+fn string_at(bytes: &[u8], path: &serde_path_to_error::Path) -> Option<String> {
+    use serde_path_to_error::Segment;
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    for segment in path.iter() {
+        value = match segment {
+            Segment::Seq { index } => value.get_mut(*index)?.take(),
+            Segment::Map { key } => value.get_mut(key.as_str())?.take(),
+            Segment::Enum { .. } | Segment::Unknown => return None,
+        };
+    }
+    value.as_str().map(str::to_owned)
 }
 
 fn strip_position(message: &str) -> String {
@@ -298,6 +362,12 @@ pub fn decode_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Ap
         } else {
             "invalid"
         };
+        let message = time_hint(&message, || {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| *key == field)
+                .map(|(_, value)| value.into_owned())
+        })
+        .unwrap_or(message);
         ApiError::invalid_field(&field, code, message)
     })?;
     value

@@ -47,6 +47,25 @@ pub struct Problem {
     /// One entry per invalid field or parameter.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `staff-double-booked`: what the staff member is already booked
+    /// for, present only when the caller may read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicting: Option<ConflictingBooking>,
+}
+
+/// The appointment or group session a request collides with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ConflictingBooking {
+    /// `appointment` or `group_session`.
+    #[schema(pattern = "^(appointment|group_session)$", example = "appointment")]
+    pub kind: String,
+    /// Its id (`GET /api/v1/appointments/{id}` or `/api/v1/group-sessions/{id}`).
+    #[schema(example = "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d")]
+    pub id: String,
+    /// When the staff member's booking for it starts.
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// When it ends.
+    pub ends_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One invalid field of a request.
@@ -88,6 +107,7 @@ struct Details {
     detail: Option<String>,
     errors: Vec<FieldError>,
     headers: Vec<(header::HeaderName, String)>,
+    conflicting: Option<ConflictingBooking>,
     /// Logged (once), never sent.
     cause: Option<String>,
 }
@@ -101,6 +121,7 @@ impl ApiError {
             detail: None,
             errors: Vec::new(),
             headers: Vec::new(),
+            conflicting: None,
             cause: None,
         }))
     }
@@ -109,6 +130,13 @@ impl ApiError {
     #[must_use]
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.0.detail = Some(detail.into());
+        self
+    }
+
+    /// Names what a 409 collides with (see [`ConflictingBooking`]).
+    #[must_use]
+    pub fn with_conflicting(mut self, conflicting: Option<ConflictingBooking>) -> Self {
+        self.0.conflicting = conflicting;
         self
     }
 
@@ -359,6 +387,7 @@ impl ApiError {
             detail: details.detail.clone(),
             instance: request_id::current(),
             errors: details.errors.clone(),
+            conflicting: details.conflicting.clone(),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,13 +27,93 @@ where
         .with_writer(sink)
         .with_target(true);
     match format {
-        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(false)
+            .finish()
+            .with(ClientFaults)
+            .try_init(),
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
+            .finish()
+            .with(ClientFaults)
             .try_init(),
     }
     .map_err(|e| e.to_string())
+}
+
+/// The HTTP layer (actix-http) logs a request it cannot parse as an ERROR
+/// (`stream error: request parse error: invalid Header provided`): a
+/// client's mistake that would page an operator for nothing. This layer
+/// drops those events and logs a WARN in their place, with the kind of
+/// fault only (never the bytes received).
+struct ClientFaults;
+
+/// Where actix-http's connection errors come from.
+const DISPATCHER: &str = "actix_http::h1::dispatcher";
+
+/// The kind of client fault an actix-http connection error message reports,
+/// if it is one.
+pub fn client_fault(message: &str) -> Option<&'static str> {
+    if let Some(parse) = message.strip_prefix("stream error: request parse error: ") {
+        const KINDS: [(&str, &str); 8] = [
+            ("invalid Header", "header"),
+            ("invalid method", "method"),
+            ("URI error", "uri"),
+            ("invalid HTTP version", "version"),
+            ("message head is too large", "head_too_large"),
+            ("message is incomplete", "incomplete"),
+            ("UTF-8 error", "utf8"),
+            ("invalid status", "status"),
+        ];
+        return Some(
+            KINDS
+                .iter()
+                .find(|(prefix, _)| parse.starts_with(prefix))
+                .map_or("other", |(_, kind)| kind),
+        );
+    }
+    (message == "stream error: request did not complete within the specified timeout")
+        .then_some("slow_request")
+}
+
+impl<S: tracing::Subscriber> Layer<S> for ClientFaults {
+    fn event_enabled(&self, event: &tracing::Event<'_>, _: Context<'_, S>) -> bool {
+        let metadata = event.metadata();
+        if metadata.target() != DISPATCHER || *metadata.level() != tracing::Level::ERROR {
+            return true;
+        }
+        let mut message = MessageOf(String::new());
+        event.record(&mut message);
+        match client_fault(&message.0) {
+            Some(kind) => {
+                tracing::warn!(
+                    target: "adosexo_api::http",
+                    fault = kind,
+                    "a client's malformed request was refused (400 or connection closed)"
+                );
+                false
+            }
+            None => true,
+        }
+    }
+}
+
+/// Collects an event's `message` field.
+struct MessageOf(String);
+
+impl tracing::field::Visit for MessageOf {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            value.clone_into(&mut self.0);
+        }
+    }
 }

@@ -834,3 +834,73 @@ async fn hostile_input_gets_clean_refusals_with_bounded_memory() {
     assert!(server.is_alive());
     server.assert_no_panic();
 }
+
+/// A client's malformed request (a control character in a header, a bad
+/// method, URI or version) is refused with 400 and logged as a WARN naming
+/// the kind of fault, never as an ERROR (it would page an operator for
+/// nothing) and never with the bytes received.
+async fn malformed_requests_are_client_faults_in_the_log(database_url: &str) {
+    let dir = tempfile::tempdir().expect("dir");
+    prepare(dir.path(), database_url);
+    let server = Server::start(dir.path(), database_url, &[]);
+    let addr = server.addr();
+    let marker = "secret-marker-4f1c";
+    let heads = [
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad\x01{marker}: v\r\n\r\n"),
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {marker}\x01\r\n\r\n"),
+        format!("GE(T /healthz?{marker} HTTP/1.1\r\nHost: x\r\n\r\n"),
+        format!("GET /he althz?{marker} HTTP/1.1\r\nHost: x\r\n\r\n"),
+        format!("GET /healthz?{marker} HTXP/1.1\r\nHost: x\r\n\r\n"),
+    ];
+    for head in &heads {
+        let (answer, _) = raw(&addr, head.as_bytes(), Duration::from_secs(5));
+        assert_eq!(status_of(&answer), 400, "{head:?}: {answer}");
+    }
+    // The server still serves, and its log has had time to be read.
+    let response = client()
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .expect("served");
+    assert_eq!(response.status().as_u16(), 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let log = server.output();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let errors: Vec<&Value> = lines.iter().filter(|l| l["level"] == "ERROR").collect();
+    assert!(
+        errors.is_empty(),
+        "client faults logged as errors: {errors:?}"
+    );
+    let faults: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["level"] == "WARN" && l["target"] == "adosexo_api::http")
+        .filter_map(|l| l["fault"].as_str())
+        .collect();
+    assert!(
+        faults.len() >= heads.len() && faults.contains(&"header"),
+        "one WARN per malformed request, with its kind: {faults:?}\n{log}"
+    );
+    assert!(
+        !log.contains(marker),
+        "the bytes received reached the log:\n{log}"
+    );
+    server.assert_no_panic();
+}
+
+#[actix_web::test]
+async fn sqlite_malformed_requests_are_client_faults_in_the_log() {
+    let database = TestDatabase::sqlite().expect("database");
+    malformed_requests_are_client_faults_in_the_log(database.url()).await;
+}
+
+#[actix_web::test]
+async fn postgres_malformed_requests_are_client_faults_in_the_log() {
+    let Some(database) = TestDatabase::postgres().expect("database") else {
+        eprintln!("TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    malformed_requests_are_client_faults_in_the_log(database.url()).await;
+}

@@ -433,6 +433,16 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ReadSecuritySettings | UpdateSecuritySettings => has(Role::Admin),
         ReadAudit => has(Role::Supervisor),
         CreateReferral => {
+            // Coordinators and referents submit for their territory only: a
+            // referral of another would leave their hands at once (they
+            // could not read it). Supervisors and partners, any département.
+            if let Resource::Referral { departement, .. } = resource
+                && territorial(actor)
+                && !has(Role::Supervisor)
+                && !actor.territory.contains(departement)
+            {
+                return Err(Denial::Forbidden);
+            }
             case_staff(actor) || (has(Role::Partner) && scoped(actor, Scope::ReferralsWrite))
         }
         ListReferrals => {
@@ -491,7 +501,10 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource<'_>) -> Resul
         ListAgreements | ReadAgreement => staff,
         ManageAgreement | ListExpiringAgreements => has(Role::Admin),
         ManageResources => has(Role::Admin) || has(Role::Supervisor),
-        DownloadPartnerResource | ListOpenTrainings => staff || has(Role::Partner),
+        // The library's documents for professionals: no person in them, so
+        // any partner, an app with whatever scope.
+        DownloadPartnerResource => staff || has(Role::Partner),
+        ListOpenTrainings => staff || (has(Role::Partner) && scoped(actor, Scope::TrainingsWrite)),
         // Partner apps only with the `trainings:write` scope.
         RegisterProfessionals | ListOwnRegistrations | RequestCaseReview => {
             has(Role::Partner) && scoped(actor, Scope::TrainingsWrite)
@@ -590,11 +603,11 @@ fn follow_up_access(actor: &Actor, resource: Resource<'_>, notes: bool) -> Resul
     }
 }
 
-/// A follow-up's shared projection: partners (apps with `referrals:read`)
+/// A follow-up's shared projection: partners (apps with `follow-ups:read`)
 /// of an organisation holding an active share decision; 404 for other
 /// partners, whose organisation was not told of it.
 fn shared_follow_up_access(actor: &Actor, resource: Resource<'_>) -> Result<(), Denial> {
-    if !(actor.roles.has(Role::Partner) && scoped(actor, Scope::ReferralsRead)) {
+    if !(actor.roles.has(Role::Partner) && scoped(actor, Scope::FollowUpsRead)) {
         return Err(Denial::Forbidden);
     }
     match resource {
@@ -718,6 +731,7 @@ mod tests {
             scopes: [
                 Scope::ReferralsRead,
                 Scope::ReferralsWrite,
+                Scope::FollowUpsRead,
                 Scope::AppointmentsRead,
                 Scope::AppointmentsWrite,
                 Scope::EventsRead,

@@ -135,6 +135,7 @@ string_enum!(
     Scope, "scope" {
         ReferralsRead => "referrals:read",
         ReferralsWrite => "referrals:write",
+        FollowUpsRead => "follow-ups:read",
         AppointmentsRead => "appointments:read",
         AppointmentsWrite => "appointments:write",
         EventsRead => "events:read",

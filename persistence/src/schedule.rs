@@ -442,18 +442,48 @@ pub struct BookingRow {
 }
 
 /// Inserts bookings one by one, in account order (so that concurrent
-/// writers lock in the same order). An overlap is refused by the database.
+/// writers lock in the same order). An overlap is refused by the database
+/// ([`NO_OVERLAP`]); the insertions run in a savepoint, so that after a
+/// refusal the transaction can still read ([`overlapping_booking`]).
 pub fn insert_bookings(
     conn: &mut DbConnection,
     bookings: &mut [BookingRow],
 ) -> Result<(), PersistenceError> {
     bookings.sort_by(|a, b| (&a.account_id, a.starts_at).cmp(&(&b.account_id, b.starts_at)));
-    for booking in bookings.iter() {
-        diesel::insert_into(staff_bookings::table)
-            .values(booking)
-            .execute(conn)?;
+    crate::write_transaction(conn, |conn| {
+        for booking in bookings.iter() {
+            diesel::insert_into(staff_bookings::table)
+                .values(booking)
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// A booking of someone else's that overlaps one of `bookings` (same staff
+/// member, intersecting periods): what an insertion refused by
+/// [`NO_OVERLAP`] ran into. Under concurrency it is the booking committed by
+/// the other writer (read after the refusal, in a new statement).
+pub fn overlapping_booking(
+    conn: &mut DbConnection,
+    bookings: &[BookingRow],
+) -> Result<Option<BookingRow>, PersistenceError> {
+    for booking in bookings {
+        let found = staff_bookings::table
+            .filter(staff_bookings::account_id.eq(&booking.account_id))
+            .filter(staff_bookings::id.ne(&booking.id))
+            .filter(staff_bookings::starts_at.lt(booking.ends_at))
+            .filter(staff_bookings::ends_at.gt(booking.starts_at))
+            // Bookings last at most MAX_BOOKING: bounds the index walk.
+            .filter(staff_bookings::starts_at.gt(booking.starts_at - MAX_BOOKING))
+            .order(staff_bookings::starts_at.asc())
+            .first::<BookingRow>(conn)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Frees the staff of an appointment.

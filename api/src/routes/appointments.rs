@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use adosexo_domain::DepartementCode;
 use adosexo_domain::authz::{self, Action, Resource};
-use adosexo_domain::identity::Role;
+use adosexo_domain::identity::{Actor, Role};
 use adosexo_domain::schedule::appointment::{
     self as rules, AppointmentAction, AppointmentMode, AppointmentStatus, AttendeeKind,
     Confirmation,
@@ -313,7 +313,11 @@ struct NewAppointment {
 
 /// Checks the rules that need the database and writes the appointment
 /// with its bookings (in the caller's transaction).
-fn write_new(conn: &mut DbConnection, mut new: NewAppointment) -> Result<Full, ApiError> {
+fn write_new(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    mut new: NewAppointment,
+) -> Result<Full, ApiError> {
     let start = from_db(new.row.starts_at);
     let end = from_db(new.row.ends_at);
     check_staff(conn, "staff_ids", &new.staff)?;
@@ -362,7 +366,8 @@ fn write_new(conn: &mut DbConnection, mut new: NewAppointment) -> Result<Full, A
     .map_err(appointment_rule)?;
     schedule::insert_appointment(conn, &new.row, &new.staff, &new.attendees)?;
     let mut bookings = bookings_for(&new.row, &new.staff);
-    schedule::insert_bookings(conn, &mut bookings).map_err(booking_error)?;
+    schedule::insert_bookings(conn, &mut bookings)
+        .map_err(|e| booking_error(conn, actor, &bookings, e))?;
     load_one(conn, &new.row.id)?.ok_or_else(|| ApiError::internal("appointment just written"))
 }
 
@@ -569,6 +574,7 @@ pub async fn create(
         updated_at: to_db(now),
     };
     let attendees = attendee_rows(&id, &body.attendees);
+    let actor = auth.actor.clone();
     let entry = audit::entry(
         Some(&auth.actor),
         &auth.ctx,
@@ -590,6 +596,7 @@ pub async fn create(
         move |conn| {
             let full = write_new(
                 conn,
+                &actor,
                 NewAppointment {
                     row,
                     staff,
@@ -1001,6 +1008,7 @@ pub async fn change(
     );
     let row = full.row.clone();
     let staff = full.staff.clone();
+    let actor = auth.actor.clone();
     let full = state
         .db
         .transaction(move |conn| {
@@ -1021,7 +1029,8 @@ pub async fn change(
                     }
                 }
                 let mut bookings = bookings_for(&updated, &staff);
-                schedule::insert_bookings(conn, &mut bookings).map_err(booking_error)?;
+                schedule::insert_bookings(conn, &mut bookings)
+                    .map_err(|e| booking_error(conn, &actor, &bookings, e))?;
             }
             if free {
                 crate::webhooks::appointment_changed(
@@ -1253,6 +1262,7 @@ pub async fn book(
     let now = state.clock.now();
     let id = uuid::Uuid::now_v7().to_string();
     let actor_id = auth.actor.id.clone();
+    let actor = auth.actor.clone();
     let organisation = auth.actor.organisation_id.clone();
     let permanence_id = body.permanence_id.clone();
     let referral_id = body.referral_id.clone();
@@ -1291,13 +1301,7 @@ pub async fn book(
             let slot = slots
                 .into_iter()
                 .find(|s| s.key.0 == permanence_id && s.start == start && s.end == end)
-                .ok_or_else(|| {
-                    ApiError::conflict(
-                        "slot-taken",
-                        "Slot not free",
-                        "this slot is not (or no longer) free; ask for availability again",
-                    )
-                })?;
+                .ok_or_else(slot_taken)?;
             let staff_member = slot
                 .free_staff
                 .first()
@@ -1351,12 +1355,14 @@ pub async fn book(
             };
             let full = write_new(
                 conn,
+                &actor,
                 NewAppointment {
                     row,
                     staff: vec![staff_member],
                     attendees,
                 },
-            )?;
+            )
+            .map_err(slot_taken_on_collision)?;
             crate::webhooks::appointment_changed(
                 conn,
                 &full.row,
@@ -1374,6 +1380,26 @@ pub async fn book(
         },
     )
     .await
+}
+
+/// 409 `slot-taken`: the slot asked for is not (or no longer) free.
+fn slot_taken() -> ApiError {
+    ApiError::conflict(
+        "slot-taken",
+        "Slot not free",
+        "this slot is not (or no longer) free; ask for availability again",
+    )
+}
+
+/// A booking that lost the race for its slot (another one committed between
+/// the look-up of free slots and the insertion, which the database refused)
+/// is `slot-taken` like one that came later: one answer for one situation.
+fn slot_taken_on_collision(error: ApiError) -> ApiError {
+    if error.kind() == rules::AppointmentRule::StaffDoubleBooked.tag() {
+        slot_taken()
+    } else {
+        error
+    }
 }
 
 /// An organisation exists (for attendees); 422 naming the field otherwise.

@@ -173,8 +173,8 @@ pub struct CreateClient {
     #[validate(custom(function = "crate::wire::uuid_text"))]
     pub organisation_id: String,
     /// What it may do.
-    #[schema(min_items = 1, max_items = 6)]
-    #[validate(length(min = 1, max = 6, message = "scopes has 1 to 6 entries"))]
+    #[schema(min_items = 1, max_items = 7)]
+    #[validate(length(min = 1, max = 7, message = "scopes has 1 to 7 entries"))]
     pub scopes: Vec<ScopeWire>,
 }
 

@@ -592,6 +592,7 @@ pub async fn create(
             })
         })
         .collect();
+    let actor = auth.actor.clone();
     let entry = audit::entry(
         Some(&auth.actor),
         &auth.ctx,
@@ -647,7 +648,8 @@ pub async fn create(
                 }
             }
             schedule::insert_group_session(conn, &row, &staff)?;
-            schedule::insert_bookings(conn, &mut bookings).map_err(booking_error)?;
+            schedule::insert_bookings(conn, &mut bookings)
+                .map_err(|e| booking_error(conn, &actor, &bookings, e))?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             let loaded = load(conn, row)?;
             let version = loaded.row.version;

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use adosexo_domain::DepartementCode;
-use adosexo_domain::authz::{Action, Resource};
+use adosexo_domain::authz::{self, Action, Resource};
 use adosexo_domain::identity::Role;
 use adosexo_domain::referral::{
     Birth, ReferralAction, ReferralStatus, RiskIndicator, SourceKind, human_reference, name_key,
@@ -591,13 +591,17 @@ fn actor_kind(auth: &Authenticated) -> &'static str {
     description = "Partners (people and apps with `referrals:write`) and staff (a parent's call, a young \
                    person walking in). Gets a human reference (`ORI-2026-000123`). For a minor in a \
                    prostitution situation, the danger rule opens a mandatory child-protection decision with \
-                   a deadline. Honours `Idempotency-Key`: a retry never creates a second referral.",
+                   a deadline. Honours `Idempotency-Key`: a retry never creates a second referral. \
+                   Coordinators and referents submit for their territory only (403 otherwise: a \
+                   supervisor or the team of that département submits it). `Location` is sent only \
+                   to a creator who may read the referral (not to an app with `referrals:write` \
+                   alone, whose retry is answered as a read would be: 403).",
     request_body(content = CreateReferral, content_type = "application/json"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Received", body = ReferralView,
-         headers(("Location" = String, description = "The new referral"), ("ETag" = String, description = "Its version"))),
+         headers(("Location" = String, description = "The new referral, when the creator may read it"), ("ETag" = String, description = "Its version"))),
         (status = 400, response = crate::problem::BadRequest),
         (status = 401, response = crate::problem::Unauthorized),
         (status = 403, response = crate::problem::Forbidden),
@@ -698,6 +702,33 @@ pub async fn create(
         now + chrono::Duration::from_std(state.protection_deadline)
             .unwrap_or(chrono::Duration::hours(72))
     });
+    let new_referral = Resource::Referral {
+        organisation_id: source_organisation_id.as_deref(),
+        departement: &departement,
+    };
+    permit(
+        &state,
+        &auth,
+        Action::CreateReferral,
+        new_referral,
+        "referral",
+        None,
+    )
+    .await
+    .map_err(|e| {
+        if e.kind() == "forbidden" {
+            let territory: Vec<&str> = auth.actor.territory.iter().map(|d| d.as_str()).collect();
+            e.with_detail(format!(
+                "you submit referrals for your territory ({}); a supervisor or the team of {departement} submits this one",
+                territory.join(", ")
+            ))
+        } else {
+            e
+        }
+    })?;
+    // Only a creator who may read the referral is sent to it (an app with
+    // `referrals:write` alone is not).
+    let readable = authz::authorize(&auth.actor, Action::ReadReferral, new_referral).is_ok();
     let (actor, ctx, actor_kind) = (auth.actor.clone(), auth.ctx.clone(), actor_kind(&auth));
     idempotency::create(
         &state,
@@ -705,7 +736,7 @@ pub async fn create(
         key,
         Operation {
             name: "create_referral",
-            location: Some("/api/v1/referrals"),
+            location: readable.then_some("/api/v1/referrals"),
             replay: idempotency::reread(&state, &auth, read_referral),
         },
         digest,

@@ -503,7 +503,7 @@ pub struct SharedFollowUp {
     operation_id = "getSharedFollowUp",
     tag = "sharing",
     summary = "A follow-up as shared with my organisation",
-    description = "Partners of an organisation with an active share decision; only its field groups. \
+    description = "Partners (people, and apps with `follow-ups:read`) of an organisation with an active share decision; only its field groups. \
                    404 without one (revocation takes effect at once). Every read is audited.",
     params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),

@@ -1,0 +1,2 @@
+UPDATE api_clients
+SET scopes = TRIM(REPLACE(' ' || scopes || ' ', ' follow-ups:read ', ' '));
