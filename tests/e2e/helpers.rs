@@ -439,7 +439,7 @@ impl TestApp {
             .post_json(
                 "/api/v1/clients",
                 &admin.access,
-                serde_json::json!({"name": "ASE 93 app", "organisation_id": org_a, "scopes": ["referrals:read", "referrals:write", "appointments:read", "appointments:write", "events:read", "trainings:write"]}),
+                serde_json::json!({"name": "ASE 93 app", "organisation_id": org_a, "scopes": ["referrals:read", "referrals:write", "follow-ups:read", "appointments:read", "appointments:write", "events:read", "trainings:write"]}),
                 201,
             )
             .await;

@@ -9,6 +9,7 @@
 
 mod bench_data;
 mod calendars;
+mod contract;
 mod foundation;
 mod group_sessions;
 mod helpers;
