@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, World, join_all, json, problem, tokens};
-use crate::scheduling::{second_tuesdays, site};
+use crate::scheduling::{occurrences, second_tuesdays, site};
 
 crate::both_backends!(
     parallel_bookings_of_one_slot_all_lose_as_slot_taken,
@@ -15,6 +15,7 @@ crate::both_backends!(
     time_errors_say_the_form_expected,
     partner_app_scopes_as_a_table,
     no_creator_is_sent_to_a_location_it_cannot_read,
+    permanence_hours_in_a_change_of_time_keep_their_length,
 );
 
 fn referral(first_name: &str, departement: &str, source: &str) -> Value {
@@ -481,4 +482,58 @@ async fn no_creator_is_sent_to_a_location_it_cannot_read(app: TestApp) {
         .await
         .expect("sent");
     assert_eq!(read.status().as_u16(), 403, "it indeed may not read it");
+}
+
+/// A weekly Sunday permanence at 02:00–03:00 local: on 28 March 2027 (the
+/// hour does not exist) it is 03:00–04:00 summer time, on 31 October (it
+/// happens twice) the first 02:00–03:00; always an hour, in the feed too.
+async fn permanence_hours_in_a_change_of_time_keep_their_length(app: TestApp) {
+    let world = app.world().await;
+    let site_id = site(&app, &world, "Maison des ados", "93").await;
+    let permanence = app
+        .post_json(
+            "/api/v1/permanences",
+            world.token("coordinator"),
+            json!({
+                "site_id": site_id, "title": "Permanence de nuit",
+                "rrule": "FREQ=WEEKLY;BYDAY=SU", "dtstart": "2027-03-21",
+                "part_of_day": "explicit", "start_time": "02:00", "end_time": "03:00",
+                "audience": "all", "staff_ids": [world.account("coordinator")]
+            }),
+            201,
+        )
+        .await;
+    let id = permanence["id"].as_str().expect("id");
+    let spring = occurrences(
+        &app,
+        &world,
+        id,
+        "2027-03-27T00:00:00Z",
+        "2027-03-29T00:00:00Z",
+    )
+    .await;
+    assert_eq!(spring.len(), 1, "{spring:?}");
+    assert_eq!(spring[0]["starts_at"], "2027-03-28T03:00:00+02:00");
+    assert_eq!(spring[0]["ends_at"], "2027-03-28T04:00:00+02:00");
+    let autumn = occurrences(
+        &app,
+        &world,
+        id,
+        "2027-10-30T00:00:00Z",
+        "2027-11-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(autumn.len(), 1, "{autumn:?}");
+    assert_eq!(autumn[0]["starts_at"], "2027-10-31T02:00:00+02:00");
+    assert_eq!(autumn[0]["ends_at"], "2027-10-31T02:00:00+01:00");
+    // And a first meeting can be booked in the spring occurrence.
+    let slots = app
+        .get_json(
+            "/api/v1/availability?departement=93&from=2027-03-28T00:00:00Z&to=2027-03-29T00:00:00Z&duration=60",
+            world.token("coordinator"),
+            200,
+        )
+        .await;
+    assert_eq!(slots.as_array().map(Vec::len), Some(1), "{slots}");
+    assert_eq!(slots[0]["starts_at"], "2027-03-28T03:00:00+02:00");
 }

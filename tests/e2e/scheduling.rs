@@ -71,7 +71,13 @@ fn etag(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-async fn occurrences(app: &TestApp, world: &World, id: &str, from: &str, to: &str) -> Vec<Value> {
+pub async fn occurrences(
+    app: &TestApp,
+    world: &World,
+    id: &str,
+    from: &str,
+    to: &str,
+) -> Vec<Value> {
     app.get_json(
         &format!("/api/v1/permanences/{id}/occurrences?from={from}&to={to}"),
         world.token("coordinator"),

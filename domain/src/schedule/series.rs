@@ -212,13 +212,21 @@ impl LocalSpan {
         self.end
     }
 
-    /// The span on `date` as instants (through [`paris_to_utc`]); should a
-    /// daylight-saving gap put the end before the start, the end is the
-    /// start.
+    /// Its length on the clock (`end − start`).
+    pub fn length(self) -> TimeDelta {
+        self.end - self.start
+    }
+
+    /// The span on `date` as instants. The start is the local start time
+    /// through [`paris_to_utc`] (RFC 5545: in the spring gap, shifted
+    /// forward by the gap's length; in the autumn fold, the earlier
+    /// instant); the occurrence then lasts exactly [`length`](Self::length),
+    /// so that a change of time never empties, shortens or lengthens it
+    /// (02:00–03:00 on 28 March 2027 is 03:00–04:00 summer time; 02:30–04:00
+    /// on 31 October 2027 is 02:30 summer time to 03:00 winter time).
     pub fn instants_on(self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
         let start = paris_to_utc(date.and_time(self.start));
-        let end = paris_to_utc(date.and_time(self.end)).max(start);
-        (start, end)
+        (start, start + self.length())
     }
 }
 
@@ -401,8 +409,11 @@ pub fn expand(
                 (start, end, OccurrenceStatus::Cancelled)
             }
             ExceptionKind::Moved { start, end } => {
+                // As for the series' own hours: the start through
+                // paris_to_utc, then the length on the clock.
+                let length = *end - *start;
                 let start = paris_to_utc(*start);
-                let end = paris_to_utc(*end).max(start);
+                let end = start + length;
                 (start, end, OccurrenceStatus::Moved)
             }
         };
@@ -673,11 +684,11 @@ mod tests {
     }
 
     #[test]
-    fn span_in_the_gap_never_ends_before_it_starts() {
+    fn span_in_the_gap_keeps_its_length() {
         let span = LocalSpan::new(t(2, 30), t(3, 0)).unwrap();
         let (start, end) = span.instants_on(d(2027, 3, 28));
         assert_eq!(start, utc(2027, 3, 28, 1, 30));
-        assert_eq!(end, start);
+        assert_eq!(end, start + TimeDelta::minutes(30));
     }
 
     #[test]
@@ -747,6 +758,70 @@ mod tests {
                 span: LocalSpan::new(start, end).unwrap(),
             }
         })
+    }
+
+    /// The last Sunday of `month` (Paris changes time then, at 01:00 UTC).
+    fn last_sunday(year: i32, month: u32) -> NaiveDate {
+        let mut day = d(year, month, 31);
+        while day.weekday() != chrono::Weekday::Sun {
+            day = day.pred_opt().unwrap();
+        }
+        day
+    }
+
+    /// Every change of time from 2026 to 2035, every span on a quarter-hour
+    /// grid (whichever hours it covers, in the gap, the fold or across
+    /// them): the occurrence lasts exactly its length on the clock, starts
+    /// at its local start time or, in the spring gap, one hour (the gap)
+    /// later, and never ends before it starts.
+    #[test]
+    fn changes_of_time_never_empty_shorten_or_lengthen_an_occurrence() {
+        let mut checked = 0;
+        for year in 2026..=2035 {
+            for (date, spring) in [(last_sunday(year, 3), true), (last_sunday(year, 10), false)] {
+                // The change is real that day (the offset at noon differs from the night before's).
+                let before = PARIS.offset_from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap());
+                let after = PARIS.offset_from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap());
+                assert_ne!(before.fix(), after.fix(), "{date}");
+                for start_quarter in 0u32..96 {
+                    for end_quarter in (start_quarter + 1)..=95 {
+                        let start = t(start_quarter / 4, (start_quarter % 4) * 15);
+                        let end = t(end_quarter / 4, (end_quarter % 4) * 15);
+                        let span = LocalSpan::new(start, end).unwrap();
+                        let (from, to) = span.instants_on(date);
+                        assert_eq!(to - from, end - start, "{date} {start}–{end}");
+                        let local = from.with_timezone(&PARIS);
+                        let in_gap = spring && start.hour() == 2;
+                        let expected = if in_gap {
+                            start + TimeDelta::hours(1)
+                        } else {
+                            start
+                        };
+                        assert_eq!(local.time(), expected, "{date} {start}–{end}");
+                        assert_eq!(local.date_naive(), date);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 20 * 95 * 96 / 2);
+    }
+
+    #[test]
+    fn the_cases_outside_testing_found() {
+        // Weekly on Sunday, 02:00–03:00 local, on 28 March 2027: an hour,
+        // 03:00–04:00 summer time (it was 03:00–03:00).
+        let span = LocalSpan::new(t(2, 0), t(3, 0)).unwrap();
+        assert_eq!(
+            span.instants_on(d(2027, 3, 28)),
+            (utc(2027, 3, 28, 1, 0), utc(2027, 3, 28, 2, 0))
+        );
+        // 02:30–04:00: 90 minutes on both change days (it was 30 and 150).
+        let span = LocalSpan::new(t(2, 30), t(4, 0)).unwrap();
+        for date in [d(2027, 3, 28), d(2027, 10, 31)] {
+            let (from, to) = span.instants_on(date);
+            assert_eq!(to - from, TimeDelta::minutes(90), "{date}");
+        }
     }
 
     proptest! {
