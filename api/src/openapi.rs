@@ -537,12 +537,114 @@ fn webhooks() -> utoipa::openapi::Paths {
     paths.build()
 }
 
-/// The document as pretty JSON with a final newline (the committed form).
+/// The document as pretty JSON with a final newline (the committed and
+/// served form), with the cross-field rules ([`cross_field_rules`]).
 pub fn document_json() -> Result<String, serde_json::Error> {
-    document().to_pretty_json().map(|mut json| {
-        json.push('\n');
-        json
-    })
+    let json = document().to_pretty_json()?;
+    let mut json = with_cross_field_rules(&json)?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// Rules between fields of a request body that the handlers enforce (422
+/// naming the field) and JSON Schema can say, so that generators and
+/// validators know them: `(schema, keywords added to it)`. Each must be
+/// exactly the handler's rule: no body it accepts may fail it, no body it
+/// refuses for this reason may pass it. "Given" means present and not null.
+pub fn cross_field_rules() -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    let given = |fields: &[&str]| {
+        let properties: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|f| ((*f).to_owned(), json!({"not": {"type": "null"}})))
+            .collect();
+        json!({"required": fields, "properties": properties})
+    };
+    let absent_or_null = |fields: &[&str]| -> serde_json::Value {
+        let properties: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|f| ((*f).to_owned(), json!({"type": "null"})))
+            .collect();
+        json!({"properties": properties})
+    };
+    let when = |field: &str, value: &str, then: serde_json::Value| json!({"if": {"required": [field], "properties": {field: {"const": value}}}, "then": then});
+    vec![
+        (
+            // 1 to 101 départements unless national, then none.
+            "DirectoryEntryInput",
+            json!({
+                "if": {"required": ["national"], "properties": {"national": {"const": true}}},
+                "then": {"properties": {"departements": {"maxItems": 0}}},
+                "else": {"required": ["departements"], "properties": {"departements": {"minItems": 1}}}
+            }),
+        ),
+        (
+            // A permanence appointment names its site; the département comes
+            // from the site, the referral, the follow-up or departement_code.
+            "CreateAppointment",
+            json!({"allOf": [
+                when("mode", "permanence", given(&["site_id"])),
+                {"anyOf": [
+                    given(&["site_id"]),
+                    given(&["referral_id"]),
+                    given(&["follow_up_id"]),
+                    given(&["departement_code"]),
+                ]},
+            ]}),
+        ),
+        (
+            // The département: departement_code or that of the site.
+            "CreateGroupSession",
+            json!({"anyOf": [given(&["departement_code"]), given(&["site_id"])]}),
+        ),
+        (
+            // Rescheduling gives both times; cancelling says why.
+            "AppointmentChange",
+            json!({"allOf": [
+                when("action", "reschedule", given(&["starts_at", "ends_at"])),
+                when("action", "cancel", given(&["reason"])),
+            ]}),
+        ),
+        (
+            // A moved occurrence has both times, a cancelled one none.
+            "OccurrenceChange",
+            json!({
+                "if": {"required": ["status"], "properties": {"status": {"const": "moved"}}},
+                "then": given(&["starts_at", "ends_at"]),
+                "else": absent_or_null(&["starts_at", "ends_at"]),
+            }),
+        ),
+    ]
+}
+
+/// Adds [`cross_field_rules`] to the pretty-printed document. utoipa's
+/// model has no `if`/`then`/`else`, and its extensions are a hash map whose
+/// order would change from run to run, so the keywords are written into the
+/// text, after each schema's opening brace (6 spaces in, under
+/// `components.schemas`), in a fixed order.
+fn with_cross_field_rules(json: &str) -> Result<String, serde_json::Error> {
+    let mut out = json.to_owned();
+    for (schema, keywords) in cross_field_rules() {
+        let opening = format!("\n      \"{schema}\": {{\n");
+        let Some(at) = out.find(&opening) else {
+            return Err(serde::ser::Error::custom(format!(
+                "no schema {schema} in the document"
+            )));
+        };
+        let serde_json::Value::Object(keywords) = keywords else {
+            return Err(serde::ser::Error::custom("rules are objects"));
+        };
+        let mut text = String::new();
+        for (key, value) in &keywords {
+            let value = serde_json::to_string_pretty(value)?.replace('\n', "\n        ");
+            text.push_str(&format!(
+                "        {}: {value},\n",
+                serde_json::to_string(key)?
+            ));
+        }
+        out.insert_str(at + opening.len(), &text);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

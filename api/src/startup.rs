@@ -133,9 +133,8 @@ impl Application {
             .port();
 
         let doc = openapi::document();
-        let doc_json = doc
-            .to_pretty_json()
-            .map_err(|e| StartupError::OpenApi(e.to_string()))?;
+        let doc_json =
+            openapi::document_json().map_err(|e| StartupError::OpenApi(e.to_string()))?;
         let mut extra_routes = vec![("/docs", "GET"), ("/docs/{tail}*", "GET")];
         extra_routes.extend_from_slice(crate::page::ROUTES);
         let routes_table = web::Data::new(RouteTable::from_openapi(&doc, &extra_routes));

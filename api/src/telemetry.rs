@@ -117,3 +117,33 @@ impl tracing::field::Visit for MessageOf {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::client_fault;
+
+    #[test]
+    fn client_faults_are_named_by_kind_only() {
+        let parse = |kind: &str| format!("stream error: request parse error: {kind}");
+        assert_eq!(
+            client_fault(&parse("invalid Header provided")),
+            Some("header")
+        );
+        assert_eq!(
+            client_fault(&parse("invalid method specified")),
+            Some("method")
+        );
+        assert_eq!(
+            client_fault(&parse("URI error: invalid uri character")),
+            Some("uri")
+        );
+        assert_eq!(client_fault(&parse("something new")), Some("other"));
+        assert_eq!(
+            client_fault("stream error: request did not complete within the specified timeout"),
+            Some("slow_request")
+        );
+        // A fault of the server stays an error.
+        assert_eq!(client_fault("stream error: internal error"), None);
+        assert_eq!(client_fault("Response payload stream error: x"), None);
+    }
+}

@@ -16,6 +16,7 @@ crate::both_backends!(
     partner_app_scopes_as_a_table,
     no_creator_is_sent_to_a_location_it_cannot_read,
     permanence_hours_in_a_change_of_time_keep_their_length,
+    the_directory_coverage_rule_is_in_the_schema_and_the_server_agrees,
 );
 
 fn referral(first_name: &str, departement: &str, source: &str) -> Value {
@@ -536,4 +537,90 @@ async fn permanence_hours_in_a_change_of_time_keep_their_length(app: TestApp) {
         .await;
     assert_eq!(slots.as_array().map(Vec::len), Some(1), "{slots}");
     assert_eq!(slots[0]["starts_at"], "2027-03-28T03:00:00+02:00");
+}
+
+/// Whether `body` satisfies the directory's coverage rule as the published
+/// document states it (its `if`/`then`/`else`, evaluated for the keywords
+/// it uses).
+fn coverage_rule_holds(rule: &Value, body: &Value) -> bool {
+    let matches = |schema: &Value| {
+        let required = schema["required"].as_array().cloned().unwrap_or_default();
+        if !required
+            .iter()
+            .all(|f| body.get(f.as_str().unwrap_or_default()).is_some())
+        {
+            return false;
+        }
+        let properties = schema["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        properties.iter().all(|(field, constraint)| {
+            let Some(value) = body.get(field) else {
+                return true;
+            };
+            let length = value.as_array().map_or(0, Vec::len) as u64;
+            constraint.get("const").is_none_or(|c| c == value)
+                && constraint["minItems"]
+                    .as_u64()
+                    .is_none_or(|min| length >= min)
+                && constraint["maxItems"]
+                    .as_u64()
+                    .is_none_or(|max| length <= max)
+        })
+    };
+    if matches(&rule["if"]) {
+        matches(&rule["then"])
+    } else {
+        matches(&rule["else"])
+    }
+}
+
+/// `national` and `departements`: the document says the rule (OpenAPI 3.1
+/// `if`/`then`/`else`) and the server answers every combination as the
+/// rule says (201 when it holds, 422 naming `departements` otherwise).
+async fn the_directory_coverage_rule_is_in_the_schema_and_the_server_agrees(app: TestApp) {
+    let admin = app.bootstrap_admin().await;
+    let document = app
+        .get_json("/api/v1/openapi.json", &admin.access, 200)
+        .await;
+    let rule = &document["components"]["schemas"]["DirectoryEntryInput"];
+    assert!(
+        rule.get("if").is_some() && rule.get("then").is_some() && rule.get("else").is_some(),
+        "{rule}"
+    );
+    let mut seen = (0, 0);
+    for national in [None, Some(false), Some(true)] {
+        for departements in [
+            None,
+            Some(json!([])),
+            Some(json!(["93"])),
+            Some(json!(["75", "93"])),
+        ] {
+            let mut body =
+                json!({"name": "Service", "category": "helpline", "phone": "01 02 03 04 05"});
+            if let Some(national) = national {
+                body["national"] = json!(national);
+            }
+            if let Some(departements) = &departements {
+                body["departements"] = departements.clone();
+            }
+            let holds = coverage_rule_holds(rule, &body);
+            let response = app
+                .authed(Method::POST, "/api/v1/directory", &admin.access)
+                .json(&body)
+                .send()
+                .await
+                .expect("sent");
+            if holds {
+                seen.0 += 1;
+                json(response, 201).await;
+            } else {
+                seen.1 += 1;
+                let problem = problem(response, 422, "invalid-value").await;
+                assert_eq!(problem["errors"][0]["field"], "departements", "{body}");
+            }
+        }
+    }
+    assert_eq!(seen, (6, 6), "both branches tried");
 }
