@@ -1025,6 +1025,8 @@ const TABLE: &[(&str, &str)] = &[
     ("getDepartement", "PPPPPPPP"),
     ("getJwks", "PPPPPPPP"),
     ("createToken", "PPPPPPPP"),
+    ("revokeToken", "PPPPPPPP"),
+    ("getOAuthMetadata", "PPPPPPPP"),
     ("getMe", "UAAAAAAA"),
     ("startTotpEnrolment", "UAAAAAFA"),
     ("confirmTotpEnrolment", "UAAAAAFA"),

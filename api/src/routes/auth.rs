@@ -303,7 +303,7 @@ pub async fn token(
     body: TokenBody,
 ) -> Result<HttpResponse, ApiError> {
     let issued = match body {
-        TokenBody::Json(request) => json_grant(&state, &ctx, request).await,
+        TokenBody::Json(request) => grant(&state, &ctx, request, false).await,
         TokenBody::Form(params) => form_grant(&state, &ctx, &req, params).await,
     }
     .map_err(oauth::request_failure)?;
@@ -320,11 +320,13 @@ pub async fn token(
         }))
 }
 
-/// The JSON form: statuses as they always were, plus the OAuth error code.
-async fn json_grant(
+/// A grant; in the JSON form (`form` false) with the statuses it always
+/// had, plus the OAuth error code.
+async fn grant(
     state: &AppState,
     ctx: &RequestContext,
     request: Result<TokenRequest, ApiError>,
+    form: bool,
 ) -> Result<grants::Issued, ApiError> {
     match &request? {
         TokenRequest::Password {
@@ -333,17 +335,17 @@ async fn json_grant(
             totp,
         } => grants::password_grant(state, ctx, username, password.expose(), totp.as_deref())
             .await
-            .map_err(|e| oauth::grant_failure(e, false)),
+            .map_err(|e| oauth::grant_failure(e, form)),
         TokenRequest::ClientCredentials {
             client_id,
             client_secret,
         } => grants::client_grant(state, ctx, client_id, client_secret.expose(), None)
             .await
-            .map_err(|e| oauth::client_failure(e, false)),
+            .map_err(|e| oauth::client_failure(e, form)),
         TokenRequest::RefreshToken { refresh_token } => {
             grants::refresh_grant(state, ctx, refresh_token.expose())
                 .await
-                .map_err(|e| oauth::grant_failure(e, false))
+                .map_err(|e| oauth::grant_failure(e, form))
         }
     }
 }
@@ -397,9 +399,7 @@ async fn form_grant(
                 }
             })?;
             authenticate_if_confidential(state, ctx, &client).await?;
-            json_grant(state, ctx, Ok(request))
-                .await
-                .map_err(|e| oauth::grant_failure(e, true))
+            grant(state, ctx, Ok(request), true).await
         }
         _ => Err(oauth::invalid_request(
             "grant_type",
