@@ -27,6 +27,9 @@ pub const BASIC_CHALLENGE: &str = "Basic realm=\"adosexo\"";
 /// longer is a 400.
 const MAX_VALUE: usize = 4096;
 
+/// The longest client id (they are UUIDs).
+const MAX_CLIENT_ID: usize = 64;
+
 /// Whether the request's body is form-encoded.
 pub fn is_form(req: &HttpRequest) -> bool {
     matches!(req.mime_type(), Ok(Some(mime))
@@ -51,21 +54,29 @@ impl std::fmt::Debug for Params {
 }
 
 impl Params {
-    /// Parses a form body; a repeated parameter, a value that is not UTF-8,
-    /// holds NUL or is too long is a 400 `invalid_request`.
-    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+    /// Parses a form body, keeping the parameters named in `known` (the
+    /// others are ignored, RFC 6749 §3.2, whatever they hold); a known one
+    /// repeated, not UTF-8, holding NUL or too long is a 400
+    /// `invalid_request`.
+    pub fn parse(body: &[u8], known: &[&str]) -> Result<Self, ApiError> {
         let mut params = BTreeMap::new();
         for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
             let mut parts = pair.splitn(2, |b| *b == b'=');
-            let name = decode_component(parts.next().unwrap_or_default())
-                .ok_or_else(|| invalid_request("body", "a parameter name is not UTF-8"))?;
+            let Some(name) = decode_component(parts.next().unwrap_or_default())
+                .filter(|name| known.contains(&name.as_str()))
+            else {
+                continue;
+            };
             let value = decode_component(parts.next().unwrap_or_default())
                 .ok_or_else(|| invalid_request(&name, "the value is not UTF-8"))?;
-            if value.contains('\0') || name.contains('\0') {
+            if value.contains('\0') {
                 return Err(invalid_request(&name, "the NUL character is not allowed"));
             }
             if value.chars().count() > MAX_VALUE {
-                return Err(invalid_request(&name, format!("at most {MAX_VALUE} bytes")));
+                return Err(invalid_request(
+                    &name,
+                    format!("at most {MAX_VALUE} characters"),
+                ));
             }
             if params.contains_key(&name) {
                 return Err(invalid_request(&name, "the parameter is repeated"));
@@ -156,6 +167,15 @@ pub fn client_auth(req: &HttpRequest, params: &Params) -> Result<ClientAuth, Api
             let (scheme, rest) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("basic").then(|| rest.trim())
         });
+    if params
+        .get("client_id")
+        .is_some_and(|id| id.chars().count() > MAX_CLIENT_ID)
+    {
+        return Err(invalid_request(
+            "client_id",
+            format!("at most {MAX_CLIENT_ID} characters"),
+        ));
+    }
     let Some(encoded) = basic else {
         return Ok(ClientAuth {
             id: params.get("client_id").map(str::to_owned),
@@ -275,27 +295,43 @@ mod tests {
 
     #[test]
     fn form_values_are_decoded_once_and_checked() {
+        let known = [
+            "grant_type",
+            "username",
+            "password",
+            "scope",
+            "empty",
+            "x",
+            "a",
+        ];
         let params = Params::parse(
-            b"grant_type=password&username=a%40b.example&password=p+w%2Bx%25&empty=&x",
+            b"grant_type=password&username=a%40b.example&password=p+w%2Bx%25&empty=&x&other=1&other=%00",
+            &known,
         )
-        .expect("parses");
+        .expect("parses, unknown parameters ignored whatever they hold");
         assert_eq!(params.get("username"), Some("a@b.example"));
         assert_eq!(params.get("password"), Some("p w+x%"));
         assert_eq!(params.get("empty"), None);
         assert_eq!(params.get("x"), None);
         assert!(params.required("scope").is_err());
-        let repeated = Params::parse(b"a=1&a=2").expect_err("repeated");
+        let repeated = Params::parse(b"a=1&a=2", &known).expect_err("repeated");
         assert_eq!(repeated.oauth(), Some("invalid_request"));
         assert_eq!(repeated.problem().status, 400);
-        assert!(Params::parse(b"a=%00").is_err());
-        assert!(Params::parse(b"a=%ff").is_err());
+        assert!(Params::parse(b"a=%00", &known).is_err());
+        assert!(Params::parse(b"a=%ff", &known).is_err());
         assert!(
-            format!("{:?}", Params::parse(b"password=hunter2").expect("parses"))
-                .contains("password")
+            format!(
+                "{:?}",
+                Params::parse(b"password=hunter2", &known).expect("parses")
+            )
+            .contains("password")
         );
         assert!(
-            !format!("{:?}", Params::parse(b"password=hunter2").expect("parses"))
-                .contains("hunter2")
+            !format!(
+                "{:?}",
+                Params::parse(b"password=hunter2", &known).expect("parses")
+            )
+            .contains("hunter2")
         );
     }
 
@@ -310,8 +346,11 @@ mod tests {
         assert_eq!(auth.credentials(), Some(("my:app", "sécret x+")));
         assert!(auth.basic);
 
-        let both = client_auth(&req, &Params::parse(b"client_secret=x").expect("parses"))
-            .expect_err("two methods");
+        let both = client_auth(
+            &req,
+            &Params::parse(b"client_secret=x", &["client_secret"]).expect("parses"),
+        )
+        .expect_err("two methods");
         assert_eq!(both.oauth(), Some("invalid_request"));
 
         let garbage = TestRequest::default()
@@ -324,7 +363,11 @@ mod tests {
         let post = TestRequest::default().to_http_request();
         let auth = client_auth(
             &post,
-            &Params::parse(b"client_id=app&client_secret=s").expect("parses"),
+            &Params::parse(
+                b"client_id=app&client_secret=s",
+                &["client_id", "client_secret"],
+            )
+            .expect("parses"),
         )
         .expect("reads");
         assert_eq!(auth.credentials(), Some(("app", "s")));

@@ -129,7 +129,7 @@ pub struct TokenResponse {
 /// and secret each form-encoded first, RFC 6749 §2.3.1) or by `client_id`
 /// and `client_secret` here (`client_secret_post`), never both. Unknown
 /// parameters are ignored, an empty one counts as omitted, a repeated one is
-/// a 400.
+/// a 400, a value past 4096 characters too.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "grant_type", rename_all = "snake_case")]
 pub enum TokenForm {
@@ -146,10 +146,11 @@ pub enum TokenForm {
         #[schema(pattern = "^[0-9]{6}$")]
         totp: Option<String>,
         /// A public client's id (ignored), or a confidential one's with its secret.
-        #[schema(min_length = 1, max_length = 64)]
+        #[schema(max_length = 64)]
         client_id: Option<String>,
         /// A confidential client's secret (`client_secret_post`).
-        client_secret: Option<SecretString>,
+        #[schema(max_length = 1024, format = Password)]
+        client_secret: Option<String>,
         /// Ignored: a person's roles decide what the token allows.
         #[schema(max_length = 1024)]
         scope: Option<String>,
@@ -157,10 +158,11 @@ pub enum TokenForm {
     /// A partner app: its client id and secret, here or in `Authorization: Basic`.
     ClientCredentials {
         /// The client id (`client_secret_post`).
-        #[schema(min_length = 1, max_length = 64)]
+        #[schema(max_length = 64)]
         client_id: Option<String>,
         /// The client secret (`client_secret_post`).
-        client_secret: Option<SecretString>,
+        #[schema(max_length = 1024, format = Password)]
+        client_secret: Option<String>,
         /// Space-separated scopes, all among the client's: the token gets
         /// these only (default: all of the client's).
         #[schema(max_length = 1024, example = "referrals:read referrals:write")]
@@ -171,10 +173,11 @@ pub enum TokenForm {
         /// The refresh token.
         refresh_token: SecretString,
         /// A public client's id (ignored), or a confidential one's with its secret.
-        #[schema(min_length = 1, max_length = 64)]
+        #[schema(max_length = 64)]
         client_id: Option<String>,
         /// A confidential client's secret (`client_secret_post`).
-        client_secret: Option<SecretString>,
+        #[schema(max_length = 1024, format = Password)]
+        client_secret: Option<String>,
         /// Ignored: the refreshed token allows what the session allowed.
         #[schema(max_length = 1024)]
         scope: Option<String>,
@@ -196,10 +199,11 @@ pub struct RevocationForm {
     /// (other values are ignored, RFC 7009 §2.1).
     token_type_hint: Option<String>,
     /// The client id (`client_secret_post`, or a public client's id).
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(max_length = 64)]
     client_id: Option<String>,
     /// The client secret (`client_secret_post`).
-    client_secret: Option<SecretString>,
+    #[schema(max_length = 1024, format = Password)]
+    client_secret: Option<String>,
 }
 
 /// The token endpoint's body: JSON (the `/api/v1` form) or the OAuth 2.0
@@ -220,9 +224,9 @@ impl FromRequest for TokenBody {
         if oauth::is_form(req) {
             let body = crate::extract::read_body(req, payload);
             Box::pin(async move {
-                Ok(Self::Form(
-                    body.await.and_then(|bytes| oauth::Params::parse(&bytes)),
-                ))
+                Ok(Self::Form(body.await.and_then(|bytes| {
+                    oauth::Params::parse(&bytes, TOKEN_PARAMS)
+                })))
             })
         } else {
             let json = ApiJson::<TokenRequest>::from_request(req, payload);
@@ -230,6 +234,21 @@ impl FromRequest for TokenBody {
         }
     }
 }
+
+/// The parameters the token endpoint's form reads.
+const TOKEN_PARAMS: &[&str] = &[
+    "grant_type",
+    "username",
+    "password",
+    "totp",
+    "refresh_token",
+    "client_id",
+    "client_secret",
+    "scope",
+];
+
+/// The parameters the revocation endpoint reads.
+const REVOCATION_PARAMS: &[&str] = &["token", "token_type_hint", "client_id", "client_secret"];
 
 /// A form-encoded body (RFC 7009 revocation); anything else is a 415.
 #[derive(Debug)]
@@ -248,9 +267,9 @@ impl FromRequest for FormBody {
         }
         let body = crate::extract::read_body(req, payload);
         Box::pin(async move {
-            Ok(Self(
-                body.await.and_then(|bytes| oauth::Params::parse(&bytes)),
-            ))
+            Ok(Self(body.await.and_then(|bytes| {
+                oauth::Params::parse(&bytes, REVOCATION_PARAMS)
+            })))
         })
     }
 }
