@@ -95,6 +95,11 @@ pub struct Config {
     /// `ADOSEXO_MAP_TILES_URL` and `ADOSEXO_MAP_ATTRIBUTION`: the map's tile
     /// server; without it the public page shows the list alone.
     pub map_tiles: Option<MapTiles>,
+    /// `ADOSEXO_PUBLIC_URL`: the origin clients reach the service at
+    /// (`https://adosexo.example.org`), the issuer and base of the OAuth 2.0
+    /// server metadata; unset, the metadata is built on each request's
+    /// scheme and host.
+    pub public_url: Option<String>,
 }
 
 /// The operator's tile server for the public page's map.
@@ -365,6 +370,17 @@ impl Config {
             cors_origins: origins(&get, "ADOSEXO_CORS_ORIGINS")?,
             embed_origins: origins(&get, "ADOSEXO_EMBED_ORIGINS")?,
             map_tiles: map_tiles(&get)?,
+            public_url: match get("ADOSEXO_PUBLIC_URL").map(|u| u.trim().to_owned()) {
+                None => None,
+                Some(url) => Some(
+                    origin_of(&url)
+                        .filter(|o| o.as_str() == url.trim_end_matches('/'))
+                        .ok_or_else(|| ConfigError {
+                            var: "ADOSEXO_PUBLIC_URL",
+                            message: "expected an origin such as https://adosexo.example.org (https, or http on localhost; no path)".into(),
+                        })?,
+                ),
+            },
         })
     }
 }
@@ -570,6 +586,23 @@ mod tests {
                 .map(|c| c.analytics_database_url.is_none())
                 .unwrap_or(false)
         );
+    }
+
+    #[test]
+    fn public_url_is_an_origin() {
+        let c = config(&[("ADOSEXO_PUBLIC_URL", "https://adosexo.example.org/")]).ok();
+        assert_eq!(
+            c.and_then(|c| c.public_url),
+            Some("https://adosexo.example.org".to_owned())
+        );
+        for bad in [
+            "http://adosexo.example.org",
+            "https://adosexo.example.org/api",
+            "adosexo.example.org",
+        ] {
+            let e = config(&[("ADOSEXO_PUBLIC_URL", bad)]).err().map(|e| e.var);
+            assert_eq!(e, Some("ADOSEXO_PUBLIC_URL"), "{bad}");
+        }
     }
 
     #[test]

@@ -58,43 +58,54 @@ fn decode_body<T>(
 where
     T: DeserializeOwned + Validate + 'static,
 {
-    {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .copied()
-            .unwrap_or(BodyLimit(64 * 1024));
-        let is_json = matches!(req.mime_type(), Ok(Some(mime))
-            if mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
-        let timeout = req
-            .app_data::<BodyTimeout>()
-            .copied()
-            .unwrap_or(BodyTimeout(std::time::Duration::from_secs(10)));
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::unsupported_media_type());
-            }
-            let body = actix_web::rt::time::timeout(timeout.0, body)
-                .await
-                .map_err(|_| ApiError::request_timeout())?;
-            let bytes = body.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::payload_too_large(limit.0)
-                } else {
-                    ApiError::malformed_body("the request body could not be read")
-                }
-            })?;
-            if bytes.len() > limit.0 {
-                return Err(ApiError::payload_too_large(limit.0));
-            }
-            refuse_unstorable_text(&bytes)?;
-            let value = decode_json::<T>(&bytes)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::invalid_input(field_errors(&e)))?;
-            Ok(value)
-        })
+    let is_json = matches!(req.mime_type(), Ok(Some(mime))
+        if mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"));
+    if !is_json {
+        return Box::pin(async { Err(ApiError::unsupported_media_type()) });
     }
+    let body = read_body(req, payload);
+    Box::pin(async move {
+        let bytes = body.await?;
+        refuse_unstorable_text(&bytes)?;
+        let value = decode_json::<T>(&bytes)?;
+        value
+            .validate()
+            .map_err(|e| ApiError::invalid_input(field_errors(&e)))?;
+        Ok(value)
+    })
+}
+
+/// The request body, within the body limit (413) and the client time-out
+/// (408), whatever its media type.
+pub fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
+    let limit = req
+        .app_data::<BodyLimit>()
+        .copied()
+        .unwrap_or(BodyLimit(64 * 1024));
+    let timeout = req
+        .app_data::<BodyTimeout>()
+        .copied()
+        .unwrap_or(BodyTimeout(std::time::Duration::from_secs(10)));
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        let body = actix_web::rt::time::timeout(timeout.0, body)
+            .await
+            .map_err(|_| ApiError::request_timeout())?;
+        let bytes = body.map_err(|e| {
+            if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::payload_too_large(limit.0)
+            } else {
+                ApiError::malformed_body("the request body could not be read")
+            }
+        })?;
+        if bytes.len() > limit.0 {
+            return Err(ApiError::payload_too_large(limit.0));
+        }
+        Ok(bytes)
+    })
 }
 
 /// Refuses a JSON body holding text no database here can store: the NUL

@@ -17,6 +17,7 @@ pub mod guard;
 pub mod http_cache;
 pub mod idempotency;
 pub mod jobs;
+pub mod oauth;
 pub mod openapi;
 pub mod page;
 pub mod pagination;

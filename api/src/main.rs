@@ -165,8 +165,18 @@ enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Print a new Ed25519 private key (PKCS#8 PEM) for ADOSEXO_JWT_PRIVATE_KEY_FILE.
+    /// Print a new Ed25519 private key (PKCS#8 v1 PEM, as `openssl genpkey
+    /// -algorithm ed25519` writes) for ADOSEXO_JWT_PRIVATE_KEY_FILE.
     Generate,
+    /// Print the public key (SPKI PEM) of a private key file, for
+    /// ADOSEXO_JWT_PREVIOUS_PUBLIC_KEY_FILE after a rotation (same as
+    /// `openssl pkey -in KEY -pubout`).
+    Public {
+        /// The private key file (PKCS#8 PEM); default
+        /// ADOSEXO_JWT_PRIVATE_KEY_FILE.
+        #[arg(long, env = "ADOSEXO_JWT_PRIVATE_KEY_FILE")]
+        key: PathBuf,
+    },
     /// Print a new notes key entry `kid:base64` to add to ADOSEXO_NOTES_KEYS.
     GenerateNotes {
         /// The new key's id.
@@ -379,6 +389,14 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Keys(KeysCommand::Generate) => {
             out(adosexo_api::auth::keys::generate_private_pem()?.trim_end())
+        }
+        Command::Keys(KeysCommand::Public { key }) => {
+            // The file's content is never echoed, even in an error.
+            let private = std::fs::read_to_string(&key)
+                .map_err(|e| format!("--key {}: {e}", key.display()))?;
+            let public = adosexo_api::auth::keys::public_pem(&private)
+                .map_err(|e| format!("--key {}: {e}", key.display()))?;
+            out(public.trim_end())
         }
         Command::Keys(KeysCommand::GenerateNotes { id }) => {
             if id.is_empty()

@@ -51,6 +51,14 @@ pub struct Problem {
     /// for, present only when the caller may read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflicting: Option<ConflictingBooking>,
+    /// The OAuth 2.0 error code (RFC 6749 §5.2, RFC 7009 §2.2.1): given by
+    /// the token and revocation endpoints only, for OAuth client libraries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "invalid_grant")]
+    pub error: Option<String>,
+    /// With `error`: `detail` in the characters RFC 6749 §5.2 allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
 }
 
 /// The appointment or group session a request collides with.
@@ -108,6 +116,8 @@ struct Details {
     errors: Vec<FieldError>,
     headers: Vec<(header::HeaderName, String)>,
     conflicting: Option<ConflictingBooking>,
+    /// The OAuth 2.0 error code, on the token and revocation endpoints.
+    oauth: Option<&'static str>,
     /// Logged (once), never sent.
     cause: Option<String>,
 }
@@ -122,8 +132,45 @@ impl ApiError {
             errors: Vec::new(),
             headers: Vec::new(),
             conflicting: None,
+            oauth: None,
             cause: None,
         }))
+    }
+
+    /// Adds the OAuth 2.0 error code (`invalid_request`, `invalid_client`,
+    /// `invalid_grant`, …) that OAuth client libraries read.
+    #[must_use]
+    pub fn with_oauth(mut self, code: &'static str) -> Self {
+        self.0.oauth = Some(code);
+        self
+    }
+
+    /// The OAuth 2.0 error code, if one was given.
+    pub fn oauth(&self) -> Option<&'static str> {
+        self.0.oauth
+    }
+
+    /// The same problem with another status (the OAuth 2.0 form of the
+    /// token endpoint answers 400 where the JSON form answers 401).
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.0.status = status;
+        self
+    }
+
+    /// Sets a response header, replacing one of the same name.
+    #[must_use]
+    pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.0.headers.retain(|(n, _)| *n != name);
+        self.0.headers.push((name, value.into()));
+        self
+    }
+
+    /// Removes a response header.
+    #[must_use]
+    pub fn without_header(mut self, name: &header::HeaderName) -> Self {
+        self.0.headers.retain(|(n, _)| n != name);
+        self
     }
 
     /// Adds a human explanation.
@@ -388,8 +435,33 @@ impl ApiError {
             instance: request_id::current(),
             errors: details.errors.clone(),
             conflicting: details.conflicting.clone(),
+            error: details.oauth.map(str::to_owned),
+            error_description: details.oauth.map(|_| {
+                // The invalid fields say more than the count in `detail`.
+                let text = if details.errors.is_empty() {
+                    details.detail.clone().unwrap_or_default()
+                } else {
+                    details
+                        .errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                oauth_description(&text)
+            }),
         }
     }
+}
+
+/// `detail` as an RFC 6749 §5.2 `error_description`: only the characters
+/// %x20-21 / %x23-5B / %x5D-7E (printable ASCII but `"` and `\`); others
+/// are left out.
+fn oauth_description(detail: &str) -> String {
+    detail
+        .chars()
+        .filter(|c| matches!(*c, ' '..='~') && *c != '"' && *c != '\\')
+        .collect()
 }
 
 impl fmt::Display for ApiError {

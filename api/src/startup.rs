@@ -144,6 +144,7 @@ impl Application {
             embed_origins: config.embed_origins.clone(),
         });
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
+        let public_url = web::Data::new(routes::auth::PublicUrl(config.public_url.clone()));
         let jobs = (
             state.db.clone(),
             state.clock.clone(),
@@ -168,6 +169,7 @@ impl Application {
                 .app_data(doc_json.clone())
                 .app_data(cors.clone())
                 .app_data(page.clone())
+                .app_data(public_url.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(BodyTimeout(client_timeout))
                 .app_data(web::PayloadConfig::new(body_limit))

@@ -409,6 +409,11 @@ mod tests {
 pub struct SecretString(String);
 
 impl SecretString {
+    /// Wraps a secret read elsewhere than from JSON (a form, a header).
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
     /// The secret itself. Never log it.
     pub fn expose(&self) -> &str {
         &self.0

@@ -332,3 +332,82 @@ fn retention_dry_run_says_what_would_happen_and_checks_its_settings() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ADOSEXO_RETENTION_DAYS"), "{stderr}");
 }
+
+/// `openssl` on PATH (the tests that compare with it say so and pass
+/// without it).
+fn openssl(args: &[&str]) -> Option<std::process::Output> {
+    Command::new("openssl").args(args).output().ok()
+}
+
+#[test]
+fn keys_are_pkcs8_v1_that_openssl_reads_and_give_the_same_public_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let generated = adosexo(&["keys", "generate"], &[]);
+    assert!(generated.status.success());
+    let private = String::from_utf8(generated.stdout).expect("utf-8");
+    assert!(
+        private.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+        "{private}"
+    );
+    let key = dir.path().join("jwt.pem");
+    std::fs::write(&key, &private).expect("written");
+    let key = key.to_str().expect("utf-8 path");
+
+    let public = adosexo(&["keys", "public", "--key", key], &[]);
+    assert!(
+        public.status.success(),
+        "{}",
+        String::from_utf8_lossy(&public.stderr)
+    );
+    let public = String::from_utf8(public.stdout).expect("utf-8");
+    assert!(
+        public.starts_with("-----BEGIN PUBLIC KEY-----\n"),
+        "{public}"
+    );
+    assert!(!public.contains("PRIVATE"));
+    // The key file's variable is the default.
+    let by_env = adosexo(
+        &["keys", "public"],
+        &[("ADOSEXO_JWT_PRIVATE_KEY_FILE", key)],
+    );
+    assert_eq!(String::from_utf8_lossy(&by_env.stdout), public);
+    // A file that is not a key: one line, its content not echoed.
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(&bad, "secret-looking-content\n").expect("written");
+    let refused = adosexo(
+        &["keys", "public", "--key", bad.to_str().expect("path")],
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!stderr.contains("secret-looking-content"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let Some(probe) = openssl(&["version"]) else {
+        eprintln!("openssl is not on PATH: the comparison with it is skipped");
+        return;
+    };
+    assert!(probe.status.success());
+    // OpenSSL reads the generated key and derives the same public key.
+    let derived = openssl(&["pkey", "-in", key, "-pubout"]).expect("openssl runs");
+    assert!(
+        derived.status.success(),
+        "openssl pkey refused the key: {}",
+        String::from_utf8_lossy(&derived.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&derived.stdout), public);
+    // And the rotation the README shows, with openssl alone: a key it
+    // generates is read here, its public key the same as openssl's.
+    let next = dir.path().join("next.pem");
+    let next = next.to_str().expect("path");
+    let made = openssl(&["genpkey", "-algorithm", "ed25519", "-out", next]).expect("runs");
+    assert!(made.status.success());
+    let ours = adosexo(&["keys", "public", "--key", next], &[]);
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let theirs = openssl(&["pkey", "-in", next, "-pubout"]).expect("runs");
+    assert_eq!(ours.stdout, theirs.stdout);
+}

@@ -477,6 +477,22 @@ pub fn insert_refresh_token(
     Ok(())
 }
 
+/// The session of a refresh token that is neither spent nor expired
+/// (revocation, RFC 7009: the token is not spent).
+pub fn find_refresh_token_session(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, PersistenceError> {
+    Ok(refresh_tokens::table
+        .select(refresh_tokens::session_id)
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .filter(refresh_tokens::used_at.is_null())
+        .filter(refresh_tokens::expires_at.gt(to_db(now)))
+        .first(conn)
+        .optional()?)
+}
+
 /// What presenting a refresh token found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RefreshUse {

@@ -89,6 +89,7 @@ async fn each_role_gets_tokens_and_its_identity(app: TestApp) {
         json!([
             "referrals:read",
             "referrals:write",
+            "follow-ups:read",
             "appointments:read",
             "appointments:write",
             "events:read",
@@ -373,7 +374,7 @@ async fn client_credentials_and_revocation(app: TestApp) {
     assert!(world.client.refresh.is_none(), "apps get no refresh token");
     assert_eq!(
         world.client.body["scope"],
-        "referrals:read referrals:write appointments:read appointments:write events:read trainings:write"
+        "referrals:read referrals:write follow-ups:read appointments:read appointments:write events:read trainings:write"
     );
     let response = app
         .token_request(json!({"grant_type": "client_credentials", "client_id": world.client_id, "client_secret": "wrong"}))
@@ -1025,6 +1026,8 @@ const TABLE: &[(&str, &str)] = &[
     ("getDepartement", "PPPPPPPP"),
     ("getJwks", "PPPPPPPP"),
     ("createToken", "PPPPPPPP"),
+    ("revokeToken", "PPPPPPPP"),
+    ("getOAuthMetadata", "PPPPPPPP"),
     ("getMe", "UAAAAAAA"),
     ("startTotpEnrolment", "UAAAAAFA"),
     ("confirmTotpEnrolment", "UAAAAAFA"),

@@ -17,6 +17,7 @@ mod idempotency;
 mod identity;
 mod logs;
 mod markers;
+mod oauth;
 mod page;
 mod privacy;
 mod professionals;

@@ -108,6 +108,7 @@ async fn authenticate(state: &AppState, token: &str) -> Result<(Actor, String), 
         sub,
         kind,
         enr,
+        scope,
         ..
     } = claims;
     let session_id = sid.clone();
@@ -134,7 +135,13 @@ async fn authenticate(state: &AppState, token: &str) -> Result<(Actor, String), 
             "the session has ended; sign in again",
         ));
     }
-    let actor = subject.into_actor(&session.subject_id, &session.subject_kind, enr)?;
+    let mut actor = subject.into_actor(&session.subject_id, &session.subject_kind, enr)?;
+    // A partner app's token may carry fewer scopes than its client (the
+    // OAuth 2.0 `scope` parameter): it acts with those it has in both.
+    if let (ActorKind::Client, Some(granted)) = (actor.kind, scope.as_deref()) {
+        let granted: Vec<&str> = granted.split(' ').collect();
+        actor.scopes.retain(|s| granted.contains(&s.as_str()));
+    }
     Ok((actor, session_id))
 }
 

@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::pkcs8::spki::DecodePublicKey;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::DecodePrivateKey;
+use ed25519_dalek::pkcs8::spki::{DecodePublicKey, EncodePublicKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde::Serialize;
@@ -122,20 +122,46 @@ impl SigningKeys {
     }
 }
 
-/// A new Ed25519 private key as PKCS#8 PEM (`adosexo keys generate`).
-pub fn generate_private_pem() -> Result<String, String> {
-    let signing = SigningKey::from_bytes(&random_bytes::<32>()?);
-    let der = signing.to_pkcs8_der().map_err(|e| e.to_string())?;
-    let body = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());
+/// The DER of an Ed25519 private key in PKCS#8 v1 (RFC 5208 / RFC 8410
+/// §7) comes before the 32-byte seed: SEQUENCE { INTEGER 0, SEQUENCE { OID
+/// 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }. This is what
+/// `openssl genpkey -algorithm ed25519` writes and every tool reads; the v2
+/// form (with the public key, RFC 5958) is refused by OpenSSL 3.0.
+const PKCS8_V1_ED25519_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = body
         .as_bytes()
         .chunks(64)
         .map(|chunk| std::str::from_utf8(chunk).unwrap_or_default())
         .collect();
-    Ok(format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
         lines.join("\n")
-    ))
+    )
+}
+
+/// A new Ed25519 private key as PKCS#8 v1 PEM (`adosexo keys generate`).
+pub fn generate_private_pem() -> Result<String, String> {
+    let seed = random_bytes::<32>()?;
+    let mut der = PKCS8_V1_ED25519_PREFIX.to_vec();
+    der.extend_from_slice(&seed);
+    Ok(pem("PRIVATE KEY", &der))
+}
+
+/// The public key (SPKI PEM, `-----BEGIN PUBLIC KEY-----`) of an Ed25519
+/// private key in PKCS#8 PEM, v1 or v2 (`adosexo keys public`): what
+/// `ADOSEXO_JWT_PREVIOUS_PUBLIC_KEY_FILE` takes after a rotation.
+pub fn public_pem(private_pem: &str) -> Result<String, String> {
+    let signing = SigningKey::from_pkcs8_pem(private_pem)
+        .map_err(|e| format!("not an Ed25519 PKCS#8 PEM private key: {e}"))?;
+    signing
+        .verifying_key()
+        .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map_err(|e| e.to_string())
 }
 
 /// A JSON Web Key Set (RFC 7517).
@@ -184,6 +210,51 @@ mod tests {
         let jwks = serde_json::to_value(a.jwks()).expect("json");
         assert_eq!(jwks["keys"][0]["kid"], a.kid());
         assert_eq!(jwks["keys"][0]["use"], "sig");
+    }
+
+    #[test]
+    fn generated_keys_are_pkcs8_v1_and_give_their_public_key() {
+        use base64::Engine;
+        let private = generate_private_pem().expect("key");
+        let body: String = private
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("base64");
+        // 48 bytes, version 0: no public key inside (v1).
+        assert_eq!(der.len(), 48);
+        assert_eq!(der.get(..5), Some(&[0x30, 0x2e, 0x02, 0x01, 0x00][..]));
+        let public = public_pem(&private).expect("public key");
+        assert!(
+            public.starts_with("-----BEGIN PUBLIC KEY-----\n"),
+            "{public}"
+        );
+        // The public key verifies what the private key signs.
+        let keys = SigningKeys::from_pem(&private, &[]).expect("v1 loads");
+        let previous = SigningKeys::from_pem(
+            &generate_private_pem().expect("key"),
+            std::slice::from_ref(&public),
+        )
+        .expect("loads with the previous public key");
+        assert!(previous.decoding(keys.kid()).is_some());
+        assert_eq!(previous.jwks().keys.len(), 2);
+    }
+
+    #[test]
+    fn version_2_keys_still_load() {
+        // Written by earlier `adosexo keys generate` (PKCS#8 v2, RFC 5958).
+        let v2 = "-----BEGIN PRIVATE KEY-----
+MFECAQEwBQYDK2VwBCIEIDxe2Gc7ztFI8zMJNfe+aMDokkOuRHPf0d47AV3Ie/YF
+gSEAdV4U1EXkX/igl8HR3rKB1FbCkbRvNc4GcAgDuXDFAMs=
+-----END PRIVATE KEY-----
+";
+        assert!(SigningKeys::from_pem(v2, &[]).is_ok());
+        assert_eq!(
+            public_pem(v2).expect("public key"),
+            "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAdV4U1EXkX/igl8HR3rKB1FbCkbRvNc4GcAgDuXDFAMs=\n-----END PUBLIC KEY-----\n"
+        );
     }
 
     #[test]
