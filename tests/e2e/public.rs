@@ -276,6 +276,24 @@ async fn directory_search_ignores_accents_and_case(app: TestApp) {
         "invalid-input",
     )
     .await;
+    // A cursor spelling a NUL character is not one this API gave: 400, on
+    // PostgreSQL too (which cannot compare a text holding one).
+    for cursor in [
+        "00.00000000-0000-0000-0000-000000000000",
+        "4100.00000000-0000-0000-0000-000000000000",
+    ] {
+        let body = problem(
+            app.get(&format!("/api/v1/public/directory?cursor={cursor}"))
+                .await,
+            400,
+            "invalid-input",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], "cursor", "{body}");
+    }
+    // Invalid UTF-8 is still a position.
+    let after_invalid = search("limit=2&cursor=ff.00000000-0000-0000-0000-000000000000").await;
+    assert!(after_invalid["items"].is_array());
     // Rules on writing: national or départements, never both; unknown codes named.
     let both = app
         .authed(Method::POST, "/api/v1/directory", &admin.access)

@@ -435,7 +435,7 @@ pub struct DirectoryQuery {
     #[validate(length(max = 2000, message = "cursor is not one this API gave"))]
     #[param(
         max_length = 2000,
-        pattern = "^([0-9a-f]{2})*\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+        pattern = "^(0[1-9a-f]|[1-9a-f][0-9a-f])*\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
     )]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
@@ -445,7 +445,9 @@ pub struct DirectoryQuery {
 }
 
 /// The cursor after `row`: its name in hex, then its id (a position, not a
-/// secret; any well-formed cursor is a valid position).
+/// secret; any well-formed cursor is a valid position). No name holds a NUL
+/// character (refused on input, and PostgreSQL cannot store one), so a
+/// cursor spelling one (`00`) is not one this API gave.
 fn directory_cursor(row: &DirectoryRow) -> String {
     let hex: String = row.name.bytes().map(|b| format!("{b:02x}")).collect();
     format!("{hex}.{}", row.id)
@@ -464,6 +466,7 @@ fn parse_directory_cursor(cursor: &str) -> Result<(String, String), ApiError> {
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
         })
         .collect::<Option<Vec<u8>>>()
+        .filter(|bytes| !bytes.contains(&0))
         .ok_or_else(bad)?;
     let name = String::from_utf8_lossy(&bytes).into_owned();
     let id = uuid::Uuid::parse_str(id)
