@@ -11,7 +11,11 @@ use adosexo_persistence::{Db, PersistenceError};
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use crate::context::RequestContext;
+use crate::metrics::AuditMetrics;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -79,6 +83,7 @@ enum Failure {
 struct Pending {
     entries: Vec<NewAuditEntry>,
     at: DateTime<Utc>,
+    queued: std::time::Instant,
     done: oneshot::Sender<Result<(), Failure>>,
 }
 
@@ -86,15 +91,19 @@ struct Pending {
 #[derive(Clone, Debug)]
 pub struct Auditor {
     queue: mpsc::Sender<Pending>,
+    metrics: Arc<AuditMetrics>,
 }
 
 impl Auditor {
     /// Starts the writer thread; it stops when the last `Auditor` is dropped.
     pub fn start(db: Db) -> std::io::Result<Self> {
         let (queue, mut receiver) = mpsc::channel::<Pending>(4 * MAX_BATCH);
+        let metrics = Arc::new(AuditMetrics::default());
+        let counted = metrics.clone();
         std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || {
+                let metrics = counted;
                 // No waiting for company: whatever queued while the last
                 // commit ran goes into the next one, so batches grow with the
                 // load and a lone request is not held back.
@@ -121,12 +130,27 @@ impl Auditor {
                         PersistenceError::Unavailable(cause) => Failure::Unavailable(cause),
                         other => Failure::Other(other.to_string()),
                     });
+                    metrics.batch_entries.observe(count as f64);
+                    metrics
+                        .waiting
+                        .fetch_sub(i64::try_from(count).unwrap_or(i64::MAX), Ordering::Relaxed);
+                    if outcome.is_err() {
+                        metrics.failures.fetch_add(1, Ordering::Relaxed);
+                    }
                     for pending in batch {
+                        metrics
+                            .commit_lag
+                            .observe(pending.queued.elapsed().as_secs_f64());
                         let _ = pending.done.send(outcome.clone());
                     }
                 }
             })?;
-        Ok(Self { queue })
+        Ok(Self { queue, metrics })
+    }
+
+    /// What the writer counted so far.
+    pub fn metrics(&self) -> &AuditMetrics {
+        &self.metrics
     }
 
     /// Queues entries and waits for their commit.
@@ -139,10 +163,23 @@ impl Auditor {
             return Ok(());
         }
         let (done, committed) = oneshot::channel();
-        self.queue
-            .send(Pending { entries, at, done })
+        let count = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+        self.metrics.waiting.fetch_add(count, Ordering::Relaxed);
+        let queued = std::time::Instant::now();
+        if self
+            .queue
+            .send(Pending {
+                entries,
+                at,
+                queued,
+                done,
+            })
             .await
-            .map_err(|_| ApiError::internal("the audit writer has stopped"))?;
+            .is_err()
+        {
+            self.metrics.waiting.fetch_sub(count, Ordering::Relaxed);
+            return Err(ApiError::internal("the audit writer has stopped"));
+        }
         match committed.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(Failure::Unavailable(cause))) => {

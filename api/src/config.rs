@@ -100,6 +100,14 @@ pub struct Config {
     /// server metadata; unset, the metadata is built on each request's
     /// scheme and host.
     pub public_url: Option<String>,
+    /// `ADOSEXO_METRICS_BIND`: where `/metrics` (Prometheus text format)
+    /// listens, apart from the API so that it is never public; off when
+    /// unset.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`),
+    /// `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`: where request spans
+    /// are exported (OTLP/HTTP, JSON); off when unset.
+    pub otlp: Option<crate::otlp::OtlpSettings>,
 }
 
 /// The operator's tile server for the public page's map.
@@ -370,6 +378,16 @@ impl Config {
             cors_origins: origins(&get, "ADOSEXO_CORS_ORIGINS")?,
             embed_origins: origins(&get, "ADOSEXO_EMBED_ORIGINS")?,
             map_tiles: map_tiles(&get)?,
+            metrics_bind: get("ADOSEXO_METRICS_BIND")
+                .map(|addr| {
+                    addr.trim().parse().map_err(|_| ConfigError {
+                        var: "ADOSEXO_METRICS_BIND",
+                        message: "a socket address such as 127.0.0.1:9464".into(),
+                    })
+                })
+                .transpose()?,
+            otlp: crate::otlp::OtlpSettings::from_lookup(&get)
+                .map_err(|(var, message)| ConfigError { var, message })?,
             public_url: match get("ADOSEXO_PUBLIC_URL").map(|u| u.trim().to_owned()) {
                 None => None,
                 Some(url) => Some(

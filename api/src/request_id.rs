@@ -2,13 +2,17 @@
 //! (UUID v7) otherwise, echoed in the response, carried by the request's
 //! span and by every problem's `instance`.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use tracing::Instrument;
+
+use crate::metrics::HttpMetrics;
+use crate::otlp::{AttributeValue, SpanKind, SpanRecord, Spans, TraceContext};
 
 /// The header carrying the request id both ways.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,9 +37,15 @@ fn accept(value: &HeaderValue) -> Option<String> {
     sane.then(|| value.to_owned())
 }
 
+/// The W3C header carrying the trace context.
+pub static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 /// Middleware: one span per request with its id, method, route pattern,
 /// status and latency; one line when it completes. Never the path's values,
-/// the query string, headers or bodies.
+/// the query string, headers or bodies. Counts the request for `/metrics`
+/// and, when a collector is configured, exports it as an OTLP span (a child
+/// of the caller's `traceparent` when it sent a valid one), whose context
+/// the database work of the request carries (webhook deliveries).
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -53,24 +63,58 @@ pub async fn observe(
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
+    let metrics = req.app_data::<web::Data<HttpMetrics>>().cloned();
+    let spans = req.app_data::<web::Data<Spans>>().cloned();
+    let parent = req
+        .headers()
+        .get(&TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse);
+    let trace = parent.map_or_else(TraceContext::root, |p| p.child());
+    let method = req.method().clone();
     let started = Instant::now();
+    let started_at = SystemTime::now();
     // Errors that escape the app's own handling (none expected: the app
     // renders its errors) are rendered by the framework outside this scope.
-    let mut response = REQUEST_ID
-        .scope(id.clone(), next.call(req))
-        .instrument(span.clone())
-        .await?;
-    let status = response.status();
-    span.record(
-        "route",
-        response
-            .request()
-            .match_pattern()
-            .as_deref()
-            .unwrap_or("(unmatched)"),
+    let served = adosexo_persistence::trace::scope(
+        trace.header(),
+        REQUEST_ID.scope(id.clone(), next.call(req)),
     );
+    let mut response = served.instrument(span.clone()).await?;
+    let status = response.status();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let elapsed = started.elapsed();
+    span.record("route", route.as_str());
     span.record("status", status.as_u16());
-    span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+    if let Some(metrics) = metrics {
+        metrics.observe(&method, &route, status.as_u16(), elapsed.as_secs_f64());
+    }
+    if let Some(spans) = spans.filter(|s| s.enabled() && trace.sampled) {
+        spans.record(SpanRecord {
+            context: trace,
+            parent: parent.map(|p| p.span_id),
+            name: format!("{method} {route}"),
+            kind: SpanKind::Server,
+            start: started_at,
+            end: started_at + elapsed,
+            attributes: vec![
+                (
+                    "http.request.method",
+                    AttributeValue::Text(method.to_string()),
+                ),
+                ("http.route", AttributeValue::Text(route.clone())),
+                (
+                    "http.response.status_code",
+                    AttributeValue::Int(i64::from(status.as_u16())),
+                ),
+            ],
+            error: status.is_server_error(),
+        });
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
     }

@@ -59,6 +59,10 @@ pub struct Application {
         std::time::Duration,
     ),
     webhooks: Option<crate::webhooks::Worker>,
+    /// The `/metrics` listener, when configured, and its port.
+    metrics: Option<(Server, u16)>,
+    /// The task exporting spans, when a collector is configured.
+    exporter: Option<crate::otlp::Exporter>,
 }
 
 impl std::fmt::Debug for Application {
@@ -151,13 +155,35 @@ impl Application {
             config.retention,
             config.idempotency_ttl,
         );
+        let trace_metrics = Arc::new(crate::metrics::TraceMetrics::default());
+        let (spans, exporter) = match &config.otlp {
+            Some(settings) => {
+                let (spans, exporter) =
+                    crate::otlp::Spans::exporting(settings.clone(), trace_metrics.clone());
+                (spans, Some(exporter))
+            }
+            None => (crate::otlp::Spans::disabled(trace_metrics.clone()), None),
+        };
         let webhooks = config.webhooks.worker.then(|| crate::webhooks::Worker {
             db: state.db.clone(),
             clock: state.clock.clone(),
             notes: state.notes.clone(),
             settings: config.webhooks,
+            spans: spans.clone(),
         });
+        let spans = web::Data::new(spans);
+        let trace_metrics = web::Data::from(trace_metrics);
+        let http_metrics = web::Data::new(crate::metrics::HttpMetrics::default());
         let state = web::Data::new(state);
+        let metrics = match config.metrics_bind {
+            Some(addr) => Some(metrics_server(
+                addr,
+                state.clone(),
+                http_metrics.clone(),
+                trace_metrics.clone(),
+            )?),
+            None => None,
+        };
         let body_limit = config.body_limit;
         let client_timeout = config.client_timeout;
 
@@ -170,6 +196,8 @@ impl Application {
                 .app_data(cors.clone())
                 .app_data(page.clone())
                 .app_data(public_url.clone())
+                .app_data(http_metrics.clone())
+                .app_data(spans.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(BodyTimeout(client_timeout))
                 .app_data(web::PayloadConfig::new(body_limit))
@@ -228,7 +256,14 @@ impl Application {
             port,
             jobs,
             webhooks,
+            metrics,
+            exporter,
         })
+    }
+
+    /// The port `/metrics` listens on, when configured.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// The port actually bound (useful with port 0).
@@ -250,7 +285,18 @@ impl Application {
         if let Some(worker) = self.webhooks {
             actix_web::rt::spawn(worker.run());
         }
+        if let Some(exporter) = self.exporter {
+            actix_web::rt::spawn(exporter.run());
+        }
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
         let served = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         // Nothing of what was written stays in the write-ahead log once
         // stopped (SQLite; PostgreSQL's VACUUM is skipped at shutdown).
         if db_for_shutdown.backend() == adosexo_persistence::Backend::Sqlite {
@@ -258,6 +304,35 @@ impl Application {
         }
         served
     }
+}
+
+/// The `/metrics` listener: one worker, nothing else served.
+fn metrics_server(
+    addr: std::net::SocketAddr,
+    state: web::Data<AppState>,
+    http: web::Data<crate::metrics::HttpMetrics>,
+    traces: web::Data<crate::metrics::TraceMetrics>,
+) -> Result<(Server, u16), StartupError> {
+    let bind_error = |e: std::io::Error| StartupError::Bind {
+        addr: addr.to_string(),
+        reason: e.to_string(),
+    };
+    let listener = TcpListener::bind(addr).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(http.clone())
+            .app_data(traces.clone())
+            .route("/metrics", web::get().to(crate::metrics::scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(bind_error)?
+    .run();
+    tracing::info!(%addr, port, "metrics listening");
+    Ok((server, port))
 }
 
 /// The token keys from configuration; in development only, a generated key

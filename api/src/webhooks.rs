@@ -225,6 +225,9 @@ pub struct Worker {
     pub notes: Arc<NotesKeys>,
     /// Settings.
     pub settings: WebhookSettings,
+    /// Where delivery spans go (each a child of the span of the request
+    /// that caused the event, whose `traceparent` the delivery carries).
+    pub spans: crate::otlp::Spans,
 }
 
 impl Worker {
@@ -298,7 +301,35 @@ impl Worker {
         if subscription.status != "active" {
             return Ok(Attempt::Cancelled);
         }
-        let outcome = match self.send(&subscription, &event).await {
+        let parent = delivery
+            .traceparent
+            .as_deref()
+            .and_then(crate::otlp::TraceContext::parse);
+        let trace = parent.map_or_else(crate::otlp::TraceContext::root, |p| p.child());
+        let started = std::time::SystemTime::now();
+        let sent = self.send(&subscription, &event, &trace).await;
+        if self.spans.enabled() && trace.sampled {
+            self.spans.record(crate::otlp::SpanRecord {
+                context: trace,
+                parent: parent.map(|p| p.span_id),
+                name: "POST webhook".to_owned(),
+                kind: crate::otlp::SpanKind::Client,
+                start: started,
+                end: std::time::SystemTime::now(),
+                attributes: vec![
+                    (
+                        "http.request.method",
+                        crate::otlp::AttributeValue::Text("POST".to_owned()),
+                    ),
+                    (
+                        "adosexo.webhook.event_type",
+                        crate::otlp::AttributeValue::Text(event.event_type.clone()),
+                    ),
+                ],
+                error: sent.is_err(),
+            });
+        }
+        let outcome = match sent {
             Ok(()) => return Ok(Attempt::Delivered),
             Err(cause) => cause,
         };
@@ -328,7 +359,12 @@ impl Worker {
     }
 
     /// Sends one event; the error is a short cause (never a body).
-    async fn send(&self, subscription: &SubscriptionRow, event: &EventRow) -> Result<(), String> {
+    async fn send(
+        &self,
+        subscription: &SubscriptionRow,
+        event: &EventRow,
+        trace: &crate::otlp::TraceContext,
+    ) -> Result<(), String> {
         let settings = self.settings;
         let target = Target::parse(
             &subscription.url,
@@ -366,6 +402,7 @@ impl Worker {
             .header(EVENT_ID_HEADER, &event.id)
             .header(EVENT_TYPE_HEADER, &event.event_type)
             .header(SIGNATURE_HEADER, format!("t={timestamp},v1={signature}"))
+            .header("traceparent", trace.header())
             .body(body)
             .send()
             .await

@@ -1,7 +1,9 @@
 //! The connection type shared by both backends, its pool, and the bridge
 //! from async handlers to synchronous diesel.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -11,6 +13,7 @@ use diesel::{Connection, ConnectionError};
 
 use crate::error::{PersistenceError, StartupError, one_line};
 use crate::group_commit::GroupWriter;
+use crate::metrics::{DbMetrics, PoolState};
 use crate::migrations;
 use crate::url::{Backend, DatabaseUrl};
 
@@ -120,6 +123,8 @@ pub struct Db {
     /// SQLite only: the thread that commits this process's writes in
     /// groups ([`Db::transaction`]).
     writer: Option<GroupWriter>,
+    /// What the pool and the writer count, for `/metrics`.
+    metrics: Arc<DbMetrics>,
 }
 
 impl std::fmt::Debug for Db {
@@ -161,24 +166,27 @@ impl Db {
             .connection_timeout(options.connection_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(manager);
+        let metrics = Arc::new(DbMetrics::default());
         let writer = match url.backend() {
-            Backend::Sqlite => Some(GroupWriter::start(Manager { url: url.clone() }).map_err(
-                |e| StartupError::Connect {
-                    backend: url.backend(),
-                    target: url.to_string(),
-                    reason: format!("cannot start the writer thread: {e}"),
-                },
-            )?),
+            Backend::Sqlite => Some(
+                GroupWriter::start(Manager { url: url.clone() }, metrics.clone()).map_err(|e| {
+                    StartupError::Connect {
+                        backend: url.backend(),
+                        target: url.to_string(),
+                        reason: format!("cannot start the writer thread: {e}"),
+                    }
+                })?,
+            ),
             Backend::Postgres => None,
         };
         Ok(Self {
             pool,
             url: url.clone(),
             writer,
+            metrics,
         })
     }
 
-    /// Which backend this is.
     /// After an erasure or a pseudonymisation has committed: on SQLite,
     /// copies the write-ahead log into the database and truncates it, so
     /// the log's old pages (which still held the erased text) are gone, and
@@ -223,6 +231,7 @@ impl Db {
         .await
     }
 
+    /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.url.backend()
     }
@@ -236,9 +245,32 @@ impl Db {
     }
 
     fn checkout(&self) -> Result<PooledConnection<Manager>, PersistenceError> {
-        self.pool
-            .get()
-            .map_err(|e| PersistenceError::Unavailable(one_line(&e.to_string())))
+        let started = Instant::now();
+        let conn = self.pool.get();
+        self.metrics
+            .checkout_wait
+            .observe(started.elapsed().as_secs_f64());
+        conn.map_err(|e| {
+            self.metrics
+                .checkout_failures
+                .fetch_add(1, Ordering::Relaxed);
+            PersistenceError::Unavailable(one_line(&e.to_string()))
+        })
+    }
+
+    /// What the pool and the writer counted so far.
+    pub fn metrics(&self) -> &DbMetrics {
+        &self.metrics
+    }
+
+    /// The pool's connections now.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
     }
 
     /// Runs `work` with a pooled connection on tokio's blocking pool, inside
@@ -251,8 +283,10 @@ impl Db {
     {
         let db = self.clone();
         let span = tracing::Span::current();
+        let trace = crate::trace::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
+            let _trace = crate::trace::enter(trace);
             let mut conn = db.checkout()?;
             work(&mut conn)
         })

@@ -10,6 +10,8 @@
 //! holds their write has succeeded.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use diesel::Connection;
@@ -18,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::connection::{DbConnection, Manager, SQLITE_WRITER, transact};
 use crate::error::{PersistenceError, one_line};
+use crate::metrics::DbMetrics;
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 64;
@@ -68,6 +71,7 @@ struct Pending<T, E, F> {
     work: F,
     reply: oneshot::Sender<Result<T, E>>,
     span: tracing::Span,
+    trace: Option<String>,
 }
 
 struct Ran<T, E> {
@@ -82,8 +86,14 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
 {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Settle> {
-        let Self { work, reply, span } = *self;
+        let Self {
+            work,
+            reply,
+            span,
+            trace,
+        } = *self;
         let _entered = span.enter();
+        let _trace = crate::trace::enter(trace);
         // Inside the batch's transaction: a savepoint of its own.
         let result = transact(conn, work);
         Box::new(Ran { result, reply })
@@ -116,18 +126,22 @@ where
 #[derive(Clone, Debug)]
 pub(crate) struct GroupWriter {
     queue: mpsc::Sender<Box<dyn Write>>,
+    metrics: Arc<DbMetrics>,
 }
 
 impl GroupWriter {
     /// Starts the writer thread, with a connection of its own (opened at the
     /// first write, and again after a failure that may have broken it).
-    pub(crate) fn start(manager: Manager) -> std::io::Result<Self> {
+    pub(crate) fn start(manager: Manager, metrics: Arc<DbMetrics>) -> std::io::Result<Self> {
         let (queue, mut receiver) = mpsc::channel::<Box<dyn Write>>(QUEUE);
+        let counted = metrics.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
+                let metrics = counted;
                 let mut connection: Option<DbConnection> = None;
                 while let Some(first) = receiver.blocking_recv() {
+                    metrics.writes_waiting.fetch_sub(1, Ordering::Relaxed);
                     let conn = match connection.as_mut() {
                         Some(conn) => conn,
                         None => match manager.establish() {
@@ -138,12 +152,14 @@ impl GroupWriter {
                             }
                         },
                     };
-                    if let Batch::ConnectionSuspect = commit_batch(conn, first, &mut receiver) {
+                    if let Batch::ConnectionSuspect =
+                        commit_batch(conn, first, &mut receiver, &metrics)
+                    {
                         connection = None;
                     }
                 }
             })?;
-        Ok(Self { queue })
+        Ok(Self { queue, metrics })
     }
 
     /// Queues `work` and waits until the transaction holding it commits.
@@ -158,8 +174,11 @@ impl GroupWriter {
             work,
             reply,
             span: tracing::Span::current(),
+            trace: crate::trace::current(),
         });
+        self.metrics.writes_waiting.fetch_add(1, Ordering::Relaxed);
         self.queue.try_send(pending).map_err(|error| {
+            self.metrics.writes_waiting.fetch_sub(1, Ordering::Relaxed);
             E::from(match error {
                 mpsc::error::TrySendError::Full(_) => {
                     PersistenceError::Unavailable("too many writes are waiting".into())
@@ -188,6 +207,7 @@ fn commit_batch(
     conn: &mut DbConnection,
     first: Box<dyn Write>,
     receiver: &mut mpsc::Receiver<Box<dyn Write>>,
+    metrics: &DbMetrics,
 ) -> Batch {
     type Manager = <DbConnection as Connection>::TransactionManager;
     let _turn = SQLITE_WRITER
@@ -236,9 +256,17 @@ fn commit_batch(
         }
         if ran.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
             next = receiver.try_recv().ok();
+            if next.is_some() {
+                metrics.writes_waiting.fetch_sub(1, Ordering::Relaxed);
+            }
         }
     }
-    match Manager::commit_transaction(conn) {
+    let committed = Manager::commit_transaction(conn);
+    metrics.batch_writes.observe(ran.len() as f64);
+    metrics
+        .batch_seconds
+        .observe(started.elapsed().as_secs_f64());
+    match committed {
         Ok(()) => {
             settle_all(ran, Ok(()));
             Batch::Done

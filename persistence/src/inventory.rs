@@ -650,6 +650,8 @@ pub const TABLES: &[Table] = &[
             refs("status"),
             secret("claim_token"),
             col("last_error", Holds::Reference, Keep),
+            // The W3C trace context of the causing request: random ids.
+            refs("traceparent"),
         ],
         not_about_people_in_care: &[],
     },

@@ -15,6 +15,7 @@ mod group_commit;
 pub mod idempotency;
 pub mod identity;
 pub mod inventory;
+pub mod metrics;
 pub mod migrations;
 pub mod professional;
 pub mod public;
@@ -25,6 +26,7 @@ pub mod stats;
 pub mod territory;
 pub mod testing;
 pub mod time;
+pub mod trace;
 pub mod webhooks;
 
 #[cfg(test)]

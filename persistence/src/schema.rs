@@ -694,6 +694,7 @@ diesel::table! {
         delivered_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        traceparent -> Nullable<Text>,
     }
 }
 

@@ -87,6 +87,8 @@ pub struct DeliveryRow {
     pub delivered_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The W3C `traceparent` of the request that caused it, if traced.
+    pub traceparent: Option<String>,
 }
 
 /// Inserts a subscription.
@@ -238,6 +240,7 @@ pub fn record_event(
             delivered_at: None,
             created_at: to_db(now),
             updated_at: to_db(now),
+            traceparent: crate::trace::current(),
         };
         diesel::insert_into(webhook_deliveries::table)
             .values(&delivery)
@@ -269,6 +272,18 @@ pub fn list_events(
         .order(partner_events::seq.asc())
         .limit(limit)
         .load(conn)?)
+}
+
+/// Deliveries waiting to be sent (pending) and given up on (dead), for
+/// the operator's metrics.
+pub fn delivery_backlog(conn: &mut DbConnection) -> Result<(i64, i64), PersistenceError> {
+    let count = |conn: &mut DbConnection, status: &str| -> Result<i64, PersistenceError> {
+        Ok(webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq(status))
+            .count()
+            .get_result(conn)?)
+    };
+    Ok((count(conn, "pending")?, count(conn, "dead")?))
 }
 
 /// Leases up to `batch` due deliveries for `lease` to the caller, who

@@ -78,6 +78,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The database's URL, for direct access (CLI functions, tampering).
     pub database_url: String,
+    /// The `/metrics` listener's port, when `ADOSEXO_METRICS_BIND` is set.
+    pub metrics_port: Option<u16>,
     /// Seconds the app's clock is ahead of the real one.
     offset: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// Dropped after the app's client: deletes the database.
@@ -108,6 +110,7 @@ impl TestApp {
         let app = Application::build_with_clock(&config, clock)
             .unwrap_or_else(|e| panic!("the app starts: {e}"));
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_port = app.metrics_port();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -118,6 +121,7 @@ impl TestApp {
             kind,
             client,
             database_url: database.url().to_owned(),
+            metrics_port,
             offset,
             _database: database,
         }

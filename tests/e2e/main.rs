@@ -18,6 +18,7 @@ mod identity;
 mod logs;
 mod markers;
 mod oauth;
+mod observability;
 mod page;
 mod privacy;
 mod professionals;

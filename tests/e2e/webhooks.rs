@@ -45,6 +45,7 @@ mod fast {
         status_changes_arrive_in_order_with_valid_signatures,
         a_failing_receiver_gets_the_event_once_after_retries,
         a_receiver_that_stays_down_dead_letters_then_redelivery,
+        deliveries_carry_the_trace_of_the_request,
     );
 }
 
@@ -662,6 +663,7 @@ async fn concurrent_workers_deliver_each_event_once_in_order(app: TestApp) {
             allow_internal: true,
             ..Default::default()
         },
+        spans: adosexo_api::otlp::Spans::disabled(Default::default()),
     };
     // Six workers, each looping passes until nothing is left.
     let mut tasks = Vec::new();
@@ -695,4 +697,36 @@ async fn concurrent_workers_deliver_each_event_once_in_order(app: TestApp) {
             "in order per referral"
         );
     }
+}
+
+/// The delivery carries a W3C `traceparent` in the trace of the request
+/// that caused the event (a span of its own), so a partner's traces join
+/// ours.
+async fn deliveries_carry_the_trace_of_the_request(app: TestApp) {
+    let world = app.world().await;
+    let (receiver, url) = Receiver::start(&[], 200).await;
+    subscribe(&app, &world, &url).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent = "00f067aa0ba902b7";
+    let response = app
+        .authed(
+            Method::POST,
+            "/api/v1/referrals",
+            world.token("partner_app"),
+        )
+        .header("traceparent", format!("00-{trace_id}-{parent}-01"))
+        .json(&referral_body("Lina"))
+        .send()
+        .await
+        .expect("sent");
+    json(response, 201).await;
+    let got = receiver.wait_for(1).await;
+    let traceparent = got[0].headers.get("traceparent").expect("traceparent");
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts.len(), 4, "{traceparent}");
+    assert_eq!(parts[0], "00");
+    assert_eq!(parts[1], trace_id, "the request's trace");
+    assert_ne!(parts[2], parent, "a span of its own");
+    assert_eq!(parts[2].len(), 16);
+    assert_eq!(parts[3], "01");
 }
