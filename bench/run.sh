@@ -94,6 +94,9 @@ PY
 read -r referral cursor follow_up staff1 staff2 <<< "$ids"
 month_from=$(date -u -d "$(date -u +%Y-%m-01) +1 month" +%Y-%m-%dT00:00:00Z)
 month_to=$(date -u -d "$(date -u +%Y-%m-01) +2 month" +%Y-%m-%dT00:00:00Z)
+# A week five years back: appointments on both sides of it.
+window_from="$((year - 5))-06-01T00:00:00Z"
+window_to="$((year - 5))-06-08T00:00:00Z"
 
 cat > "$work/referral.lua" <<'LUA'
 wrk.method = "POST"
@@ -148,6 +151,7 @@ run() {
   run get_referral "$connections" "/api/v1/referrals/$referral"
   run list_first_page "$connections" "/api/v1/referrals?limit=50"
   run list_deep_page "$connections" "/api/v1/referrals?limit=50&cursor=$cursor"
+  run date_window "$connections" "/api/v1/appointments?from=$window_from&to=$window_to&limit=20"
   run create_referral "$connections" /api/v1/referrals "$work/referral.lua"
   run create_appointment "$connections" /api/v1/appointments "$work/appointment.lua"
   run availability_month "$connections" "/api/v1/availability?departement=93&from=$month_from&to=$month_to"

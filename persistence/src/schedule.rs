@@ -649,7 +649,11 @@ pub fn list_appointments(
         .limit(filter.limit)
         .into_boxed();
     if let Some(from) = filter.from {
-        query = query.filter(appointments::ends_at.gt(to_db(from)));
+        // An appointment lasts at most a day (`appointments_max_length`):
+        // start the index walk there, not at the oldest appointment.
+        query = query
+            .filter(appointments::starts_at.gt(to_db(from - MAX_BOOKING)))
+            .filter(appointments::ends_at.gt(to_db(from)));
     }
     if let Some(to) = filter.to {
         query = query.filter(appointments::starts_at.lt(to_db(to)));

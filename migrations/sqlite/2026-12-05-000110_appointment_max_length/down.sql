@@ -1,0 +1,2 @@
+DROP TRIGGER appointments_max_length_insert;
+DROP TRIGGER appointments_max_length_update;
