@@ -1228,6 +1228,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("duplicate field `{}`", "champ `{}` en double"),
     ("{} is in the future", "{} est dans le futur"),
+    ("{} is {} or more", "{} vaut au moins {}"),
     ("the date is in the future", "la date est dans le futur"),
     (
         "ends_on is on or after starts_on",
@@ -1407,6 +1408,30 @@ mod tests {
                 assert_eq!(Some(title.as_str()), en, "{tag}");
             }
         }
+    }
+
+    /// Every message of a validation rule (`#[validate(… message = "…")]`)
+    /// in the sources has its French.
+    #[test]
+    fn every_validation_message_has_its_french() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = sources(&root.join("src"));
+        files.extend(sources(&root.join("../domain/src")));
+        let mut count = 0;
+        for file in files.iter().filter(|f| !f.ends_with("i18n/catalogue.rs")) {
+            let text = std::fs::read_to_string(file).unwrap();
+            for message in text.split("message = \"").skip(1) {
+                let message = message.split('"').next().unwrap_or_default();
+                count += 1;
+                assert_ne!(
+                    translate(message, Lang::Fr),
+                    message,
+                    "{}: give \"{message}\" its French in i18n/catalogue.rs",
+                    file.display()
+                );
+            }
+        }
+        assert!(count > 50, "the scan found too few messages: {count}");
     }
 
     /// The problem types the code can produce, read from the sources: the
