@@ -1209,6 +1209,20 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "{} contains the NUL character (U+0000), which cannot be stored",
         "{} contient le caractère NUL (U+0000), qui ne peut pas être enregistré",
     ),
+    // The date-time hints of the decoder (`extract::time_hint`), the
+    // specific ones first.
+    (
+        "an offset (or Z) is required: a date-time is RFC 3339 with an offset, as in 2027-03-28T02:30:00+01:00 or 2027-03-28T01:30:00Z; a date is 2027-03-28",
+        "un décalage horaire (ou Z) est requis : une date-heure s'écrit en RFC 3339 avec un décalage horaire, comme 2027-03-28T02:30:00+01:00 ou 2027-03-28T01:30:00Z ; une date s'écrit 2027-03-28",
+    ),
+    (
+        "no such date: a date-time is RFC 3339 with an offset, as in 2027-03-28T02:30:00+01:00 or 2027-03-28T01:30:00Z; a date is 2027-03-28",
+        "cette date n'existe pas : une date-heure s'écrit en RFC 3339 avec un décalage horaire, comme 2027-03-28T02:30:00+01:00 ou 2027-03-28T01:30:00Z ; une date s'écrit 2027-03-28",
+    ),
+    (
+        "{}: a date-time is RFC 3339 with an offset, as in 2027-03-28T02:30:00+01:00 or 2027-03-28T01:30:00Z; a date is 2027-03-28",
+        "{} : une date-heure s'écrit en RFC 3339 avec un décalage horaire, comme 2027-03-28T02:30:00+01:00 ou 2027-03-28T01:30:00Z ; une date s'écrit 2027-03-28",
+    ),
     (
         "cursor is not one this API gave",
         "ce curseur n'a pas été donné par cette API",
@@ -1361,6 +1375,13 @@ mod tests {
             fr("no follow-up with this id!"),
             "no follow-up with this id!"
         );
+        assert!(
+            fr(
+                "an offset (or Z) is required: a date-time is RFC 3339 with an offset, as in \
+                2027-03-28T02:30:00+01:00 or 2027-03-28T01:30:00Z; a date is 2027-03-28"
+            )
+            .starts_with("un décalage horaire (ou Z) est requis : une date-heure")
+        );
     }
 
     #[test]
@@ -1473,10 +1494,9 @@ mod tests {
                 if let (Some(kind), Some(title)) = (
                     args.first().and_then(|a| literal(a)),
                     args.get(1).and_then(|a| literal(a)),
-                ) {
-                    if kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
-                        types.entry(kind).or_default().insert(Some(title));
-                    }
+                ) && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+                {
+                    types.entry(kind).or_default().insert(Some(title));
                 }
             }
         }
