@@ -1209,6 +1209,130 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "{} contains the NUL character (U+0000), which cannot be stored",
         "{} contient le caractère NUL (U+0000), qui ne peut pas être enregistré",
     ),
+    // Not found, as the access guard says it (`guard::permit`: the
+    // resource type's name).
+    (
+        "no follow_up with this id",
+        "aucun suivi n'a cet identifiant",
+    ),
+    (
+        "no group_session with this id",
+        "aucune séance collective n'a cet identifiant",
+    ),
+    (
+        "no group_registration with this id",
+        "aucune inscription n'a cet identifiant",
+    ),
+    (
+        "no case_review_request with this id",
+        "aucune demande d'analyse de situation n'a cet identifiant",
+    ),
+    (
+        "no erasure_request with this id",
+        "aucune demande d'effacement n'a cet identifiant",
+    ),
+    (
+        "no directory_entry with this id",
+        "aucune fiche de l'annuaire n'a cet identifiant",
+    ),
+    (
+        "no webhook_subscription with this id",
+        "aucun abonnement webhook n'a cet identifiant",
+    ),
+    (
+        "no calendar with this id",
+        "aucun agenda n'a cet identifiant",
+    ),
+    (
+        "no contact with this id",
+        "aucun contact n'a cet identifiant",
+    ),
+    (
+        "no session with this id",
+        "aucune session n'a cet identifiant",
+    ),
+    (
+        "no archive with this id",
+        "aucune archive n'a cet identifiant",
+    ),
+    // More details of the handlers.
+    (
+        "another organisation has this name",
+        "une autre structure porte ce nom",
+    ),
+    (
+        "the programme's own organisation stays of kind programme",
+        "la structure du programme reste de type programme",
+    ),
+    (
+        "there is one programme organisation already",
+        "il existe déjà une structure du programme",
+    ),
+    (
+        "closing needs a closure_reason",
+        "une clôture demande un closure_reason",
+    ),
+    (
+        "only closing takes a closure_reason",
+        "seule une clôture prend un closure_reason",
+    ),
+    (
+        "a registration is either present or absent",
+        "une inscription est soit présente, soit absente",
+    ),
+    (
+        "an in-person session has a site or a venue, not a link",
+        "une séance en présentiel a un lieu ou une adresse, pas un lien",
+    ),
+    (
+        "give a departement_code or a site_id",
+        "indiquez un departement_code ou un site_id",
+    ),
+    (
+        "one head count per category and age band",
+        "un effectif par catégorie et tranche d'âge",
+    ),
+    (
+        "the département is that of the site",
+        "le département est celui du lieu",
+    ),
+    (
+        "If-Match is the ETag of the version read, such as \"v3\"",
+        "If-Match est l'ETag de la version lue, par exemple \"v3\"",
+    ),
+    (
+        "near is latitude,longitude in degrees, e.g. 48.8566,2.3522",
+        "near s'écrit latitude,longitude en degrés, par exemple 48.8566,2.3522",
+    ),
+    (
+        "a referral from a partner organisation names it",
+        "une orientation par une structure partenaire la désigne",
+    ),
+    (
+        "only referrals from a partner organisation name one",
+        "seules les orientations par une structure partenaire en désignent une",
+    ),
+    (
+        "you submit referrals for your territory ({}); a supervisor or the team of {} submits this one",
+        "vous transmettez les orientations de votre territoire ({}) ; un superviseur ou l'équipe du {} transmet celle-ci",
+    ),
+    (
+        "from must be YYYY-MM (1900 to 2099)",
+        "from s'écrit AAAA-MM (de 1900 à 2099)",
+    ),
+    ("out of range", "hors limites"),
+    (
+        "kind is awareness_session, action_training or case_review",
+        "kind vaut awareness_session, action_training ou case_review",
+    ),
+    (
+        "name the partner organisation",
+        "indiquez la structure partenaire",
+    ),
+    (
+        "scope is a département code or national: {}",
+        "scope est un code de département ou national : {}",
+    ),
     // The date-time hints of the decoder (`extract::time_hint`), the
     // specific ones first.
     (
@@ -1279,8 +1403,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "{} n'est pas une inscription valide de cette séance",
     ),
     (
-        "needs {} character(s) other than surrounding white space",
-        "demande {} caractère(s) hors espaces autour",
+        "{} needs {} character(s) other than surrounding white space",
+        "{} doit contenir au moins {} caractère(s) hors espaces de début et de fin",
     ),
 ];
 
