@@ -198,7 +198,10 @@ async fn domain_rules_and_the_token_endpoint_speak_french_too(app: TestApp) {
         (409, "staff-double-booked", "fr"),
     )
     .await;
-    assert_eq!(fr["title"], "Professionnel déjà réservé", "{fr}");
+    assert_eq!(
+        fr["title"], "Professionnel déjà occupé sur ce créneau",
+        "{fr}"
+    );
     assert_eq!(
         fr["detail"],
         "un membre de l'équipe a déjà un rendez-vous ou une séance collective à ce moment",

@@ -236,7 +236,7 @@ pub const TYPES: &[TypeText] = &[
         "Follow-up rule",
         "Règle des suivis",
     ),
-    t("not-staff", "Not staff", "Hors de l'équipe"),
+    t("not-staff", "Not staff", "Pas membre de l'équipe"),
     // Consents and sharing.
     t(
         "consent-not-standing",
@@ -323,7 +323,7 @@ pub const TYPES: &[TypeText] = &[
     t(
         "staff-double-booked",
         "Staff double-booked",
-        "Professionnel déjà réservé",
+        "Professionnel déjà occupé sur ce créneau",
     ),
     t("slot-taken", "Slot not free", "Créneau plus disponible"),
     t(
@@ -392,12 +392,12 @@ pub const TYPES: &[TypeText] = &[
     t(
         "case-review-already-scheduled",
         "Case review already scheduled",
-        "Analyse de situation déjà programmée",
+        "Étude de situation déjà programmée",
     ),
     t(
         "case-review-session-kind",
         "Not a case review session",
-        "Pas une séance d'analyse de situation",
+        "Pas une séance d'étude de situation",
     ),
     // Partnership agreements and the resource library.
     t(
@@ -748,7 +748,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "no case review request with this id",
-        "aucune demande d'analyse de situation n'a cet identifiant",
+        "aucune demande d'étude de situation n'a cet identifiant",
     ),
     (
         "no archived follow-up with this id",
@@ -1024,11 +1024,11 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "this case review request is already scheduled",
-        "cette demande d'analyse de situation est déjà programmée",
+        "cette demande d'étude de situation est déjà programmée",
     ),
     (
         "a case review request is scheduled on a case review session",
-        "une demande d'analyse de situation se programme sur une séance d'analyse de situation",
+        "une demande d'étude de situation se programme sur une séance d'étude de situation",
     ),
     (
         "the end must be after the start (and on the same day for a permanence's hours)",
@@ -1134,7 +1134,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "executables and scripts are not accepted in the library",
-        "les exécutables et scripts ne sont pas acceptés dans la ressourcerie",
+        "les exécutables et scripts ne sont pas acceptés dans la bibliothèque de ressources",
     ),
     (
         "the content is not an accepted file type (PDF, PNG, JPEG, GIF, ZIP, MP3, MP4)",
@@ -1225,7 +1225,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     (
         "no case_review_request with this id",
-        "aucune demande d'analyse de situation n'a cet identifiant",
+        "aucune demande d'étude de situation n'a cet identifiant",
     ),
     (
         "no erasure_request with this id",
