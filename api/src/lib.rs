@@ -15,6 +15,7 @@ pub mod demo;
 pub mod extract;
 pub mod guard;
 pub mod http_cache;
+pub mod i18n;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;

@@ -381,14 +381,14 @@ mod tests {
         assert_eq!(problem.error.as_deref(), Some("invalid_request"));
         assert_eq!(
             problem.error_description.as_deref(),
-            Some("scope: a quoted  caf")
+            Some("scope: a quoted  cafe")
         );
         let error = ApiError::invalid_credentials()
             .with_detail("it is \"wrong\" \\ é")
             .with_oauth("invalid_grant");
         assert_eq!(
             error.problem().error_description.as_deref(),
-            Some("it is wrong  ")
+            Some("it is wrong  e")
         );
     }
 }

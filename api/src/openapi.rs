@@ -320,7 +320,12 @@ fn add_links(doc: &mut Document) {
                        youth-justice (PJJ) services, follow-ups, consent and information sharing, \
                        scheduling, public information and statistics.\n\n\
                        Every error is RFC 9457 problem details (`application/problem+json`) whose \
-                       `type` is `urn:adosexo:problem:` followed by a stable tag.",
+                       `type` is `urn:adosexo:problem:` followed by a stable tag.\n\n\
+                       Problems speak English, or French when `Accept-Language` prefers it \
+                       (`fr`, `fr-FR`, `fr;q=0.9, en;q=0.8`): `title`, `detail` and the \
+                       fields' `message` are translated, `type`, `status`, field names and codes \
+                       and the OAuth `error` codes never are. Problems carry `Content-Language` \
+                       and `Vary: Accept-Language`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     components(

@@ -11,6 +11,7 @@ use adosexo_persistence::PersistenceError;
 use serde::Serialize;
 use utoipa::{ToResponse, ToSchema};
 
+use crate::i18n::{self, Lang, catalogue};
 use crate::request_id;
 
 /// Media type of problem details.
@@ -424,44 +425,90 @@ impl ApiError {
         self.0.kind
     }
 
-    /// The body this error renders.
+    /// The body this error renders, in the language of the request being
+    /// served (`i18n::current`; English outside a request).
     pub fn problem(&self) -> Problem {
+        self.problem_in(i18n::current())
+    }
+
+    /// The body this error renders in `lang`: the title is the catalogue's
+    /// for the type, `detail` and the field messages are translated where
+    /// the catalogue knows them; `type`, `status`, field names and codes
+    /// and the OAuth `error` code never change.
+    pub fn problem_in(&self, lang: Lang) -> Problem {
         let details = &self.0;
+        let title = catalogue::title(details.kind, lang).unwrap_or(details.title);
+        let detail = details
+            .detail
+            .as_deref()
+            .map(|d| catalogue::translate(d, lang).into_owned());
+        let errors: Vec<FieldError> = details
+            .errors
+            .iter()
+            .map(|e| FieldError {
+                message: catalogue::translate(&e.message, lang).into_owned(),
+                ..e.clone()
+            })
+            .collect();
+        let error_description = details.oauth.map(|_| {
+            // The invalid fields say more than the count in `detail`.
+            let text = if errors.is_empty() {
+                detail.clone().unwrap_or_default()
+            } else {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            oauth_description(&text)
+        });
         Problem {
             problem_type: format!("{PROBLEM_TYPE_PREFIX}{}", details.kind),
-            title: details.title.to_owned(),
+            title: title.to_owned(),
             status: details.status.as_u16(),
-            detail: details.detail.clone(),
+            detail,
             instance: request_id::current(),
-            errors: details.errors.clone(),
+            errors,
             conflicting: details.conflicting.clone(),
             error: details.oauth.map(str::to_owned),
-            error_description: details.oauth.map(|_| {
-                // The invalid fields say more than the count in `detail`.
-                let text = if details.errors.is_empty() {
-                    details.detail.clone().unwrap_or_default()
-                } else {
-                    details
-                        .errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                };
-                oauth_description(&text)
-            }),
+            error_description,
         }
     }
 }
 
 /// `detail` as an RFC 6749 §5.2 `error_description`: only the characters
-/// %x20-21 / %x23-5B / %x5D-7E (printable ASCII but `"` and `\`); others
-/// are left out.
+/// %x20-21 / %x23-5B / %x5D-7E (printable ASCII but `"` and `\`); French
+/// letters lose their accents (`é` → `e`), other characters are left out.
 fn oauth_description(detail: &str) -> String {
-    detail
-        .chars()
-        .filter(|c| matches!(*c, ' '..='~') && *c != '"' && *c != '\\')
-        .collect()
+    let mut out = String::with_capacity(detail.len());
+    for c in detail.chars() {
+        let plain = match c {
+            'à' | 'â' | 'ä' => "a",
+            'À' | 'Â' | 'Ä' => "A",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'É' | 'È' | 'Ê' | 'Ë' => "E",
+            'î' | 'ï' => "i",
+            'Î' | 'Ï' => "I",
+            'ô' | 'ö' => "o",
+            'Ô' | 'Ö' => "O",
+            'ù' | 'û' | 'ü' => "u",
+            'Ù' | 'Û' | 'Ü' => "U",
+            'ç' => "c",
+            'Ç' => "C",
+            'œ' => "oe",
+            'Œ' => "OE",
+            '’' => "'",
+            '\u{a0}' | '\u{202f}' => " ",
+            c if matches!(c, ' '..='~') && c != '"' && c != '\\' => {
+                out.push(c);
+                continue;
+            }
+            _ => continue,
+        };
+        out.push_str(plain);
+    }
+    out
 }
 
 impl fmt::Display for ApiError {

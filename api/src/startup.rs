@@ -226,6 +226,7 @@ impl Application {
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("Referrer-Policy", "no-referrer")),
                 )
+                .wrap(from_fn(crate::i18n::language))
                 .wrap(from_fn(request_id::observe))
         })
         .shutdown_timeout(config.shutdown_timeout.as_secs())
