@@ -151,11 +151,23 @@ where
     let outcome = state
         .db
         .transaction(move |conn| {
-            let stored = match &key {
-                Some(key) => idempotency::find(conn, &actor_id, key, not_before)?,
-                None => None,
-            };
-            if let Some(stored) = stored {
+            if let Some(key) = &key
+                && !idempotency::claim(
+                    conn,
+                    &actor_id,
+                    key,
+                    name,
+                    &request_digest,
+                    now,
+                    not_before,
+                )?
+            {
+                // Stored by a request that committed first (perhaps while
+                // this one waited for it, on this instance or another).
+                let stored =
+                    idempotency::find(conn, &actor_id, key, not_before)?.ok_or_else(|| {
+                        ApiError::internal("an idempotency key taken and then not found")
+                    })?;
                 check_same_request(&stored, name, &request_digest)?;
                 return Ok::<_, ApiError>(Outcome::Replay(stored));
             }
@@ -168,17 +180,7 @@ where
                 } else {
                     String::new()
                 };
-                idempotency::store(
-                    conn,
-                    &actor_id,
-                    key,
-                    name,
-                    &request_digest,
-                    201,
-                    &stored,
-                    Some(&created.id),
-                    now,
-                )?;
+                idempotency::complete(conn, &actor_id, key, 201, &stored, Some(&created.id))?;
             }
             Ok(Outcome::Created {
                 body,

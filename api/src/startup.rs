@@ -101,6 +101,7 @@ impl Application {
         let state = AppState {
             auditor,
             db,
+            sessions: Arc::default(),
             keys: Arc::new(keys),
             tokens: config.tokens.clone(),
             verified_tokens: Arc::new(VerifiedTokens::new(VERIFIED_TOKENS)),

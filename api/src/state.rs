@@ -16,6 +16,8 @@ use crate::crypto::NotesKeys;
 pub struct AppState {
     /// The database.
     pub db: Db,
+    /// Sessions and subjects read in the last second (`SESSION_CACHE_TTL`).
+    pub sessions: Arc<crate::auth::extractor::SessionCache>,
     /// Token signing and verification keys.
     pub keys: Arc<SigningKeys>,
     /// Token issuer, audience and lifetimes.

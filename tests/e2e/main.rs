@@ -15,6 +15,7 @@ mod group_sessions;
 mod helpers;
 mod idempotency;
 mod identity;
+mod instances;
 mod languages;
 mod logs;
 mod markers;

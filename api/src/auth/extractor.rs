@@ -1,7 +1,9 @@
 //! `Authenticated`: a valid bearer token whose session is open and whose
 //! subject is active, turned into the `Actor` that authorization decides on.
 //! Everything is checked on every request, so logout, disabling an account
-//! and revoking a client take effect at once.
+//! and revoking a client take effect at once on the instance that commits
+//! them (it empties its session cache), and within `SESSION_CACHE_TTL` on
+//! the others.
 
 use std::collections::BTreeSet;
 
@@ -112,20 +114,38 @@ async fn authenticate(state: &AppState, token: &str) -> Result<(Actor, String), 
         ..
     } = claims;
     let session_id = sid.clone();
-    let loaded = state
-        .db
-        .run(move |conn| {
-            let Some(session) = identity::find_session(conn, &sid)? else {
-                return Ok(None);
-            };
-            let subject = match kind.as_str() {
-                "account" => identity::find_account(conn, &sub)?.map(Subject::Account),
-                "client" => identity::find_client(conn, &sub)?.map(Subject::Client),
-                _ => None,
-            };
-            Ok::<_, ApiError>(subject.map(|s| (session, s)))
-        })
-        .await?;
+    // The token's session, subject and kind together: a token naming
+    // another subject than its session's is not answered from memory.
+    let cache_key = format!("{kind}\u{1f}{sub}\u{1f}{sid}");
+    let loaded = match state.sessions.get(&cache_key) {
+        Some(hit) => Some(hit),
+        None => {
+            // Taken before the read: an invalidation while it runs (a
+            // logout committing meanwhile) keeps what it read out of the
+            // cache.
+            let generation = state.sessions.generation();
+            let loaded = state
+                .db
+                .run(move |conn| {
+                    let Some(session) = identity::find_session(conn, &sid)? else {
+                        return Ok(None);
+                    };
+                    let subject = match kind.as_str() {
+                        "account" => identity::find_account(conn, &sub)?.map(Subject::Account),
+                        "client" => identity::find_client(conn, &sub)?.map(Subject::Client),
+                        _ => None,
+                    };
+                    Ok::<_, ApiError>(subject.map(|s| (session, s)))
+                })
+                .await?;
+            if let Some((session, subject)) = &loaded {
+                state
+                    .sessions
+                    .put(cache_key, session.clone(), subject.clone(), generation);
+            }
+            loaded
+        }
+    };
     let Some((session, subject)) = loaded else {
         return Err(Rejection::Unauthorized("the access token is invalid"));
     };
@@ -145,9 +165,95 @@ async fn authenticate(state: &AppState, token: &str) -> Result<(Actor, String), 
     Ok((actor, session_id))
 }
 
-enum Subject {
+/// Who a session belongs to, as stored.
+#[derive(Clone, Debug)]
+pub enum Subject {
+    /// A person's account.
     Account(identity::AccountRow),
+    /// A partner application.
     Client(identity::ClientRow),
+}
+
+/// How long a session and its subject, once read, answer from memory: the
+/// most another instance (or the CLI) can lag behind a revocation, a
+/// disabled account or a changed role. On the instance that makes such a
+/// change, the cache is emptied as soon as the change commits.
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Sessions kept at most; past it the cache starts again empty.
+const SESSION_CACHE_MAX: usize = 16_384;
+
+/// Sessions and subjects recently read, so that a busy client's requests do
+/// not each read them again (two statements a request). Only open sessions
+/// of active subjects are kept; every use still checks expiry and status.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug)]
+struct Cached {
+    session: identity::SessionRow,
+    subject: Subject,
+    loaded: std::time::Instant,
+}
+
+impl SessionCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Cached>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current generation: read it before loading from the database.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The session and subject kept under `key`, if read less than the TTL
+    /// ago.
+    pub fn get(&self, key: &str) -> Option<(identity::SessionRow, Subject)> {
+        let entries = self.lock();
+        let cached = entries.get(key)?;
+        (cached.loaded.elapsed() < SESSION_CACHE_TTL)
+            .then(|| (cached.session.clone(), cached.subject.clone()))
+    }
+
+    /// Keeps what was read at `generation` under `key`, unless the cache
+    /// was emptied since (what was read may predate that change).
+    pub fn put(
+        &self,
+        key: String,
+        session: identity::SessionRow,
+        subject: Subject,
+        generation: u64,
+    ) {
+        let mut entries = self.lock();
+        if self.generation() != generation {
+            return;
+        }
+        if entries.len() >= SESSION_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Cached {
+                session,
+                subject,
+                loaded: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// Forgets everything: call it once a change to sessions, accounts or
+    /// clients has committed.
+    pub fn invalidate_all(&self) {
+        let mut entries = self.lock();
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        entries.clear();
+    }
 }
 
 impl Subject {
@@ -211,5 +317,55 @@ impl Subject {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> (identity::SessionRow, Subject) {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .expect("time")
+            .naive_utc();
+        let session = identity::SessionRow {
+            id: "s".into(),
+            subject_kind: "client".into(),
+            subject_id: "c".into(),
+            created_at: at,
+            expires_at: at,
+            revoked_at: None,
+            revoked_reason: None,
+        };
+        let client = identity::ClientRow {
+            id: "c".into(),
+            name: "app".into(),
+            organisation_id: "o".into(),
+            secret_hash: String::new(),
+            scopes: "referrals:read".into(),
+            status: "active".into(),
+            created_at: at,
+            updated_at: at,
+        };
+        (session, Subject::Client(client))
+    }
+
+    #[test]
+    fn a_read_that_raced_an_invalidation_is_not_kept() {
+        let cache = SessionCache::default();
+        let (session, subject) = entry();
+        // Read before a logout committed, kept after: would serve the
+        // revoked session for a second.
+        let before = cache.generation();
+        cache.invalidate_all();
+        cache.put("k".into(), session.clone(), subject.clone(), before);
+        assert!(cache.get("k").is_none());
+        // Read after: kept, until the next change.
+        let after = cache.generation();
+        cache.put("k".into(), session, subject, after);
+        assert!(cache.get("k").is_some());
+        assert!(cache.get("other").is_none());
+        cache.invalidate_all();
+        assert!(cache.get("k").is_none());
     }
 }

@@ -466,7 +466,13 @@ pub async fn refresh_grant(
         .await?;
     let (account, session_id) = match outcome {
         Ok(found) => found,
-        Err(_) => return Err(ApiError::invalid_credentials()),
+        Err(replayed) => {
+            if replayed.is_some() {
+                // The replay revoked the session: its access tokens stop now.
+                state.sessions.invalidate_all();
+            }
+            return Err(ApiError::invalid_credentials());
+        }
     };
     let roles = account_roles(&account)?;
     let claims = access_claims(

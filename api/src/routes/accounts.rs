@@ -572,7 +572,10 @@ pub async fn update(
                 Ok::<_, ApiError>(row)
             }
         })
-        .await?;
+        .await;
+    // Roles, territory or password changed: the next request reads them.
+    state.sessions.invalidate_all();
+    let row = row?;
     let version = row.version;
     Ok(versioned_json(
         StatusCode::OK,
@@ -633,7 +636,9 @@ async fn change_status(
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(row)
         })
-        .await?;
+        .await;
+    state.sessions.invalidate_all();
+    let row = row?;
     let version = row.version;
     Ok(versioned_json(
         StatusCode::OK,

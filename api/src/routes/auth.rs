@@ -512,7 +512,7 @@ async fn revoke_token(
             .ok()
             .map(|claims| claims.sid);
     let ctx = ctx.clone();
-    state
+    let done = state
         .db
         .transaction(move |conn| {
             let session_id = match (prefer_access, access_session) {
@@ -562,7 +562,9 @@ async fn revoke_token(
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(())
         })
-        .await
+        .await;
+    state.sessions.invalidate_all();
+    done
 }
 
 /// The authorization server's metadata (RFC 8414).
@@ -672,14 +674,16 @@ pub async fn logout(
         Outcome::Success,
     );
     let session_id = auth.session_id.clone();
-    state
+    let done = state
         .db
         .transaction(move |conn| {
             identity::revoke_session(conn, &session_id, "logout", now)?;
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok::<_, ApiError>(())
         })
-        .await?;
+        .await;
+    state.sessions.invalidate_all();
+    done?;
     Ok(HttpResponse::NoContent().finish())
 }
 

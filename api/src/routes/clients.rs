@@ -343,6 +343,8 @@ pub async fn revoke(
             identity::find_client(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("no client with this id"))
         })
-        .await?;
+        .await;
+    state.sessions.invalidate_all();
+    let row = row?;
     Ok(HttpResponse::Ok().json(ClientView::try_from(row)?))
 }

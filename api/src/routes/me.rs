@@ -233,7 +233,7 @@ pub async fn confirm_totp(
         Some(&auth.actor.id),
         Outcome::Success,
     );
-    state
+    let done = state
         .db
         .transaction(move |conn| {
             let account = identity::find_account(conn, &id)?
@@ -273,6 +273,8 @@ pub async fn confirm_totp(
             adosexo_persistence::audit::append(conn, &[entry], now)?;
             Ok(())
         })
-        .await?;
+        .await;
+    state.sessions.invalidate_all();
+    done?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,141 @@
+//! Several instances on one database (scale-out): what one instance
+//! changes, the other honours. A logout on one refuses the token on the
+//! other within the session cache's bound (1 s); an idempotent create sent
+//! to both happens once. Both backends.
+
+use std::time::{Duration, Instant};
+
+use adosexo_api::Application;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, json, test_config_with};
+
+crate::both_backends!(a_logout_on_one_instance_is_honoured_by_the_other_within_a_second,);
+
+/// A second instance of the application on `app`'s database; its address.
+async fn second_instance(app: &TestApp) -> String {
+    let config = test_config_with(&app.database_url, &[]);
+    let other =
+        Application::build(&config).unwrap_or_else(|e| panic!("the second instance starts: {e}"));
+    let address = format!("http://127.0.0.1:{}", other.port());
+    actix_web::rt::spawn(other.run_until_stopped());
+    address
+}
+
+async fn status_at(app: &TestApp, base: &str, token: &str) -> u16 {
+    app.client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent")
+        .status()
+        .as_u16()
+}
+
+async fn a_logout_on_one_instance_is_honoured_by_the_other_within_a_second(app: TestApp) {
+    let world = app.world().await;
+    let other = second_instance(&app).await;
+    let session = app.login("supervisor@test.example", PASSWORD).await;
+    // Both instances know the session (and the other caches it).
+    assert_eq!(status_at(&app, &app.address, &session.access).await, 200);
+    assert_eq!(status_at(&app, &other, &session.access).await, 200);
+    assert_eq!(status_at(&app, &other, &session.access).await, 200);
+    let response = app
+        .authed(Method::POST, "/api/v1/auth/logout", &session.access)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 204);
+    let logged_out = Instant::now();
+    // At once on the instance that revoked.
+    assert_eq!(status_at(&app, &app.address, &session.access).await, 401);
+    // Within the bound on the other.
+    loop {
+        let status = status_at(&app, &other, &session.access).await;
+        if status == 401 {
+            break;
+        }
+        assert_eq!(status, 200);
+        assert!(
+            logged_out.elapsed() < Duration::from_millis(1500),
+            "the other instance still accepts the token {:?} after the logout",
+            logged_out.elapsed()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A disabled account: at once on the instance that disabled it.
+    let coordinator = world.account("coordinator").to_owned();
+    let token = world.token("coordinator").to_owned();
+    assert_eq!(status_at(&app, &app.address, &token).await, 200);
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/accounts/{coordinator}"),
+            world.token("admin"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let etag = response.headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    json(response, 200).await;
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/accounts/{coordinator}/disable"),
+            world.token("admin"),
+        )
+        .header("If-Match", etag)
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(status_at(&app, &app.address, &token).await, 401);
+    // An idempotent create sent to both instances happens once.
+    let body = json!({
+        "public": "young_person",
+        "context": "pre_prostitution",
+        "source": "partner_organisation",
+        "referrer": {"name": "Mme Diallo", "contact": "01 23 45 67 89"},
+        "person": {"first_name": "Lina", "birth_date": "2011-04-02", "departement_code": "93"},
+        "risk_indicators": ["runaway"],
+        "summary": "Fugues répétées.",
+        "urgency": "urgent"
+    });
+    let send = |base: String| {
+        let client = app.client.clone();
+        let token = world.token("partner_app").to_owned();
+        let body = body.clone();
+        async move {
+            client
+                .post(format!("{base}/api/v1/referrals"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", "two-instances-1")
+                .json(&body)
+                .send()
+                .await
+                .expect("sent")
+        }
+    };
+    let (first, second) = tokio::join!(send(app.address.clone()), send(other.clone()));
+    let mut ids = Vec::new();
+    for response in [first, second] {
+        let status = response.status().as_u16();
+        let value: serde_json::Value = response.json().await.expect("json");
+        match status {
+            201 => ids.push(value["id"].as_str().expect("id").to_owned()),
+            // The same key still in flight on the other instance.
+            409 => assert_eq!(
+                value["type"], "urn:adosexo:problem:idempotency-in-progress",
+                "{value}"
+            ),
+            other => panic!("{other}: {value}"),
+        }
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one referral: {ids:?}");
+}
