@@ -360,8 +360,37 @@ pub fn document() -> Document {
     doc.webhooks = Some(webhooks());
     add_links(&mut doc);
     forbid_nul_in_strings(&mut doc);
+    anonymous_needs_no_requirement(&mut doc.paths);
+    if let Some(webhooks) = doc.webhooks.as_mut() {
+        anonymous_needs_no_requirement(webhooks);
+    }
     doc.info.version = "1.0.0".to_owned();
     doc
+}
+
+/// An operation open to anyone says `security: []` (no requirement,
+/// overriding any global one), which generators read as anonymous; utoipa
+/// writes `security(())` as `[{}]` (one empty requirement), which some
+/// generators read as "authenticated, with no scheme". An operation where
+/// a token is optional (`[{}, {"bearer": []}]`) keeps its empty requirement.
+fn anonymous_needs_no_requirement(paths: &mut utoipa::openapi::Paths) {
+    use utoipa::openapi::security::SecurityRequirement;
+    for item in paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            if let Some(security) = operation.security.as_mut()
+                && security.as_slice() == [SecurityRequirement::default()]
+            {
+                security.clear();
+            }
+        }
+    }
 }
 
 /// What every string of the document matches when it says nothing
@@ -913,6 +942,84 @@ mod tests {
                     "{method} {path}: {name} does not declare additionalProperties: false"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_problem_refers_to_the_one_schema_with_an_example_of_its_status() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut problems = 0;
+        let mut walk = vec![(String::new(), &json)];
+        while let Some((path, value)) = walk.pop() {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(media) = map.get("application/problem+json") {
+                        problems += 1;
+                        assert_eq!(
+                            media["schema"],
+                            serde_json::json!({"$ref": "#/components/schemas/Problem"}),
+                            "{path}: a problem written out instead of referred to"
+                        );
+                    }
+                    walk.extend(map.iter().map(|(k, v)| (format!("{path}/{k}"), v)));
+                }
+                serde_json::Value::Array(items) => walk.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{path}/{i}"), v)),
+                ),
+                _ => {}
+            }
+        }
+        assert!(problems >= 13, "{problems} problem media types");
+        let mut statuses = std::collections::HashSet::new();
+        for (name, response) in json["components"]["responses"]
+            .as_object()
+            .expect("responses")
+        {
+            let example = &response["content"]["application/problem+json"]["example"];
+            let status = example["status"]
+                .as_u64()
+                .expect("an example with a status");
+            assert!(
+                example["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(crate::problem::PROBLEM_TYPE_PREFIX)),
+                "{name}"
+            );
+            assert!(statuses.insert(status), "{name}: status {status} twice");
+        }
+    }
+
+    #[test]
+    fn operations_open_to_anyone_have_no_security_requirement() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut open = Vec::new();
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("item") {
+                let security = op["security"].as_array().expect("security declared");
+                assert!(
+                    security.is_empty() || security.iter().any(|r| r != &serde_json::json!({})),
+                    "{method} {path}: {security:?}"
+                );
+                if security.is_empty() {
+                    open.push(op["operationId"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+        for id in [
+            "createToken",
+            "healthz",
+            "getOpenApiDocument",
+            "listPublicSites",
+        ] {
+            assert!(
+                open.iter().any(|o| o == id),
+                "{id} is not anonymous: {open:?}"
+            );
         }
     }
 

@@ -30,6 +30,7 @@ use crate::wire::SecretString;
 #[serde(tag = "grant_type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TokenRequest {
     /// A person: e-mail and password, plus the TOTP code once enrolled (staff).
+    #[schema(title = "PasswordGrant")]
     Password {
         /// The account's e-mail address.
         #[schema(
@@ -46,6 +47,7 @@ pub enum TokenRequest {
         totp: Option<String>,
     },
     /// A partner app: its client id and secret.
+    #[schema(title = "ClientCredentialsGrant")]
     ClientCredentials {
         /// The client id (given when the client was created).
         #[schema(min_length = 1, max_length = 64)]
@@ -54,6 +56,7 @@ pub enum TokenRequest {
         client_secret: SecretString,
     },
     /// A refresh token from a previous answer; it is spent and replaced.
+    #[schema(title = "RefreshTokenGrant")]
     RefreshToken {
         /// The refresh token.
         refresh_token: SecretString,
@@ -136,6 +139,7 @@ pub enum TokenForm {
     /// A person: e-mail and password, plus the TOTP code once enrolled
     /// (staff). A client id alone (a public client) is accepted and ignored;
     /// a client secret, if sent, must be right.
+    #[schema(title = "PasswordGrantForm")]
     Password {
         /// The account's e-mail address.
         #[schema(min_length = 1, max_length = 254)]
@@ -156,6 +160,7 @@ pub enum TokenForm {
         scope: Option<String>,
     },
     /// A partner app: its client id and secret, here or in `Authorization: Basic`.
+    #[schema(title = "ClientCredentialsGrantForm")]
     ClientCredentials {
         /// The client id (`client_secret_post`).
         #[schema(max_length = 64)]
@@ -169,6 +174,7 @@ pub enum TokenForm {
         scope: Option<String>,
     },
     /// A refresh token from a previous answer; it is spent and replaced.
+    #[schema(title = "RefreshTokenGrantForm")]
     RefreshToken {
         /// The refresh token.
         refresh_token: SecretString,
