@@ -557,8 +557,9 @@ pub struct NotFound(pub Problem);
 )]
 pub struct Unavailable(pub Problem);
 
-/// `500 Internal Server Error` in the OpenAPI document: refers to [`Problem`], with an
-/// example of its own.
+/// `500 Internal Server Error`: refers to [`Problem`], with an example of
+/// its own. Not in the document's components (no operation lists a 500, so
+/// it would be an unused component); kept for operations that would.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "A fault on the server; the body says nothing of its cause",
