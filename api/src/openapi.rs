@@ -1447,6 +1447,31 @@ mod tests {
             }
         }
         assert!(problems >= 13, "{problems} problem media types");
+        // Every error response of every operation shows an example of its
+        // own status.
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            for op in item.as_object().expect("item").values() {
+                for (status, response) in op["responses"].as_object().expect("responses") {
+                    let response = match response["$ref"].as_str() {
+                        Some(r) => {
+                            &json["components"]["responses"]
+                                [r.rsplit('/').next().unwrap_or_default()]
+                        }
+                        None => response,
+                    };
+                    let media = &response["content"]["application/problem+json"];
+                    if media.is_null() {
+                        continue;
+                    }
+                    assert_eq!(
+                        media["example"]["status"].to_string(),
+                        *status,
+                        "{path} {}: the example of {status}",
+                        op["operationId"]
+                    );
+                }
+            }
+        }
         let mut statuses = std::collections::HashSet::new();
         for (name, response) in json["components"]["responses"]
             .as_object()
