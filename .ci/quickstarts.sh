@@ -58,7 +58,8 @@ export ADOSEXO_URL="http://127.0.0.1:$port"
 ADOSEXO_ADMIN_PASSWORD=quickstart-admin-password "$bin" admin create --email admin@quickstart.example --name "Quickstart Admin" >/dev/null
 for language in python typescript; do
   # A partner of its own for each (the operator's side).
-  eval "$("$venv/bin/python" examples/operator_setup.py "$ADOSEXO_URL" admin@quickstart.example quickstart-admin-password)"
+  setup=$("$venv/bin/python" examples/operator_setup.py "$ADOSEXO_URL" admin@quickstart.example quickstart-admin-password)
+  eval "$setup"
   export ADOSEXO_CLIENT_ID ADOSEXO_CLIENT_SECRET
   echo "-- $language"
   case $language in
