@@ -9,9 +9,9 @@ use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::problem::{
-    BadRequest, Conflict, FieldError, Forbidden, Internal, NotFound, PayloadTooLarge,
-    PreconditionFailed, PreconditionRequired, Problem, TooManyRequests, Unauthorized, Unavailable,
-    Unprocessable, UnsupportedMediaType,
+    BadRequest, Conflict, FieldError, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed,
+    PreconditionRequired, Problem, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::routes;
 
@@ -327,28 +327,43 @@ fn add_links(doc: &mut Document) {
                        and the OAuth `error` codes never are. Problems carry `Content-Language` \
                        and `Vary: Accept-Language`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+        contact(name = "The Ado Sexo programme"),
     ),
+    // Relative: the server that serves the document (`/api/v1/openapi.json`).
+    servers((url = "/", description = "The server that serves this document")),
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, NotFound, Unavailable, Internal, Unauthorized, Forbidden, Conflict, PreconditionFailed,
+            BadRequest, NotFound, Unavailable, Unauthorized, Forbidden, Conflict, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests
         ),
     ),
     modifiers(&BearerScheme),
+    // Partner first: a partner app's developer reads the groups top down
+    // (token, referrals, booking, the public data), then the rest of what
+    // partners use, the team's own work, and administration last.
     tags(
-        (name = "operations", description = "Probes and the API's own description"),
+        (name = "auth", description = "Start here. Tokens: client credentials for partner apps (OAuth 2.0, form or JSON), password for people, refresh, revocation, sign-out; the token's verification keys and the authorization server's metadata"),
+        (name = "referrals", description = "Referrals: partners send them (safely retried with `Idempotency-Key`) and follow their timeline; the team reviews, accepts, declines or redirects them, with the child-protection decision when the law requires one"),
+        (name = "scheduling", description = "Free first-meeting slots and their booking by partners; appointments, sites and permanences (recurring, with occurrences cancelled or moved)"),
+        (name = "public", description = "No token: the map of permanence sites (GeoJSON), the directory of services and the contacts shown on the public page; their administration by admins"),
+        (name = "webhooks", description = "Partner integration: webhook subscriptions, deliveries and the event feed"),
+        (name = "professionals", description = "Partnership agreements, the resource library, professionals' sign-up to trainings and case reviews"),
+        (name = "calendars", description = "iCalendar feeds: the permanences of a site or a département (public) and a staff member's agenda (by secret link)"),
+        (name = "me", description = "The authenticated caller: who it is, TOTP enrolment, its referrals to triage and its follow-ups"),
         (name = "reference", description = "Reference data: départements and regions"),
-        (name = "auth", description = "Tokens: sign-in, refresh, logout, verification keys"),
-        (name = "me", description = "The authenticated caller"),
+        (name = "follow-ups", description = "Follow-ups opened from accepted referrals: their measure, staff, people involved, objectives and sealed notes"),
+        (name = "consents", description = "Consents given by young people and parents, purpose by purpose: recorded, withdrawn, invalidated, and whether a purpose is covered at an instant"),
+        (name = "sharing", description = "Decisions to share a follow-up's fields with a partner for a period, and what the partner then reads"),
+        (name = "group-sessions", description = "Group sessions (workshops, trainings, case reviews): places, registrations and waitlist, attendance"),
+        (name = "statistics", description = "Aggregates for analysts, small cells suppressed; JSON, CSV or a printable annual report"),
+        (name = "data-protection", description = "People's rights (GDPR): a person's data, its export and rectification, erasure requests, and the archive of closed follow-ups"),
         (name = "organisations", description = "The programme and its partner organisations"),
         (name = "accounts", description = "People's accounts"),
         (name = "clients", description = "Partner apps (client credentials)"),
         (name = "settings", description = "Security settings"),
         (name = "audit", description = "The audit trail"),
-        (name = "statistics", description = "Aggregates for analysts, small cells suppressed"),
-        (name = "webhooks", description = "Partner integration: webhook subscriptions, deliveries and the event feed"),
-        (name = "professionals", description = "Partnership agreements, the resource library, professionals' sign-up to trainings and case reviews"),
+        (name = "operations", description = "Probes and the API's own description"),
     ),
 )]
 struct ApiDoc;
@@ -365,8 +380,495 @@ pub fn document() -> Document {
     doc.webhooks = Some(webhooks());
     add_links(&mut doc);
     forbid_nul_in_strings(&mut doc);
+    anonymous_needs_no_requirement(&mut doc.paths);
+    add_request_examples(&mut doc);
+    if let Some(webhooks) = doc.webhooks.as_mut() {
+        anonymous_needs_no_requirement(webhooks);
+    }
     doc.info.version = "1.0.0".to_owned();
     doc
+}
+
+/// A realistic example of every request body, by operation (and media
+/// type, for the token endpoints' form): shown by the docs page and by
+/// generators, sent by schemathesis's example phase. Spectral checks each
+/// against its schema (`oas3-valid-media-example`); a test checks that
+/// every request body has one.
+fn request_examples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
+    use serde_json::json;
+    const JSON: &str = "application/json";
+    const FORM: &str = "application/x-www-form-urlencoded";
+    const ORG: &str = "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d";
+    const STAFF: &str = "0193a5c4-2b3c-7e4f-8a1b-3c4d5e6f7a8b";
+    const STAFF_2: &str = "0193a5c4-2b3c-7e4f-8a1b-3c4d5e6f7a8c";
+    const REFERRAL: &str = "0193b0d2-6a7b-7c8d-9e0f-1a2b3c4d5e6f";
+    const SITE: &str = "0193a9e1-4c5d-7e6f-8a9b-0c1d2e3f4a5b";
+    const PERMANENCE: &str = "0193a9e1-7d8e-7f9a-8b0c-1d2e3f4a5b6c";
+    const PERSON: &str = "0193b0d2-6a7b-7c8d-9e0f-1a2b3c4d5e70";
+    const SESSION: &str = "0193c1e3-8b9c-7dae-8fb0-c1d2e3f4a5b6";
+    const REGISTRATIONS: [&str; 3] = [
+        "0193c1e3-9cad-7ebf-80c1-d2e3f4a5b6c7",
+        "0193c1e3-9cad-7ebf-80c1-d2e3f4a5b6c8",
+        "0193c1e3-9cad-7ebf-80c1-d2e3f4a5b6c9",
+    ];
+    let directory_entry = json!({
+        "name": "CIDFF de Seine-Saint-Denis",
+        "organisation": "Centre d'information sur les droits des femmes et des familles",
+        "category": "legal_aid",
+        "national": false,
+        "departements": ["93"],
+        "address": "1 rue de la Liberté, 93000 Bobigny",
+        "phone": "01 48 36 99 02",
+        "email": "contact@cidff93.example.org",
+        "website": "https://cidff93.example.org",
+        "last_verified": "2026-11-02"
+    });
+    let client_credentials = json!({
+        "grant_type": "client_credentials",
+        "client_id": ORG,
+        "client_secret": "s3cr3t-shown-once-at-creation-9f8e7d6c",
+        "scope": "referrals:read referrals:write"
+    });
+    vec![
+        (
+            "createToken",
+            JSON,
+            json!({
+                "grant_type": "client_credentials",
+                "client_id": ORG,
+                "client_secret": "s3cr3t-shown-once-at-creation-9f8e7d6c"
+            }),
+        ),
+        ("createToken", FORM, client_credentials),
+        (
+            "revokeToken",
+            FORM,
+            json!({
+                "token": "rt_8f14e45fceea167a5a36dedd4bea2543",
+                "token_type_hint": "refresh_token"
+            }),
+        ),
+        ("confirmTotpEnrolment", JSON, json!({"code": "492039"})),
+        (
+            "createOrganisation",
+            JSON,
+            json!({
+                "name": "ASE Seine-Saint-Denis", "kind": "ase", "departement_code": "93", "shares_secrecy": true
+            }),
+        ),
+        (
+            "updateOrganisation",
+            JSON,
+            json!({
+                "name": "Aide sociale à l'enfance de Seine-Saint-Denis"
+            }),
+        ),
+        (
+            "createAccount",
+            JSON,
+            json!({
+                "email": "camille.martin@ase93.example.org",
+                "display_name": "Camille Martin",
+                "organisation_id": ORG,
+                "roles": ["partner"],
+                "territory": [],
+                "password": "un-long-mot-de-passe-2027"
+            }),
+        ),
+        (
+            "updateAccount",
+            JSON,
+            json!({
+                "display_name": "Camille Martin", "roles": ["coordinator"], "territory": ["93", "95"]
+            }),
+        ),
+        (
+            "createClient",
+            JSON,
+            json!({
+                "name": "ASE 93 referral app",
+                "organisation_id": ORG,
+                "scopes": ["referrals:read", "referrals:write", "appointments:read", "appointments:write", "events:read"]
+            }),
+        ),
+        ("putSecuritySettings", JSON, json!({"totp_required": true})),
+        (
+            "createReferral",
+            JSON,
+            json!({
+                "public": "young_person",
+                "context": "pre_prostitution",
+                "source": "partner_organisation",
+                "referrer": {"name": "Mme Diallo, éducatrice ASE", "contact": "01 43 93 00 00"},
+                "person": {"first_name": "Lina", "birth_date": "2011-04-02", "gender": "female", "departement_code": "93"},
+                "risk_indicators": ["runaway", "older_partner", "money_or_gifts"],
+                "summary": "Fugues répétées depuis septembre ; revient avec des vêtements neufs et un téléphone qu'elle ne peut pas expliquer ; un homme majeur vient la chercher à la sortie du foyer.",
+                "urgency": "urgent"
+            }),
+        ),
+        ("acceptReferral", JSON, json!({"lead_staff_id": STAFF})),
+        (
+            "declineReferral",
+            JSON,
+            json!({
+                "reason": "Pas d'indicateur de prostitution : orientation vers la Maison des adolescents."
+            }),
+        ),
+        (
+            "redirectReferral",
+            JSON,
+            json!({
+                "to": "Amicale du Nid 93", "reason": "Jeune majeure déjà suivie par l'association."
+            }),
+        ),
+        (
+            "withdrawReferral",
+            JSON,
+            json!({
+                "reason": "Envoyée en double : une autre orientation concerne la même jeune."
+            }),
+        ),
+        (
+            "recordProtectionDecision",
+            JSON,
+            json!({
+                "kind": "information_preoccupante", "on": "2026-11-12", "details": "IP envoyée à la CRIP 93"
+            }),
+        ),
+        (
+            "updateFollowUp",
+            JSON,
+            json!({
+                "measure": {"kind": "ase_placement", "start": "2026-09-15"}, "add_staff": [STAFF_2]
+            }),
+        ),
+        (
+            "changeFollowUpStatus",
+            JSON,
+            json!({"action": "close", "closure_reason": "goals_reached"}),
+        ),
+        (
+            "setFollowUpObjective",
+            JSON,
+            json!({"objective": "schooling_and_insertion", "status": "in_progress"}),
+        ),
+        (
+            "addFollowUpPerson",
+            JSON,
+            json!({
+                "kind": "relative", "first_name": "Fatou", "relationship": "mère",
+                "parental_authority": true, "contact": "06 12 34 56 78"
+            }),
+        ),
+        (
+            "createFollowUpNote",
+            JSON,
+            json!({
+                "kind": "meeting",
+                "body": "Entretien au point écoute avec Lina et son éducatrice. Elle accepte un deuxième rendez-vous et parle de reprendre sa formation."
+            }),
+        ),
+        (
+            "createFollowUpConsent",
+            JSON,
+            json!({
+                "purpose": "family_contact",
+                "given_by": ["young_person", "parental_authority"],
+                "parental_authority_holder_id": PERSON,
+                "method": "written",
+                "evidence_reference": "Formulaire signé le 12 novembre 2026, dossier papier",
+                "given_at": "2026-11-12T14:30:00+01:00",
+                "valid_until": "2027-11-12"
+            }),
+        ),
+        (
+            "withdrawConsent",
+            JSON,
+            json!({"withdrawn_by": "young_person"}),
+        ),
+        (
+            "invalidateConsent",
+            JSON,
+            json!({"reason": "Consentement saisi sur le mauvais suivi."}),
+        ),
+        (
+            "createShareDecision",
+            JSON,
+            json!({
+                "organisation_id": ORG,
+                "purpose": "coordinated_support",
+                "field_groups": ["follow_up_status", "next_appointment"],
+                "family_informed": "yes",
+                "justification": "Coordination avec l'éducatrice référente de l'ASE 93.",
+                "valid_from": "2026-12-01",
+                "valid_until": "2027-06-01"
+            }),
+        ),
+        (
+            "revokeShareDecision",
+            JSON,
+            json!({"reason": "Fin de la mesure ASE."}),
+        ),
+        (
+            "rectifyPerson",
+            JSON,
+            json!({"last_name": "Benali", "birth_date": "2011-04-02"}),
+        ),
+        (
+            "createErasureRequest",
+            JSON,
+            json!({
+                "requested_by": "person", "received_at": "2026-11-20T10:15:00+01:00"
+            }),
+        ),
+        (
+            "createSite",
+            JSON,
+            json!({
+                "name": "Maison des adolescents de Meaux",
+                "kind": "youth_centre",
+                "address": "12 rue de la République",
+                "postcode": "77100",
+                "city": "Meaux",
+                "departement_code": "77",
+                "latitude": 48.9601,
+                "longitude": 2.8788,
+                "public": true,
+                "accessibility": "De plain-pied ; bus 2, arrêt Hôtel de Ville."
+            }),
+        ),
+        (
+            "updateSite",
+            JSON,
+            json!({"accessibility": "Entrée par la cour, rampe d'accès."}),
+        ),
+        (
+            "createAgreement",
+            JSON,
+            json!({
+                "organisation_id": ORG,
+                "title": "Convention PACA 2027",
+                "departements": ["13", "83"],
+                "referent_ids": [STAFF],
+                "starts_on": "2027-01-01",
+                "ends_on": "2027-12-31"
+            }),
+        ),
+        (
+            "changeAgreementStatus",
+            JSON,
+            json!({"status": "suspended"}),
+        ),
+        (
+            "createResource",
+            JSON,
+            json!({
+                "title": "Guide de l'éducation à la vie affective",
+                "description": "Repères pour parler de relations, de consentement et de risques avec des adolescents.",
+                "audience": "professionals",
+                "kind": "guide",
+                "language": "fr",
+                "visibility": "partners"
+            }),
+        ),
+        (
+            "registerProfessionals",
+            JSON,
+            json!({
+                "professionals": [{"name": "Camille Martin"}, {"name": "Yanis Haddad"}]
+            }),
+        ),
+        (
+            "createCaseReviewRequest",
+            JSON,
+            json!({
+                "departement_code": "13",
+                "situation": "Adolescente de 15 ans placée en foyer, fugues de plusieurs jours, argent inexpliqué : l'équipe souhaite croiser les regards avant d'orienter.",
+                "fictional": false
+            }),
+        ),
+        (
+            "scheduleCaseReviewRequest",
+            JSON,
+            json!({"group_session_id": SESSION}),
+        ),
+        (
+            "createPermanence",
+            JSON,
+            json!({
+                "site_id": SITE,
+                "title": "Permanence du 2e mardi",
+                "rrule": "FREQ=MONTHLY;BYDAY=2TU",
+                "dtstart": "2027-01-01",
+                "part_of_day": "explicit",
+                "start_time": "14:00",
+                "end_time": "17:00",
+                "audience": "all",
+                "staff_ids": [STAFF]
+            }),
+        ),
+        (
+            "updatePermanence",
+            JSON,
+            json!({"start_time": "13:30", "end_time": "16:30"}),
+        ),
+        (
+            "splitPermanence",
+            JSON,
+            json!({
+                "from_date": "2027-09-01", "changes": {"rrule": "FREQ=MONTHLY;BYDAY=1TU,3TU"}
+            }),
+        ),
+        (
+            "changePermanenceOccurrence",
+            JSON,
+            json!({
+                "status": "moved",
+                "starts_at": "2027-04-14T14:00:00+02:00",
+                "ends_at": "2027-04-14T17:00:00+02:00",
+                "reason": "Salle indisponible le mardi."
+            }),
+        ),
+        (
+            "createAppointment",
+            JSON,
+            json!({
+                "mode": "permanence",
+                "title": "Premier entretien",
+                "referral_id": REFERRAL,
+                "site_id": SITE,
+                "starts_at": "2027-04-13T14:00:00+02:00",
+                "ends_at": "2027-04-13T15:00:00+02:00",
+                "staff_ids": [STAFF],
+                "attendees": [{"kind": "young_person"}, {"kind": "referent_professional", "organisation_id": ORG}]
+            }),
+        ),
+        (
+            "changeAppointment",
+            JSON,
+            json!({
+                "action": "reschedule",
+                "starts_at": "2027-04-20T14:00:00+02:00",
+                "ends_at": "2027-04-20T15:00:00+02:00",
+                "reason": "La jeune a cours ce jour-là."
+            }),
+        ),
+        (
+            "bookFirstMeeting",
+            JSON,
+            json!({
+                "referral_id": REFERRAL, "permanence_id": PERMANENCE,
+                "starts_at": "2027-04-13T12:00:00Z", "duration": 60
+            }),
+        ),
+        (
+            "createGroupSession",
+            JSON,
+            json!({
+                "kind": "parent_group",
+                "title": "Groupe de parole parents",
+                "mode": "in_person",
+                "venue": "Maison des associations, salle 2",
+                "departement_code": "93",
+                "starts_at": "2027-05-18T18:00:00+02:00",
+                "ends_at": "2027-05-18T20:00:00+02:00",
+                "staff_ids": [STAFF],
+                "capacity": 12,
+                "audience": "parents"
+            }),
+        ),
+        ("changeGroupSessionStatus", JSON, json!({"status": "held"})),
+        (
+            "createGroupRegistration",
+            JSON,
+            json!({"participant_name": "Nadia Benali", "category": "parents"}),
+        ),
+        (
+            "recordGroupAttendance",
+            JSON,
+            json!({
+                "present": [REGISTRATIONS[0], REGISTRATIONS[1]],
+                "absent": [REGISTRATIONS[2]],
+                "headcounts": [{"category": "parents", "age_band": "22_and_over", "count": 9}]
+            }),
+        ),
+        ("createDirectoryEntry", JSON, directory_entry.clone()),
+        ("replaceDirectoryEntry", JSON, directory_entry),
+        (
+            "putContact",
+            JSON,
+            json!({
+                "team": "Équipe Ado Sexo Seine-Saint-Denis", "email": "equipe93@adosexo.example", "phone": "01 43 93 00 00"
+            }),
+        ),
+        (
+            "createWebhookSubscription",
+            JSON,
+            json!({
+                "url": "https://ase93.example.org/adosexo/events",
+                "event_types": ["referral.status_changed", "appointment.booked", "appointment.cancelled"]
+            }),
+        ),
+    ]
+}
+
+/// Puts [`request_examples`] on their request bodies.
+fn add_request_examples(doc: &mut Document) {
+    use utoipa::openapi::RefOr;
+    let examples = request_examples();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            let Some(id) = operation.operation_id.clone() else {
+                continue;
+            };
+            let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+                continue;
+            };
+            for (media, content) in body.content.iter_mut() {
+                let RefOr::T(content) = content else {
+                    continue;
+                };
+                if let Some((_, _, example)) = examples
+                    .iter()
+                    .find(|(op, m, _)| *op == id && *m == media.as_str())
+                {
+                    content.example = Some(example.clone());
+                }
+            }
+        }
+    }
+}
+
+/// An operation open to anyone says `security: []` (no requirement,
+/// overriding any global one), which generators read as anonymous; utoipa
+/// writes `security(())` as `[{}]` (one empty requirement), which some
+/// generators read as "authenticated, with no scheme". An operation where
+/// a token is optional (`[{}, {"bearer": []}]`) keeps its empty requirement.
+fn anonymous_needs_no_requirement(paths: &mut utoipa::openapi::Paths) {
+    use utoipa::openapi::security::SecurityRequirement;
+    for item in paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            if let Some(security) = operation.security.as_mut()
+                && security.as_slice() == [SecurityRequirement::default()]
+            {
+                security.clear();
+            }
+        }
+    }
 }
 
 /// What every string of the document matches when it says nothing
@@ -922,6 +1424,179 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_refers_to_the_one_schema_with_an_example_of_its_status() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut problems = 0;
+        let mut walk = vec![(String::new(), &json)];
+        while let Some((path, value)) = walk.pop() {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(media) = map.get("application/problem+json") {
+                        problems += 1;
+                        assert_eq!(
+                            media["schema"],
+                            serde_json::json!({"$ref": "#/components/schemas/Problem"}),
+                            "{path}: a problem written out instead of referred to"
+                        );
+                    }
+                    walk.extend(map.iter().map(|(k, v)| (format!("{path}/{k}"), v)));
+                }
+                serde_json::Value::Array(items) => walk.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{path}/{i}"), v)),
+                ),
+                _ => {}
+            }
+        }
+        assert!(problems >= 13, "{problems} problem media types");
+        // Every error response of every operation shows an example of its
+        // own status.
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            for op in item.as_object().expect("item").values() {
+                for (status, response) in op["responses"].as_object().expect("responses") {
+                    let response = match response["$ref"].as_str() {
+                        Some(r) => {
+                            &json["components"]["responses"]
+                                [r.rsplit('/').next().unwrap_or_default()]
+                        }
+                        None => response,
+                    };
+                    let media = &response["content"]["application/problem+json"];
+                    if media.is_null() {
+                        continue;
+                    }
+                    assert_eq!(
+                        media["example"]["status"].to_string(),
+                        *status,
+                        "{path} {}: the example of {status}",
+                        op["operationId"]
+                    );
+                }
+            }
+        }
+        let mut statuses = std::collections::HashSet::new();
+        for (name, response) in json["components"]["responses"]
+            .as_object()
+            .expect("responses")
+        {
+            let example = &response["content"]["application/problem+json"]["example"];
+            let status = example["status"]
+                .as_u64()
+                .expect("an example with a status");
+            assert!(
+                example["type"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(crate::problem::PROBLEM_TYPE_PREFIX)),
+                "{name}"
+            );
+            assert!(statuses.insert(status), "{name}: status {status} twice");
+        }
+    }
+
+    #[test]
+    fn operations_open_to_anyone_have_no_security_requirement() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut open = Vec::new();
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("item") {
+                let security = op["security"].as_array().expect("security declared");
+                assert!(
+                    security.is_empty() || security.iter().any(|r| r != &serde_json::json!({})),
+                    "{method} {path}: {security:?}"
+                );
+                if security.is_empty() {
+                    open.push(op["operationId"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+        for id in [
+            "createToken",
+            "healthz",
+            "getOpenApiDocument",
+            "listPublicSites",
+        ] {
+            assert!(
+                open.iter().any(|o| o == id),
+                "{id} is not anonymous: {open:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_tag_is_declared_described_and_partners_come_first() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let declared: Vec<&str> = json["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .map(|t| {
+                let name = t["name"].as_str().expect("name");
+                assert!(
+                    t["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "tag {name} has no description"
+                );
+                name
+            })
+            .collect();
+        assert_eq!(
+            declared.get(..4),
+            Some(&["auth", "referrals", "scheduling", "public"][..])
+        );
+        for (path, item) in json["paths"].as_object().expect("paths") {
+            for op in item.as_object().expect("item").values() {
+                for tag in op["tags"].as_array().expect("tags") {
+                    let tag = tag.as_str().expect("tag");
+                    assert!(declared.contains(&tag), "{path}: tag {tag} is not declared");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_request_body_has_an_example() {
+        let json: serde_json::Value =
+            serde_json::from_str(&document_json().expect("serialises")).expect("json");
+        let mut missing = Vec::new();
+        for item in json["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("item").values() {
+                for (media, content) in op["requestBody"]["content"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                {
+                    // A file's bytes have no example to show.
+                    if media != "application/octet-stream" && content.get("example").is_none() {
+                        missing.push(format!("{} {media}", op["operationId"]));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "request bodies without an example: {missing:?}"
+        );
+        let ids: Vec<&str> = request_examples().iter().map(|(id, _, _)| *id).collect();
+        let documented = json["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .flat_map(|item| item.as_object().expect("item").values())
+            .filter_map(|op| op["operationId"].as_str())
+            .collect::<Vec<_>>();
+        for id in ids {
+            assert!(
+                documented.contains(&id),
+                "an example for no operation: {id}"
+            );
+        }
+    }
+
+    #[test]
     fn document_is_openapi_3_1() {
         let json: serde_json::Value =
             serde_json::from_str(&document_json().expect("serialises")).expect("json");
@@ -937,6 +1612,10 @@ mod tests {
                 let id = op.operation_id.clone().unwrap_or_default();
                 assert!(!id.is_empty(), "{path}: operation without operationId");
                 assert!(op.summary.is_some(), "{path} {id}: no summary");
+                assert!(
+                    op.description.as_ref().is_some_and(|d| !d.is_empty()),
+                    "{path} {id}: no description"
+                );
                 assert!(
                     op.tags.as_ref().is_some_and(|t| !t.is_empty()),
                     "{path} {id}: no tag"

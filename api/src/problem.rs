@@ -555,108 +555,213 @@ impl From<PersistenceError> for ApiError {
     }
 }
 
-/// `400 Bad Request` in the OpenAPI document.
-#[derive(ToResponse)]
+/// `400 Bad Request` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
+#[derive(Debug, ToResponse)]
 #[response(
     description = "Malformed input: the problem names each invalid field or parameter",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:invalid-input",
+        "title": "Invalid input",
+        "status": 400,
+        "detail": "1 field is invalid",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d",
+        "errors": [{"field": "limit", "code": "range", "message": "limit must be from 1 to 200"}]
+    })
 )]
-#[derive(Debug)]
-pub struct BadRequest(#[to_schema] pub Problem);
+pub struct BadRequest(pub Problem);
 
-/// `404 Not Found` in the OpenAPI document.
-#[derive(ToResponse)]
+/// `404 Not Found` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
+#[derive(Debug, ToResponse)]
 #[response(
     description = "No such resource, or one the caller may not see",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:not-found",
+        "title": "Not found",
+        "status": 404,
+        "detail": "no referral with this id",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-#[derive(Debug)]
-pub struct NotFound(#[to_schema] pub Problem);
+pub struct NotFound(pub Problem);
 
-/// `503 Service Unavailable` in the OpenAPI document.
-#[derive(ToResponse)]
+/// `503 Service Unavailable` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
+#[derive(Debug, ToResponse)]
 #[response(
     description = "The database cannot be reached; retry later",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:service-unavailable",
+        "title": "Service unavailable",
+        "status": 503,
+        "detail": "the service cannot reach its database; retry later",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-#[derive(Debug)]
-pub struct Unavailable(#[to_schema] pub Problem);
+pub struct Unavailable(pub Problem);
 
-/// `500 Internal Server Error` in the OpenAPI document.
-#[derive(ToResponse)]
+/// `500 Internal Server Error`: refers to [`Problem`], with an example of
+/// its own. Not in the document's components (no operation lists a 500, so
+/// it would be an unused component); kept for operations that would.
+#[derive(Debug, ToResponse)]
 #[response(
     description = "A fault on the server; the body says nothing of its cause",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:internal",
+        "title": "Internal server error",
+        "status": 500,
+        "detail": "the request could not be completed; quote the instance when reporting it",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-#[derive(Debug)]
-pub struct Internal(#[to_schema] pub Problem);
+pub struct Internal(pub Problem);
 
-/// `401 Unauthorized` in the OpenAPI document.
+/// `401 Unauthorized` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "No valid access token (missing, invalid, expired, revoked session or disabled account)",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:unauthorized",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "send an access token: Authorization: Bearer <token>",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct Unauthorized(#[to_schema] pub Problem);
+pub struct Unauthorized(pub Problem);
 
-/// `403 Forbidden` in the OpenAPI document.
+/// `403 Forbidden` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "The caller's role does not allow this operation",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:forbidden",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "your role does not allow this operation",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct Forbidden(#[to_schema] pub Problem);
+pub struct Forbidden(pub Problem);
 
-/// `409 Conflict` in the OpenAPI document.
+/// `409 Conflict` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "The request conflicts with the current state (e.g. a duplicate)",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:idempotency-key-reused",
+        "title": "Idempotency key reused",
+        "status": 409,
+        "detail": "this Idempotency-Key was used for another request; use a new key",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct Conflict(#[to_schema] pub Problem);
+pub struct Conflict(pub Problem);
 
-/// `412 Precondition Failed` in the OpenAPI document.
+/// `412 Precondition Failed` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "`If-Match` names a version that is no longer current: nothing changed",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:precondition-failed",
+        "title": "Precondition failed",
+        "status": 412,
+        "detail": "the resource changed since you read it; read it again and retry with its new ETag",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct PreconditionFailed(#[to_schema] pub Problem);
+pub struct PreconditionFailed(pub Problem);
 
-/// `428 Precondition Required` in the OpenAPI document.
+/// `428 Precondition Required` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "The change needs `If-Match` with the ETag read",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:precondition-required",
+        "title": "Precondition required",
+        "status": 428,
+        "detail": "send If-Match with the ETag of the version you read",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct PreconditionRequired(#[to_schema] pub Problem);
+pub struct PreconditionRequired(pub Problem);
 
-/// `413 Payload Too Large` in the OpenAPI document.
+/// `413 Payload Too Large` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "The request body is larger than the limit",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:payload-too-large",
+        "title": "Request body too large",
+        "status": 413,
+        "detail": "request bodies are limited to 65536 bytes",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct PayloadTooLarge(#[to_schema] pub Problem);
+pub struct PayloadTooLarge(pub Problem);
 
-/// `415 Unsupported Media Type` in the OpenAPI document.
+/// `415 Unsupported Media Type` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "The body is not JSON",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:unsupported-media-type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": "send the body as application/json",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct UnsupportedMediaType(#[to_schema] pub Problem);
+pub struct UnsupportedMediaType(pub Problem);
 
-/// `422 Unprocessable Content` in the OpenAPI document.
+/// `422 Unprocessable Content` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
 #[response(
     description = "A rule refuses the request; `type` names the rule",
-    content_type = "application/problem+json"
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:unknown-departement",
+        "title": "Unknown département",
+        "status": 422,
+        "detail": "no département has the code 99",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    })
 )]
-pub struct Unprocessable(#[to_schema] pub Problem);
+pub struct Unprocessable(pub Problem);
 
-/// `429 Too Many Requests` in the OpenAPI document.
+/// `429 Too Many Requests` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
 #[derive(Debug, ToResponse)]
-#[response(description = "Too many attempts; retry after `Retry-After` seconds", content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait")))]
-pub struct TooManyRequests(#[to_schema] pub Problem);
+#[response(
+    description = "Too many attempts; retry after `Retry-After` seconds",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:too-many-requests",
+        "title": "Too many requests",
+        "status": 429,
+        "detail": "too many failed attempts; wait before trying again",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d"
+    }),
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+pub struct TooManyRequests(pub Problem);

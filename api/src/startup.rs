@@ -23,6 +23,33 @@ use crate::routing::{RouteTable, ensure_problem, fallback};
 use crate::state::AppState;
 use crate::{openapi, request_id, routes};
 
+/// The documentation page (`/docs/`): Swagger UI's own page, titled with
+/// the product's name. Everything it loads is served from `/docs/`.
+const DOCS_INDEX: &str = r#"<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <title>adosexo API</title>
+    <link rel="stylesheet" type="text/css" href="./swagger-ui.css" />
+    <link rel="stylesheet" type="text/css" href="index.css" />
+    <link rel="icon" type="image/png" href="./favicon-32x32.png" sizes="32x32" />
+    <link rel="icon" type="image/png" href="./favicon-16x16.png" sizes="16x16" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="./swagger-ui-bundle.js" charset="UTF-8"> </script>
+    <script src="./swagger-ui-standalone-preset.js" charset="UTF-8"> </script>
+    <script src="./swagger-initializer.js" charset="UTF-8"> </script>
+  </body>
+</html>
+"#;
+
+async fn docs_index() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(DOCS_INDEX)
+}
+
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -213,9 +240,14 @@ impl Application {
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
                 .service(
-                    SwaggerUi::new("/docs/{_:.*}")
-                        .config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])),
+                    web::resource(["/docs/", "/docs/index.html"]).route(web::get().to(docs_index)),
                 )
+                .service(SwaggerUi::new("/docs/{_:.*}").config(
+                    // No validator: Swagger UI would otherwise send the
+                    // document's URL (and the visitor's address) to
+                    // Swagger's public validator.
+                    utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"]).validator_url("none"),
+                ))
                 .configure(crate::page::configure)
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::extract::refuse_unstorable_url))

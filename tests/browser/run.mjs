@@ -8,7 +8,10 @@
 // - the embed snippet works from another origin,
 // - no request leaves 127.0.0.1, no cookie, no CSP violation, no script error,
 // - axe-core finds no serious or critical violation (phone and desktop),
-// - screenshots at phone and desktop widths, and the page's transfer size.
+// - screenshots at phone and desktop widths, and the page's transfer size,
+// - the API docs page (/docs/) under a host name, every request off this
+//   machine refused and recorded: rendered, titled, tags in the declared
+//   order, no validator, nothing attempted.
 //
 //   ADOSEXO_BIN=target/debug/adosexo CHROMIUM=/usr/bin/chromium OUT=.ci/out node run.mjs
 
@@ -114,11 +117,15 @@ const api = async (path) => {
   return r.json();
 };
 
+const DOCS_HOST = 'api.adosexo.test';
 const browser = await chromium.launch({
   executablePath: browserPath,
   args: [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    // The docs page under a real-looking host name (Swagger UI skips its
+    // validator for localhost addresses, so only a name shows it is off).
+    `--host-resolver-rules=MAP ${DOCS_HOST} 127.0.0.1`,
   ],
 });
 const failures = [];
@@ -304,6 +311,34 @@ try {
     assert.equal(await frame.locator('#dep-permanences').inputValue(), '93');
     await page.screenshot({ path: join(out, 'aide-embedded.png'), fullPage: false });
     onlyLocal(requests);
+    await ctx.close();
+  });
+
+  await check('API documentation (/docs/): rendered, titled, partner tags first, no request leaves the machine', async () => {
+    const { ctx } = await context({ viewport: { width: 1280, height: 900 } });
+    // Every request that is not to this machine is refused and recorded.
+    const attempted = [];
+    await ctx.route('**/*', (route) => {
+      const url = route.request().url();
+      const { hostname } = new URL(url);
+      if (hostname === '127.0.0.1' || hostname === DOCS_HOST) return route.continue();
+      attempted.push(url);
+      return route.abort('blockedbyclient');
+    });
+    const page = await ctx.newPage();
+    const docs = `http://${DOCS_HOST}:${port}/docs/`;
+    await page.goto(docs, { waitUntil: 'networkidle' });
+    await page.locator('.swagger-ui .info .title').waitFor({ timeout: 15000 });
+    assert.equal(await page.title(), 'adosexo API');
+    assert.match(await page.locator('.swagger-ui .info .title').innerText(), /adosexo API/);
+    const tags = await page.locator('.opblock-tag-section h3.opblock-tag').evaluateAll((hs) => hs.map((h) => h.getAttribute('data-tag')));
+    const declared = (await api('/api/v1/openapi.json')).tags.map((t) => t.name);
+    assert.deepEqual(tags, declared, 'the groups in the declared order');
+    assert.deepEqual(tags.slice(0, 4), ['auth', 'referrals', 'scheduling', 'public']);
+    assert.ok((await page.locator('.opblock').count()) > 100, 'the operations are listed');
+    assert.equal(await page.locator('.validator-badge, img[src*="validator"]').count(), 0, 'no validator badge');
+    await page.screenshot({ path: join(out, 'docs.png'), fullPage: false });
+    assert.deepEqual(attempted, [], 'requests that would have left the machine');
     await ctx.close();
   });
 

@@ -255,9 +255,12 @@ async fn documentation_page_is_served(app: TestApp) {
     assert_eq!(response.status(), 200);
     let html = response.text().await.expect("html");
     assert!(html.contains("swagger-ui"), "the page loads Swagger UI");
+    assert!(html.contains("<title>adosexo API</title>"), "{html}");
     let config = app.get("/docs/swagger-initializer.js").await;
     assert_eq!(config.status(), 200);
     let script = config.text().await.expect("js");
     assert!(script.contains("/api/v1/openapi.json"), "{script}");
+    // No validator: the page never sends the document's URL to Swagger's.
+    assert!(script.contains(r#""validatorUrl": "none""#), "{script}");
     problem(app.get("/docs/no-such-file.js").await, 404, "not-found").await;
 }

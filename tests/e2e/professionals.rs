@@ -475,6 +475,36 @@ async fn library_files_are_checked_and_partner_files_need_a_token(app: TestApp) 
         .await
         .expect("sent");
     assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    // A client that accepts only octet-stream (as the document allows) gets
+    // the same bytes as application/octet-stream; one that also accepts the
+    // stored type, or anything, gets the stored type.
+    for (accept, expected) in [
+        ("application/octet-stream", "application/octet-stream"),
+        (
+            "application/octet-stream, application/pdf",
+            "application/pdf",
+        ),
+        (
+            "application/octet-stream;q=0.5, */*;q=0.1",
+            "application/pdf",
+        ),
+        ("application/*", "application/pdf"),
+    ] {
+        let response = app
+            .authed(
+                Method::GET,
+                &format!("/api/v1/resources/{partners}/file"),
+                world.token("partner_app"),
+            )
+            .header("Accept", accept)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{accept}");
+        assert_eq!(response.headers()["content-type"], expected, "{accept}");
+        assert_eq!(response.bytes().await.expect("bytes").to_vec(), bytes);
+    }
     // Counted.
     let seen = json(app.get(&format!("/api/v1/resources/{public}")).await, 200).await;
     assert_eq!(seen["downloads"], 1);

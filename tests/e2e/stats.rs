@@ -623,6 +623,38 @@ async fn csv_says_what_json_says(app: TestApp) {
         1 + json["rows"].as_array().expect("rows").len()
     );
     assert_eq!(lines[1], "2026-01,total,0,false");
+    // `format` (for clients that cannot set Accept) gives the same CSV, and
+    // `format=json` wins over Accept.
+    let response = app
+        .authed(
+            reqwest::Method::GET,
+            &format!("{path}&format=csv"),
+            &supervisor,
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(response.text().await.expect("body"), body);
+    let response = app
+        .authed(
+            reqwest::Method::GET,
+            &format!("{path}&format=json"),
+            &supervisor,
+        )
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.expect("json"),
+        json
+    );
     assert_eq!(*lines.last().expect("line"), "2026-03,total,0,false");
 }
 
@@ -755,6 +787,26 @@ async fn annual_report_as_json_and_printable_html(app: TestApp) {
     let html = response.text().await.expect("body");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(html.matches("<svg").count(), 5, "{html}");
+    let by_format = app
+        .authed(
+            reqwest::Method::GET,
+            "/api/v1/stats/report?year=2026&format=html",
+            analyst,
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        by_format.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert!(
+        by_format
+            .text()
+            .await
+            .expect("body")
+            .starts_with("<!DOCTYPE html>")
+    );
     assert!(
         html.contains("masqué") && !html.contains(">13</text>"),
         "{html}"

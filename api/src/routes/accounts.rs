@@ -117,6 +117,7 @@ pub struct ListQuery {
     operation_id = "listAccounts",
     tag = "accounts",
     summary = "List accounts",
+    description = "Admins and the supervisor. Pages of at most `limit`; pass `next_cursor` as `cursor` for the next one. `organisation_id` keeps one organisation's accounts. Audited.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -390,6 +391,7 @@ pub async fn create(
     operation_id = "getAccount",
     tag = "accounts",
     summary = "Get an account",
+    description = "Admins and the supervisor. The account's roles, territory and status; `ETag` is its version, for `updateAccount`. Audited.",
     params(("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -470,6 +472,7 @@ pub struct UpdateAccount {
     operation_id = "updateAccount",
     tag = "accounts",
     summary = "Change an account",
+    description = "Admins. Send only what changes: `display_name`, `password`, `roles`, `territory`. The rules between roles, organisation and territory answer 422 naming the rule (`incompatible-roles`, `territory-required`, `cannot-drop-own-admin`, …). Needs `If-Match` (428 without it, 412 when stale). Audited.",
     params(
         ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
@@ -685,6 +688,7 @@ pub async fn disable(
     operation_id = "enableAccount",
     tag = "accounts",
     summary = "Enable an account",
+    description = "Admins. A disabled account may sign in again. Needs `If-Match` with the ETag read (428 without it, 412 when the account changed since).",
     params(
         ("id" = String, Path, description = "Account id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),

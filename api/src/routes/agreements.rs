@@ -410,6 +410,7 @@ async fn list_page(
     operation_id = "listAgreements",
     tag = "professionals",
     summary = "List partnership agreements",
+    description = "Every staff role. Pages by `cursor`; `listAgreementsEndingSoon` lists those about to end.",
     params(AgreementQuery),
     security(("bearer" = [])),
     responses(
@@ -484,6 +485,7 @@ pub async fn ending_soon(
     operation_id = "getAgreement",
     tag = "professionals",
     summary = "Get a partnership agreement",
+    description = "Every staff role. A partnership agreement with its partner, dates and status; `ETag` is its version, for `changeAgreementStatus`. Audited.",
     params(("id" = String, Path, description = "Agreement id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(

@@ -754,6 +754,7 @@ pub struct AppointmentQuery {
     operation_id = "listAppointments",
     tag = "scheduling",
     summary = "List appointments",
+    description = "The supervisor: all; coordinators and regional referents: those of their territory and their own. Narrow by `from` and `to`, `staff_id`, `referral_id`, `follow_up_id`, `status`; pages by `cursor`. Audited.",
     params(AppointmentQuery),
     security(("bearer" = [])),
     responses(

@@ -417,6 +417,7 @@ pub struct ErasureListQuery {
     operation_id = "listErasureRequests",
     tag = "data-protection",
     summary = "List erasure requests",
+    description = "The supervisor. Pages by `cursor`; `status` keeps the requests in one status. Audited.",
     params(ErasureListQuery),
     security(("bearer" = [])),
     responses(
@@ -473,6 +474,7 @@ pub async fn list_erasure_requests(
     operation_id = "getErasureRequest",
     tag = "data-protection",
     summary = "Read an erasure request",
+    description = "The supervisor. An erasure request (right to erasure) with its status and decision.",
     params(("id" = String, Path, description = "Erasure request id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(

@@ -30,6 +30,7 @@ use crate::wire::SecretString;
 #[serde(tag = "grant_type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TokenRequest {
     /// A person: e-mail and password, plus the TOTP code once enrolled (staff).
+    #[schema(title = "PasswordGrant")]
     Password {
         /// The account's e-mail address.
         #[schema(
@@ -46,6 +47,7 @@ pub enum TokenRequest {
         totp: Option<String>,
     },
     /// A partner app: its client id and secret.
+    #[schema(title = "ClientCredentialsGrant")]
     ClientCredentials {
         /// The client id (given when the client was created).
         #[schema(min_length = 1, max_length = 64)]
@@ -54,6 +56,7 @@ pub enum TokenRequest {
         client_secret: SecretString,
     },
     /// A refresh token from a previous answer; it is spent and replaced.
+    #[schema(title = "RefreshTokenGrant")]
     RefreshToken {
         /// The refresh token.
         refresh_token: SecretString,
@@ -136,6 +139,7 @@ pub enum TokenForm {
     /// A person: e-mail and password, plus the TOTP code once enrolled
     /// (staff). A client id alone (a public client) is accepted and ignored;
     /// a client secret, if sent, must be right.
+    #[schema(title = "PasswordGrantForm")]
     Password {
         /// The account's e-mail address.
         #[schema(min_length = 1, max_length = 254)]
@@ -156,6 +160,7 @@ pub enum TokenForm {
         scope: Option<String>,
     },
     /// A partner app: its client id and secret, here or in `Authorization: Basic`.
+    #[schema(title = "ClientCredentialsGrantForm")]
     ClientCredentials {
         /// The client id (`client_secret_post`).
         #[schema(max_length = 64)]
@@ -169,6 +174,7 @@ pub enum TokenForm {
         scope: Option<String>,
     },
     /// A refresh token from a previous answer; it is spent and replaced.
+    #[schema(title = "RefreshTokenGrantForm")]
     RefreshToken {
         /// The refresh token.
         refresh_token: SecretString,
@@ -303,11 +309,13 @@ impl FromRequest for FormBody {
                                       `unsupported_grant_type`, `invalid_scope`), or in the form a \
                                       refused grant (`invalid_grant`: wrong password, TOTP code or \
                                       refresh token; `type` ends in `totp-required` when a code is needed)",
-         body = crate::problem::Problem, content_type = "application/problem+json"),
+         body = crate::problem::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:adosexo:problem:invalid-credentials", "title": "Invalid credentials", "status": 400, "detail": "the credentials are not valid", "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d", "error": "invalid_grant", "error_description": "the credentials are not valid"})),
         (status = 401, description = "Invalid credentials (`error`: `invalid_client`, or in the JSON \
                                       form `invalid_grant`), or in the JSON form a TOTP code is \
                                       required (`type` ends in `totp-required`)",
-         body = crate::problem::Problem, content_type = "application/problem+json"),
+         body = crate::problem::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:adosexo:problem:invalid-credentials", "title": "Invalid credentials", "status": 401, "detail": "the credentials are not valid", "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d", "error": "invalid_client", "error_description": "the credentials are not valid"})),
         (status = 413, response = crate::problem::PayloadTooLarge),
         (status = 415, response = crate::problem::UnsupportedMediaType),
         (status = 429, response = crate::problem::TooManyRequests),
@@ -469,10 +477,12 @@ async fn authenticate_if_confidential(
         (status = 200, description = "Revoked, or nothing to revoke"),
         (status = 400, description = "Malformed request (`error`: `invalid_request`), or a partner \
                                       app's token presented by another client (`unauthorized_client`)",
-         body = crate::problem::Problem, content_type = "application/problem+json"),
+         body = crate::problem::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:adosexo:problem:invalid-input", "title": "Invalid input", "status": 400, "detail": "1 field is invalid", "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d", "errors": [{"field": "token", "code": "invalid", "message": "token is required"}], "error": "invalid_request", "error_description": "token: token is required"})),
         (status = 401, description = "The client authentication failed, or a partner app's token came \
                                       without it (`error`: `invalid_client`, `WWW-Authenticate: Basic`)",
-         body = crate::problem::Problem, content_type = "application/problem+json"),
+         body = crate::problem::Problem, content_type = "application/problem+json",
+         example = json!({"type": "urn:adosexo:problem:invalid-credentials", "title": "Invalid credentials", "status": 401, "detail": "the credentials are not valid", "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d", "error": "invalid_client", "error_description": "the credentials are not valid"})),
         (status = 413, response = crate::problem::PayloadTooLarge),
         (status = 415, response = crate::problem::UnsupportedMediaType),
         (status = 429, response = crate::problem::TooManyRequests),

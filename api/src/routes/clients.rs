@@ -102,6 +102,7 @@ pub struct ListQuery {
     operation_id = "listClients",
     tag = "clients",
     summary = "List partner app clients",
+    description = "Admins and the supervisor. The partner apps with their organisation, scopes and status, never their secrets. Pages by `cursor`; `organisation_id` keeps one partner's apps.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -296,6 +297,7 @@ pub async fn create(
     operation_id = "revokeClient",
     tag = "clients",
     summary = "Revoke a partner app client",
+    description = "Admins. The app can no longer get tokens, and the tokens it holds stop working at once. Audited.",
     params(("id" = String, Path, description = "Client id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(

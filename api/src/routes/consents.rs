@@ -546,6 +546,7 @@ pub async fn withdraw(
     operation_id = "invalidateConsent",
     tag = "consents",
     summary = "Invalidate a consent recorded in error",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. For a consent recorded by mistake: it counts as never effective, and the record stays in the history. A consent no longer standing (withdrawn or invalidated) is a 422 `consent-not-standing`. Needs `If-Match` with the consent's ETag.",
     params(
         ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("consent_id" = String, Path, description = "Consent id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
@@ -695,6 +696,7 @@ pub struct Coverage {
     operation_id = "getConsentCoverage",
     tag = "consents",
     summary = "Is a purpose covered?",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. Whether `purpose` is covered for the follow-up's young person at the instant `at` (default: now) by a consent in force then. Audited.",
     params(
         ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         CoverageQuery,

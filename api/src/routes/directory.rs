@@ -153,6 +153,7 @@ fn row_of(
     operation_id = "createDirectoryEntry",
     tag = "public",
     summary = "Add a directory entry",
+    description = "Admins. A service of the public directory (read by anyone with `searchDirectory`): national, or for 1 to 101 départements. Honours `Idempotency-Key`. Audited.",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = DirectoryEntryInput, content_type = "application/json"),
     security(("bearer" = [])),
@@ -235,6 +236,7 @@ async fn existing(state: &AppState, id: &str) -> Result<DirectoryRow, ApiError> 
     operation_id = "getDirectoryEntry",
     tag = "public",
     summary = "Get a directory entry",
+    description = "Admins. The entry as stored, with its version (`ETag`) for `replaceDirectoryEntry`; the public reads the directory with `searchDirectory`.",
     params(("id" = String, Path, description = "Entry id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -272,6 +274,7 @@ pub async fn get(
     operation_id = "replaceDirectoryEntry",
     tag = "public",
     summary = "Replace a directory entry",
+    description = "Admins. Replaces the whole entry. Needs `If-Match` (428 without it, 412 when stale). Audited.",
     params(
         ("id" = String, Path, description = "Entry id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
@@ -341,6 +344,7 @@ pub async fn replace(
     operation_id = "deleteDirectoryEntry",
     tag = "public",
     summary = "Remove a directory entry",
+    description = "Admins. The entry leaves the public directory at once. Audited.",
     params(("id" = String, Path, description = "Entry id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -443,6 +447,7 @@ fn scope_of(conn: &mut DbConnection, scope: &str) -> Result<String, ApiError> {
     operation_id = "putContact",
     tag = "public",
     summary = "Set a contact",
+    description = "Admins. The phone and e-mail that the public page and `getPublicContacts` give for a département (`scope` a département code) or for the whole country (`national`). Audited.",
     params(("scope" = String, Path, description = "A département code or `national`", pattern = "^(national|[0-9]{2}|2[ABab]|9[78][0-9])$")),
     request_body(content = ContactInput, content_type = "application/json"),
     security(("bearer" = [])),
@@ -513,6 +518,7 @@ pub async fn put_contact(
     operation_id = "deleteContact",
     tag = "public",
     summary = "Remove a contact",
+    description = "Admins. Removes the contact of a département (`scope` a département code): the public page and `getPublicContacts` then give the national one. Audited.",
     params(("scope" = String, Path, description = "A département code or `national`", pattern = "^(national|[0-9]{2}|2[ABab]|9[78][0-9])$")),
     security(("bearer" = [])),
     responses(

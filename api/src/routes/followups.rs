@@ -378,6 +378,7 @@ async fn list_for(
     operation_id = "listFollowUps",
     tag = "follow-ups",
     summary = "List follow-ups",
+    description = "Coordinators and regional referents: the follow-ups of their territory; the supervisor: all. `status` and `updated_since` narrow the list (for synchronisation); pages by `cursor`.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -411,6 +412,7 @@ pub async fn list(
     operation_id = "listMyFollowUps",
     tag = "me",
     summary = "My follow-ups",
+    description = "Staff. The follow-ups where the caller is the lead or co-staff, with the filters and paging of `listFollowUps`.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -509,6 +511,7 @@ pub struct UpdateFollowUp {
     operation_id = "updateFollowUp",
     tag = "follow-ups",
     summary = "Change a follow-up",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. Changes the measure or adds co-staff, who must be programme staff (422 `not-staff`). Needs `If-Match` (428 without it, 412 when stale). Audited.",
     params(
         ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),
@@ -734,6 +737,7 @@ pub struct ObjectiveChange {
     operation_id = "setFollowUpObjective",
     tag = "follow-ups",
     summary = "Set an objective's status",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. Records the status of one objective; the earlier statuses stay in its history. A closed follow-up answers 422 `follow-up-closed`. Audited.",
     params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     request_body(content = ObjectiveChange, content_type = "application/json"),
     security(("bearer" = [])),
@@ -905,6 +909,7 @@ async fn notes_of(
     operation_id = "createFollowUpNote",
     tag = "follow-ups",
     summary = "Write a note",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. The note is sealed at rest with the notes key; only those who may read the follow-up read it. Honours `Idempotency-Key`. Audited.",
     params(
         ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
@@ -1060,6 +1065,7 @@ pub struct InvolvePerson {
     operation_id = "addFollowUpPerson",
     tag = "follow-ups",
     summary = "Involve a relative or professional",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. A parent, a relative or a partner professional who takes part in the follow-up; a closed follow-up answers 422 `follow-up-closed`. Honours `Idempotency-Key`. Audited.",
     params(
         ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),

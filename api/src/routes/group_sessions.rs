@@ -698,6 +698,7 @@ pub struct ListQuery {
     operation_id = "listGroupSessions",
     tag = "group-sessions",
     summary = "List group sessions",
+    description = "Every staff role: every session, whatever the territory. Narrow by `from` and `to`, `kind`, `status`, `departement` (422 when `to` is before `from`); pages by `cursor`. Audited.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -799,6 +800,7 @@ pub async fn list(
     operation_id = "getGroupSession",
     tag = "group-sessions",
     summary = "Get a group session",
+    description = "Every staff role (admins included). The session and its version (`ETag`), for `changeGroupSessionStatus` and attendance. Audited.",
     params(("id" = String, Path, description = "Group session id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(

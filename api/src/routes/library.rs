@@ -352,15 +352,11 @@ async fn read_limited(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, 
                    beyond). The SHA-256 is stored. Replaces a previous file or link. Audited.",
     params(("id" = String, Path, description = "Resource id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     request_body(
-        description = "The file's bytes",
+        description = "The file's bytes. Sent as `application/octet-stream` (what generated \
+                       clients send), or with the file's own media type: `application/pdf`, \
+                       `image/png`, `image/jpeg`, `image/gif`, `application/zip`, `audio/mpeg` or \
+                       `video/mp4`. Either way the type stored is the one recognised from the bytes.",
         content(
-            (FileBytes = "application/pdf"),
-            (FileBytes = "image/png"),
-            (FileBytes = "image/jpeg"),
-            (FileBytes = "image/gif"),
-            (FileBytes = "application/zip"),
-            (FileBytes = "audio/mpeg"),
-            (FileBytes = "video/mp4"),
             (FileBytes = "application/octet-stream"),
         ),
     ),
@@ -595,12 +591,40 @@ pub async fn get(
     Ok(versioned_json(StatusCode::OK, &view(row)?, version))
 }
 
+/// Whether `Accept` asks for `application/octet-stream` and admits no range
+/// that covers the stored media type (`*/*`, `image/*`, the type itself).
+fn only_octet_stream(req: &HttpRequest, stored: &str) -> bool {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let stored = stored.to_ascii_lowercase();
+    let stored_major = stored.split('/').next().unwrap_or_default();
+    let ranges: Vec<String> = accept
+        .split(',')
+        .filter_map(|part| part.split(';').next())
+        .map(|range| range.trim().to_ascii_lowercase())
+        .collect();
+    let covers = |range: &str| {
+        range == "*/*"
+            || range == stored
+            || range
+                .strip_suffix("/*")
+                .is_some_and(|major| major == stored_major)
+    };
+    ranges.iter().any(|r| r == "application/octet-stream") && !ranges.iter().any(|r| covers(r))
+}
+
 /// Download a resource's file (or follow its link); counted.
 #[utoipa::path(
     operation_id = "downloadResourceFile",
     tag = "professionals",
     summary = "Download a resource",
-    description = "The file with its stored media type, `ETag` its SHA-256 and `Digest`-style \
+    description = "The file with its stored media type (as `application/octet-stream` when `Accept` \
+                   asks for that and not the stored type), `ETag` its SHA-256 and `Digest`-style \
                    `X-Content-SHA256`; a link resource answers 303 to its URL. Every download is \
                    counted (statistics: downloads per kind). Partners-only resources need a bearer \
                    token (401 without). A resource whose file has not been uploaded yet answers \
@@ -617,6 +641,7 @@ pub async fn get(
             (FileBytes = "application/zip"),
             (FileBytes = "audio/mpeg"),
             (FileBytes = "video/mp4"),
+            (FileBytes = "application/octet-stream"),
          ),
          headers(("X-Content-SHA256" = String, description = "SHA-256 of the bytes (hex)"))),
         (status = 303, description = "A link resource: its URL", headers(("Location" = String, description = "The external URL"))),
@@ -665,7 +690,11 @@ pub async fn download(
     }
     match (content, row.media_type, row.sha256, row.external_url) {
         (Some(bytes), Some(media_type), Some(sha256), _) => Ok(HttpResponse::Ok()
-            .content_type(media_type)
+            .content_type(if only_octet_stream(&req, &media_type) {
+                "application/octet-stream".to_owned()
+            } else {
+                media_type
+            })
             .insert_header(("ETag", format!("\"{sha256}\"")))
             .insert_header(("X-Content-SHA256", sha256))
             .insert_header(("Content-Disposition", "attachment"))

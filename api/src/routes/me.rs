@@ -47,6 +47,7 @@ pub struct Me {
     operation_id = "getMe",
     tag = "me",
     summary = "The authenticated caller",
+    description = "Any token. Who is calling: a person (`kind`, roles, organisation, territory, whether TOTP is on) or a partner app (its scopes). `enrolment_only` is true for a token that may only enrol TOTP.",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = Me),

@@ -100,6 +100,7 @@ pub struct ListQuery {
     operation_id = "listOrganisations",
     tag = "organisations",
     summary = "List organisations",
+    description = "Every staff role. The programme and its partner organisations; `kind` keeps one kind; pages by `cursor`.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -379,6 +380,7 @@ pub struct UpdateOrganisation {
     operation_id = "updateOrganisation",
     tag = "organisations",
     summary = "Change an organisation",
+    description = "Admins. Send only what changes: `name`, `kind`, `departement_code`, `shares_secrecy`, `status`. A name already taken is a 409 `name-taken`; the programme's kind cannot change (422 `programme-kind-fixed`). Needs `If-Match` (428 without it, 412 when stale). Audited.",
     params(
         ("id" = String, Path, description = "Organisation id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),

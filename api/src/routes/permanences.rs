@@ -567,6 +567,7 @@ pub struct PermanenceQuery {
     operation_id = "listPermanences",
     tag = "scheduling",
     summary = "List permanences",
+    description = "Every staff role. Narrow by `site_id`, `departement`, `staff_id`; pages by `cursor`. The public sees the permanences through `listPublicSites`.",
     params(PermanenceQuery),
     security(("bearer" = [])),
     responses(
@@ -625,6 +626,7 @@ pub async fn list(
     operation_id = "getPermanence",
     tag = "scheduling",
     summary = "Get a permanence",
+    description = "Every staff role. The permanence with its recurrence rule, times, site and staff; `ETag` is its version, for `updatePermanence`.",
     params(("id" = String, Path, description = "Permanence id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -1054,6 +1056,7 @@ fn occurrence_date(date: &str) -> Result<NaiveDate, ApiError> {
     operation_id = "changePermanenceOccurrence",
     tag = "scheduling",
     summary = "Cancel or move one occurrence",
+    description = "Admins and the supervisor. Cancels the occurrence of `date`, or moves it (a moved occurrence gives both times); the rule's other occurrences stay as they are. Needs `If-Match` with the permanence's ETag. Audited.",
     params(
         ("id" = String, Path, description = "Permanence id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("date" = String, Path, description = "The occurrence's original date", format = Date),
@@ -1154,6 +1157,7 @@ pub async fn change_occurrence(
     operation_id = "restorePermanenceOccurrence",
     tag = "scheduling",
     summary = "Restore one occurrence",
+    description = "Admins and the supervisor. Undoes a cancellation or a move: the occurrence of `date` is again as the rule gives it. Needs `If-Match` with the permanence's ETag. Audited.",
     params(
         ("id" = String, Path, description = "Permanence id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("date" = String, Path, description = "The occurrence's original date", format = Date),

@@ -1424,6 +1424,7 @@ async fn act(
     operation_id = "reviewReferral",
     tag = "referrals",
     summary = "Put a referral in review",
+    description = "The supervisor, and coordinators and regional referents of the referral's territory (404 otherwise). Moves a `submitted` referral to `in_review`; from any other status, 422 `referral-transition-not-allowed`. Needs `If-Match` (428 without it, 412 when stale).",
     params(
         ("id" = String, Path, description = "Referral id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),

@@ -28,6 +28,7 @@ pub struct SecuritySettings {
     operation_id = "getSecuritySettings",
     tag = "settings",
     summary = "Security settings",
+    description = "Admins. Whether staff must sign in with TOTP (`totp_required`).",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The settings", body = SecuritySettings),
@@ -64,6 +65,7 @@ pub async fn get(
     operation_id = "putSecuritySettings",
     tag = "settings",
     summary = "Change security settings",
+    description = "Admins. Replaces the settings. With `totp_required`, a staff member without TOTP gets at sign-in a token that may only enrol it. Audited.",
     request_body(content = SecuritySettings, content_type = "application/json"),
     security(("bearer" = [])),
     responses(

@@ -121,6 +121,7 @@ fn share_view(row: ShareRow, now: DateTime<Utc>) -> Result<ShareView, ApiError> 
     operation_id = "listShareDecisions",
     tag = "sharing",
     summary = "Share decisions of a follow-up",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. Every decision to share this follow-up with a partner, in force, expired or revoked.",
     params(("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -367,6 +368,7 @@ pub struct RevokeShare {
     operation_id = "revokeShareDecision",
     tag = "sharing",
     summary = "Revoke a share",
+    description = "Staff of the follow-up's territory (404 otherwise) and the supervisor. The partner loses access at once and receives a `share.revoked` event; a share already revoked is a 422 `share-revoked`. Needs `If-Match` (428 without it, 412 when stale). Audited.",
     params(
         ("id" = String, Path, description = "Follow-up id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("share_id" = String, Path, description = "Share decision id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),

@@ -350,6 +350,7 @@ pub struct SiteQuery {
     operation_id = "listSites",
     tag = "scheduling",
     summary = "List sites",
+    description = "Every staff role. Narrow by `departement` and `status`; pages by `cursor`. The public sees the sites through `listPublicSites`.",
     params(SiteQuery),
     security(("bearer" = [])),
     responses(
@@ -428,6 +429,7 @@ pub async fn load(state: &AppState, id: &str) -> Result<SiteRow, ApiError> {
     operation_id = "getSite",
     tag = "scheduling",
     summary = "Get a site",
+    description = "Every staff role. The site with its address, coordinates and status; `ETag` is its version, for `updateSite`.",
     params(("id" = String, Path, description = "Site id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -506,6 +508,7 @@ pub struct UpdateSite {
     operation_id = "updateSite",
     tag = "scheduling",
     summary = "Change a site",
+    description = "Admins and the supervisor. Send only what changes (address, coordinates, accessibility, `public`, `status`, …). Needs `If-Match` (428 without it, 412 when stale). Audited.",
     params(
         ("id" = String, Path, description = "Site id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
         ("If-Match" = String, Header, description = "The ETag of the version read", pattern = "^\"v[0-9]{1,18}\"$", example = "\"v1\""),

@@ -31,6 +31,28 @@ use crate::state::AppState;
 /// The longest range, in months.
 pub const MAX_MONTHS: u32 = 60;
 
+/// `format` of a statistics table: for clients that cannot set `Accept`
+/// (generated clients, links). Without it, `Accept: text/csv` gives CSV.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TableFormat {
+    /// JSON (`application/json`), whatever `Accept` says.
+    Json,
+    /// CSV (`text/csv`), whatever `Accept` says.
+    Csv,
+}
+
+/// `format` of the annual report. Without it, `Accept: text/html` gives
+/// the printable page.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    /// JSON (`application/json`), whatever `Accept` says.
+    Json,
+    /// The printable HTML page (`text/html`), whatever `Accept` says.
+    Html,
+}
+
 /// Period granularity of the rows.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -249,6 +271,9 @@ macro_rules! stats_query {
             /// Columns (default: none, one `all` column).
             #[param(inline)]
             pub by: Option<$dimension>,
+            /// `csv` or `json`; without it, `Accept` decides (`text/csv`: CSV).
+            #[param(inline)]
+            pub format: Option<TableFormat>,
         }
     };
 }
@@ -292,6 +317,9 @@ pub struct AppointmentStatsQuery {
     /// Columns (default: none, one `all` column).
     #[param(inline)]
     pub by: Option<AppointmentDimension>,
+    /// `csv` or `json`; without it, `Accept` decides (`text/csv`: CSV).
+    #[param(inline)]
+    pub format: Option<TableFormat>,
 }
 
 /// A published figure: `value` is `null` when `suppressed`.
@@ -411,6 +439,7 @@ async fn respond(
     auth: &Authenticated,
     req: &HttpRequest,
     request: Request,
+    format: Option<TableFormat>,
 ) -> Result<HttpResponse, ApiError> {
     let family = request.family;
     let table = build(state, request).await?;
@@ -426,7 +455,12 @@ async fn respond(
         )],
     )
     .await?;
-    if wants_csv(req) {
+    let csv_wanted = match format {
+        Some(TableFormat::Csv) => true,
+        Some(TableFormat::Json) => false,
+        None => wants_csv(req),
+    };
+    if csv_wanted {
         Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .body(csv(&table)))
@@ -850,7 +884,7 @@ pub fn csv(table: &StatsTable) -> String {
     out
 }
 
-const DESCRIPTION: &str = "Rows are the periods covering `from` + `months` (UTC), widened to whole quarters or years. Columns are the `by` dimension (categories absent from the data are zero). Each period is published on its own with its total (no totals across periods, so overlapping ranges cannot be subtracted). Counts from 1 to `min_cell − 1` (`ADOSEXO_STATS_MIN_CELL`, default 11) are `null` with `suppressed: true`, and further figures are suppressed so that none can be recovered from the period's total; zeros are published. `Accept: text/csv` gives CSV (`period,<by>,count,suppressed`, CRLF). Analysts and the supervisor; each read is audited.";
+const DESCRIPTION: &str = "Rows are the periods covering `from` + `months` (UTC), widened to whole quarters or years. Columns are the `by` dimension (categories absent from the data are zero). Each period is published on its own with its total (no totals across periods, so overlapping ranges cannot be subtracted). Counts from 1 to `min_cell − 1` (`ADOSEXO_STATS_MIN_CELL`, default 11) are `null` with `suppressed: true`, and further figures are suppressed so that none can be recovered from the period's total; zeros are published. `Accept: text/csv` or `format=csv` gives CSV (`period,<by>,count,suppressed`, CRLF). Analysts and the supervisor; each read is audited.";
 
 async fn guard(state: &AppState, auth: &Authenticated, family: &str) -> Result<(), ApiError> {
     permit(
@@ -892,6 +926,7 @@ pub async fn referral_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "referrals").await?;
     let query = query.into_inner()?;
+    let format = query.format;
     let measure = query.measure.unwrap_or(ReferralMeasure::Received);
     let request = Request {
         family: "referrals",
@@ -903,7 +938,7 @@ pub async fn referral_stats(
         months: query.months,
         joint: false,
     };
-    respond(&state, &auth, &req, request).await
+    respond(&state, &auth, &req, request, format).await
 }
 
 /// Follow-ups opened and closed.
@@ -934,6 +969,7 @@ pub async fn follow_up_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "follow_ups").await?;
     let query = query.into_inner()?;
+    let format = query.format;
     let measure = query.measure.unwrap_or(FollowUpMeasure::Opened);
     let request = Request {
         family: "follow_ups",
@@ -945,7 +981,7 @@ pub async fn follow_up_stats(
         months: query.months,
         joint: false,
     };
-    respond(&state, &auth, &req, request).await
+    respond(&state, &auth, &req, request, format).await
 }
 
 /// Appointments by mode and status.
@@ -976,6 +1012,7 @@ pub async fn appointment_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "appointments").await?;
     let query = query.into_inner()?;
+    let format = query.format;
     let request = Request {
         family: "appointments",
         measure: Some(Measure::Appointments),
@@ -986,7 +1023,7 @@ pub async fn appointment_stats(
         months: query.months,
         joint: false,
     };
-    respond(&state, &auth, &req, request).await
+    respond(&state, &auth, &req, request, format).await
 }
 
 /// Columns of a permanence table.
@@ -1031,6 +1068,9 @@ pub struct PermanenceStatsQuery {
     /// Columns (default: none, one `all` column).
     #[param(inline)]
     pub by: Option<PermanenceDimension>,
+    /// `csv` or `json`; without it, `Accept` decides (`text/csv`: CSV).
+    #[param(inline)]
+    pub format: Option<TableFormat>,
 }
 
 /// Permanences held: occurrences not cancelled.
@@ -1061,6 +1101,7 @@ pub async fn permanence_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "permanences").await?;
     let query = query.into_inner()?;
+    let format = query.format;
     let (measure, measure_name) = match query.measure.unwrap_or_default() {
         PermanenceMeasure::Held => (None, "permanences_held"),
         PermanenceMeasure::Attendance => {
@@ -1083,7 +1124,7 @@ pub async fn permanence_stats(
         months: query.months,
         joint: false,
     };
-    respond(&state, &auth, &req, request).await
+    respond(&state, &auth, &req, request, format).await
 }
 
 /// Group sessions held and people reached.
@@ -1114,6 +1155,7 @@ pub async fn group_session_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "group_sessions").await?;
     let query = query.into_inner()?;
+    let format = query.format;
     let measure = query.measure.unwrap_or(GroupMeasure::Held);
     let request = Request {
         family: "group_sessions",
@@ -1125,7 +1167,7 @@ pub async fn group_session_stats(
         months: query.months,
         joint: false,
     };
-    respond(&state, &auth, &req, request).await
+    respond(&state, &auth, &req, request, format).await
 }
 
 /// Professionals reached by trainings and case reviews, per organisation
@@ -1157,6 +1199,7 @@ pub async fn professional_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "professionals").await?;
     let query = query.into_inner()?;
+    let format = query.format;
     let measure = query.measure.unwrap_or(ProfessionalMeasure::Reached);
     let request = Request {
         family: "professionals",
@@ -1168,7 +1211,7 @@ pub async fn professional_stats(
         months: query.months,
         joint: false,
     };
-    respond(&state, &auth, &req, request).await
+    respond(&state, &auth, &req, request, format).await
 }
 
 /// Library downloads per resource kind.
@@ -1199,6 +1242,7 @@ pub async fn resource_stats(
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "resources").await?;
     let query = query.into_inner()?;
+    let format = query.format;
     let measure = query.measure.unwrap_or(ResourceMeasure::Downloads);
     let request = Request {
         family: "resources",
@@ -1210,7 +1254,7 @@ pub async fn resource_stats(
         months: query.months,
         joint: false,
     };
-    respond(&state, &auth, &req, request).await
+    respond(&state, &auth, &req, request, format).await
 }
 
 /// Annual report parameters.
@@ -1222,6 +1266,9 @@ pub struct ReportQuery {
     #[validate(range(min = 1900, max = 2099, message = "year must be from 1900 to 2099"))]
     #[param(minimum = 1900, maximum = 2099, example = 2026)]
     pub year: i32,
+    /// `html` or `json`; without it, `Accept` decides (`text/html`: HTML).
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
 }
 
 /// The annual activity report sent to funders.
@@ -1382,7 +1429,7 @@ pub fn report_html(report: &Report) -> String {
     operation_id = "getStatisticsReport",
     tag = "statistics",
     summary = "Annual activity report",
-    description = "Referrals per month, by source, follow-ups closed by reason, group sessions held by kind, départements reached, for one calendar year (UTC), with small cells suppressed as in the other statistics. `Accept: text/html` gives a self-contained printable page with inline SVG charts. Analysts and the supervisor; audited.",
+    description = "Referrals per month, by source, follow-ups closed by reason, group sessions held by kind, départements reached, for one calendar year (UTC), with small cells suppressed as in the other statistics. `Accept: text/html` or `format=html` gives a self-contained printable page with inline SVG charts. Analysts and the supervisor; audited.",
     params(ReportQuery),
     security(("bearer" = [])),
     responses(
@@ -1404,7 +1451,8 @@ pub async fn annual_report(
     query: ApiQuery<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     guard(&state, &auth, "report").await?;
-    let year = query.into_inner()?.year;
+    let query = query.into_inner()?;
+    let (year, format) = (query.year, query.format);
     let (month, whole) = (PeriodWire::Month, PeriodWire::Year);
     let body = Report {
         year,
@@ -1485,11 +1533,15 @@ pub async fn annual_report(
         )],
     )
     .await?;
-    let html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"));
+    let html = match format {
+        Some(ReportFormat::Html) => true,
+        Some(ReportFormat::Json) => false,
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.to_ascii_lowercase().contains("text/html")),
+    };
     if html {
         Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")

@@ -339,6 +339,7 @@ pub async fn create(
     operation_id = "listWebhookSubscriptions",
     tag = "webhooks",
     summary = "List webhook subscriptions",
+    description = "Admins (every organisation, or one with `organisation_id`) and partner apps (their own). Without secrets. Pages by `cursor`.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -455,6 +456,7 @@ async fn authorized_subscription(
     operation_id = "getWebhookSubscription",
     tag = "webhooks",
     summary = "Read a webhook subscription",
+    description = "Admins, and partner apps for their own organisation's subscriptions (404 otherwise). Without its secret, which is shown once, at creation.",
     params(("id" = String, Path, description = "Subscription id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -482,6 +484,7 @@ pub async fn get(
     operation_id = "deleteWebhookSubscription",
     tag = "webhooks",
     summary = "Delete a webhook subscription",
+    description = "Admins, and partner apps for their own organisation's subscriptions (404 otherwise). Its pending and dead deliveries are cancelled. Audited.",
     params(("id" = String, Path, description = "Subscription id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
@@ -587,6 +590,7 @@ pub struct DeliveryPage {
     operation_id = "listDeadWebhookDeliveries",
     tag = "webhooks",
     summary = "List dead webhook deliveries",
+    description = "Admins (every organisation, or one with `organisation_id`) and partner apps (their own): the deliveries that failed every attempt, to redeliver with `redeliverWebhook`. Pages by `cursor`.",
     params(ListQuery),
     security(("bearer" = [])),
     responses(
@@ -629,6 +633,7 @@ pub async fn dead_letters(
     operation_id = "redeliverWebhook",
     tag = "webhooks",
     summary = "Redeliver a dead webhook delivery",
+    description = "Admins, and partner apps for their own organisation's deliveries (404 otherwise). Puts a dead delivery back in the queue, due now, its attempts counted from zero (202: it is sent in the background). A delivery that is not dead is a 409 `delivery-not-dead`. Audited.",
     params(("id" = String, Path, description = "Delivery id", pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     security(("bearer" = [])),
     responses(
