@@ -32,10 +32,32 @@ pub(crate) fn run_pending(conn: &mut DbConnection) -> Result<usize, String> {
             unlocked?;
             Ok(applied)
         }
+        // All in one `BEGIN IMMEDIATE` (each migration a savepoint in it):
+        // another process starting at once waits for the write lock
+        // (`busy_timeout`), then finds nothing pending, instead of applying
+        // the same migrations a second time.
         DbConnection::Sqlite(sqlite) => sqlite
-            .run_pending_migrations(SQLITE)
-            .map(|v| v.len())
-            .map_err(|e| e.to_string()),
+            .immediate_transaction(|conn| {
+                conn.run_pending_migrations(SQLITE)
+                    .map(|v| v.len())
+                    .map_err(|e| Locked::Migration(e.to_string()))
+            })
+            .map_err(|e| match e {
+                Locked::Migration(message) => message,
+                Locked::Database(error) => error.to_string(),
+            }),
+    }
+}
+
+/// Why migrations under SQLite's write lock failed.
+enum Locked {
+    Migration(String),
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Locked {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error)
     }
 }
 

@@ -13,6 +13,61 @@ use crate::helpers::{PASSWORD, TestApp, json, test_config_with};
 
 crate::both_backends!(a_logout_on_one_instance_is_honoured_by_the_other_within_a_second,);
 
+#[test]
+fn two_instances_starting_at_once_migrate_one_database_sqlite() {
+    let database = adosexo_persistence::testing::TestDatabase::sqlite().expect("database");
+    start_two_at_once(database.url());
+}
+
+#[test]
+fn two_instances_starting_at_once_migrate_one_database_postgres() {
+    if let Some(database) =
+        adosexo_persistence::testing::TestDatabase::postgres().expect("database")
+    {
+        start_two_at_once(database.url());
+    }
+}
+
+/// Two instances of a new release start together on a database that has
+/// none of its tables: both start, the migrations ran once, and each
+/// instance serves.
+fn start_two_at_once(url: &str) {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let starts: Vec<_> = (0..2)
+        .map(|_| {
+            let (url, barrier) = (url.to_owned(), barrier.clone());
+            std::thread::spawn(move || {
+                let config = test_config_with(&url, &[]);
+                barrier.wait();
+                actix_web::rt::System::new().block_on(async move {
+                    let app = Application::build(&config)
+                        .unwrap_or_else(|e| panic!("an instance starts: {e}"));
+                    let port = app.port();
+                    let handle = app.handle();
+                    let served = actix_web::rt::spawn(app.run_until_stopped());
+                    let status = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+                        .await
+                        .expect("sent")
+                        .status();
+                    handle.stop(true).await;
+                    let _ = served.await;
+                    status.as_u16()
+                })
+            })
+        })
+        .collect();
+    for start in starts {
+        assert_eq!(start.join().expect("the instance's thread"), 200);
+    }
+    // Every migration recorded once.
+    let db = adosexo_persistence::Db::connect(
+        &adosexo_persistence::DatabaseUrl::parse(url).expect("url"),
+        adosexo_persistence::PoolOptions::default(),
+    )
+    .expect("connect");
+    assert_eq!(db.migrate().expect("migrate"), 0, "nothing left to apply");
+}
+
 /// A second instance of the application on `app`'s database; its address.
 async fn second_instance(app: &TestApp) -> String {
     let config = test_config_with(&app.database_url, &[]);
