@@ -277,35 +277,43 @@ const LINKS: &[Link] = {
     ]
 };
 
-/// Adds [`LINKS`] to the responses they start from.
-fn add_links(doc: &mut Document) {
-    use utoipa::openapi::RefOr;
-    use utoipa::openapi::link::LinkBuilder;
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
+/// Every operation of the document (the methods the API uses).
+fn operations_mut(
+    paths: &mut utoipa::openapi::Paths,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    paths.paths.values_mut().flat_map(|item| {
+        [
             item.get.as_mut(),
             item.post.as_mut(),
             item.put.as_mut(),
             item.patch.as_mut(),
             item.delete.as_mut(),
-        ];
-        for operation in operations.into_iter().flatten() {
-            let Some(id) = operation.operation_id.clone() else {
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
+/// Adds [`LINKS`] to the responses they start from.
+fn add_links(doc: &mut Document) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::link::LinkBuilder;
+    for operation in operations_mut(&mut doc.paths) {
+        let Some(id) = operation.operation_id.clone() else {
+            continue;
+        };
+        for (from, status, name, to, parameters) in LINKS {
+            if *from != id {
                 continue;
-            };
-            for (from, status, name, to, parameters) in LINKS {
-                if *from != id {
-                    continue;
-                }
-                if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) {
-                    let link = parameters
-                        .iter()
-                        .fold(LinkBuilder::new().operation_id(*to), |link, (k, v)| {
-                            link.parameter(*k, *v)
-                        })
-                        .build();
-                    response.links.insert((*name).to_owned(), RefOr::T(link));
-                }
+            }
+            if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) {
+                let link = parameters
+                    .iter()
+                    .fold(LinkBuilder::new().operation_id(*to), |link, (k, v)| {
+                        link.parameter(*k, *v)
+                    })
+                    .build();
+                response.links.insert((*name).to_owned(), RefOr::T(link));
             }
         }
     }
@@ -816,31 +824,22 @@ fn request_examples() -> Vec<(&'static str, &'static str, serde_json::Value)> {
 fn add_request_examples(doc: &mut Document) {
     use utoipa::openapi::RefOr;
     let examples = request_examples();
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ];
-        for operation in operations.into_iter().flatten() {
-            let Some(id) = operation.operation_id.clone() else {
+    for operation in operations_mut(&mut doc.paths) {
+        let Some(id) = operation.operation_id.clone() else {
+            continue;
+        };
+        let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+            continue;
+        };
+        for (media, content) in body.content.iter_mut() {
+            let RefOr::T(content) = content else {
                 continue;
             };
-            let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
-                continue;
-            };
-            for (media, content) in body.content.iter_mut() {
-                let RefOr::T(content) = content else {
-                    continue;
-                };
-                if let Some((_, _, example)) = examples
-                    .iter()
-                    .find(|(op, m, _)| *op == id && *m == media.as_str())
-                {
-                    content.example = Some(example.clone());
-                }
+            if let Some((_, _, example)) = examples
+                .iter()
+                .find(|(op, m, _)| *op == id && *m == media.as_str())
+            {
+                content.example = Some(example.clone());
             }
         }
     }
@@ -853,20 +852,11 @@ fn add_request_examples(doc: &mut Document) {
 /// a token is optional (`[{}, {"bearer": []}]`) keeps its empty requirement.
 fn anonymous_needs_no_requirement(paths: &mut utoipa::openapi::Paths) {
     use utoipa::openapi::security::SecurityRequirement;
-    for item in paths.paths.values_mut() {
-        let operations = [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ];
-        for operation in operations.into_iter().flatten() {
-            if let Some(security) = operation.security.as_mut()
-                && security.as_slice() == [SecurityRequirement::default()]
-            {
-                security.clear();
-            }
+    for operation in operations_mut(paths) {
+        if let Some(security) = operation.security.as_mut()
+            && security.as_slice() == [SecurityRequirement::default()]
+        {
+            security.clear();
         }
     }
 }
@@ -884,29 +874,20 @@ fn forbid_nul_in_strings(doc: &mut Document) {
     if let Some(components) = doc.components.as_mut() {
         components.schemas.values_mut().for_each(forbid_nul);
     }
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ];
-        for operation in operations.into_iter().flatten() {
-            for parameter in operation.parameters.iter_mut().flatten() {
-                if let RefOr::T(parameter) = parameter
-                    && let Some(schema) = parameter.schema.as_mut()
+    for operation in operations_mut(&mut doc.paths) {
+        for parameter in operation.parameters.iter_mut().flatten() {
+            if let RefOr::T(parameter) = parameter
+                && let Some(schema) = parameter.schema.as_mut()
+            {
+                forbid_nul(schema);
+            }
+        }
+        if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content
+                    && let Some(schema) = content.schema.as_mut()
                 {
                     forbid_nul(schema);
-                }
-            }
-            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
-                for content in body.content.values_mut() {
-                    if let RefOr::T(content) = content
-                        && let Some(schema) = content.schema.as_mut()
-                    {
-                        forbid_nul(schema);
-                    }
                 }
             }
         }

@@ -28,6 +28,23 @@ pub struct StoredResponse {
     pub resource_id: Option<String>,
 }
 
+/// Deletes the response stored under (actor, key) before `not_before`.
+fn forget_expired(
+    conn: &mut DbConnection,
+    actor_id: &str,
+    key: &str,
+    not_before: DateTime<Utc>,
+) -> Result<(), PersistenceError> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::actor_id.eq(actor_id))
+            .filter(idempotency_keys::idempotency_key.eq(key))
+            .filter(idempotency_keys::created_at.lt(to_db(not_before))),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
 /// The response stored under (actor, key) since `not_before`, if any; an
 /// older one is deleted.
 pub fn find(
@@ -36,13 +53,7 @@ pub fn find(
     key: &str,
     not_before: DateTime<Utc>,
 ) -> Result<Option<StoredResponse>, PersistenceError> {
-    diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::actor_id.eq(actor_id))
-            .filter(idempotency_keys::idempotency_key.eq(key))
-            .filter(idempotency_keys::created_at.lt(to_db(not_before))),
-    )
-    .execute(conn)?;
+    forget_expired(conn, actor_id, key, not_before)?;
     Ok(idempotency_keys::table
         .select((
             idempotency_keys::operation,
@@ -84,13 +95,7 @@ pub fn claim(
     now: DateTime<Utc>,
     not_before: DateTime<Utc>,
 ) -> Result<bool, PersistenceError> {
-    diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::actor_id.eq(actor_id))
-            .filter(idempotency_keys::idempotency_key.eq(key))
-            .filter(idempotency_keys::created_at.lt(to_db(not_before))),
-    )
-    .execute(conn)?;
+    forget_expired(conn, actor_id, key, not_before)?;
     let row = NewKey {
         actor_id,
         idempotency_key: key,

@@ -500,3 +500,17 @@ pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
     .await;
     results.into_iter().map(|r| r.expect("completed")).collect()
 }
+
+/// A referral as a partner app submits it (young person in 93, urgent).
+pub fn partner_referral(first_name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "public": "young_person",
+        "context": "pre_prostitution",
+        "source": "partner_organisation",
+        "referrer": {"name": "Mme Diallo", "contact": "01 23 45 67 89"},
+        "person": {"first_name": first_name, "birth_date": "2011-04-02", "departement_code": "93"},
+        "risk_indicators": ["runaway"],
+        "summary": "Fugues répétées.",
+        "urgency": "urgent"
+    })
+}

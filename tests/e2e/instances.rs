@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use adosexo_api::Application;
 use reqwest::Method;
-use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, json, test_config_with};
 
@@ -151,16 +150,7 @@ async fn a_logout_on_one_instance_is_honoured_by_the_other_within_a_second(app: 
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(status_at(&app, &app.address, &token).await, 401);
     // An idempotent create sent to both instances happens once.
-    let body = json!({
-        "public": "young_person",
-        "context": "pre_prostitution",
-        "source": "partner_organisation",
-        "referrer": {"name": "Mme Diallo", "contact": "01 23 45 67 89"},
-        "person": {"first_name": "Lina", "birth_date": "2011-04-02", "departement_code": "93"},
-        "risk_indicators": ["runaway"],
-        "summary": "Fugues répétées.",
-        "urgency": "urgent"
-    });
+    let body = crate::helpers::partner_referral("Lina");
     let send = |base: String| {
         let client = app.client.clone();
         let token = world.token("partner_app").to_owned();

@@ -126,17 +126,12 @@ async fn metrics_move_with_the_traffic(app: TestApp) {
     json(response, 404).await;
     // A write.
     let response = app
-        .authed(Method::POST, "/api/v1/referrals", world.token("partner_app"))
-        .json(&serde_json::json!({
-            "public": "young_person",
-            "context": "pre_prostitution",
-            "source": "partner_organisation",
-            "referrer": {"name": "Mme Diallo", "contact": "01 23 45 67 89"},
-            "person": {"first_name": SECRET_NAME, "birth_date": "2011-04-02", "departement_code": "93"},
-            "risk_indicators": ["runaway"],
-            "summary": "Fugues répétées.",
-            "urgency": "urgent"
-        }))
+        .authed(
+            Method::POST,
+            "/api/v1/referrals",
+            world.token("partner_app"),
+        )
+        .json(&crate::helpers::partner_referral(SECRET_NAME))
         .send()
         .await
         .expect("sent");

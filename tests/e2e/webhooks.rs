@@ -210,19 +210,6 @@ async fn subscribe(app: &TestApp, world: &World, url: &str) -> (String, String) 
     (id, secret.to_owned())
 }
 
-fn referral_body(first_name: &str) -> Value {
-    json!({
-        "public": "young_person",
-        "context": "pre_prostitution",
-        "source": "partner_organisation",
-        "referrer": {"name": "Mme Diallo", "contact": "01 23 45 67 89"},
-        "person": {"first_name": first_name, "birth_date": "2011-04-02", "departement_code": "93"},
-        "risk_indicators": ["runaway"],
-        "summary": "Fugues répétées.",
-        "urgency": "urgent"
-    })
-}
-
 /// Submits a referral as the partner app; returns (id, etag).
 async fn submit(app: &TestApp, world: &World, first_name: &str) -> (String, String) {
     let response = app
@@ -231,7 +218,7 @@ async fn submit(app: &TestApp, world: &World, first_name: &str) -> (String, Stri
             "/api/v1/referrals",
             world.token("partner_app"),
         )
-        .json(&referral_body(first_name))
+        .json(&crate::helpers::partner_referral(first_name))
         .send()
         .await
         .expect("sent");
@@ -715,7 +702,7 @@ async fn deliveries_carry_the_trace_of_the_request(app: TestApp) {
             world.token("partner_app"),
         )
         .header("traceparent", format!("00-{trace_id}-{parent}-01"))
-        .json(&referral_body("Lina"))
+        .json(&crate::helpers::partner_referral("Lina"))
         .send()
         .await
         .expect("sent");
