@@ -32,7 +32,7 @@ struct RouteFigures {
 }
 
 /// The method as a label: the usual ones by name, anything else `OTHER`.
-fn method_label(method: &Method) -> &'static str {
+pub fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::HEAD => "HEAD",

@@ -97,14 +97,14 @@ pub async fn observe(
         spans.record(SpanRecord {
             context: trace,
             parent: parent.map(|p| p.span_id),
-            name: format!("{method} {route}"),
+            name: format!("{} {route}", crate::metrics::method_label(&method)),
             kind: SpanKind::Server,
             start: started_at,
             end: started_at + elapsed,
             attributes: vec![
                 (
                     "http.request.method",
-                    AttributeValue::Text(method.to_string()),
+                    AttributeValue::Text(crate::metrics::method_label(&method).to_owned()),
                 ),
                 ("http.route", AttributeValue::Text(route.clone())),
                 (
