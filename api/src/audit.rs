@@ -61,7 +61,28 @@ pub fn entry(
         outcome: outcome.as_str().to_owned(),
         request_id: ctx.request_id.clone(),
         client_addr: ctx.client_addr.clone(),
+        resource_ids: None,
     }
+}
+
+/// The entry of a list read that returned `ids`: one entry naming every
+/// record shown (`resource_ids`), so that "who saw this record" finds the
+/// lists that showed it too.
+pub fn list_entry<I, S>(
+    actor: Option<&Actor>,
+    ctx: &RequestContext,
+    action: &str,
+    resource_type: &str,
+    ids: I,
+) -> NewAuditEntry
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut listed = entry(actor, ctx, action, resource_type, None, Outcome::Success);
+    let ids: Vec<String> = ids.into_iter().map(|id| id.as_ref().to_owned()).collect();
+    listed.resource_ids = (!ids.is_empty()).then(|| ids.join(" "));
+    listed
 }
 
 /// Appends entries now (through the group-commit writer) and waits until

@@ -34,13 +34,18 @@ pub struct AuditRecord {
     pub request_id: Option<String>,
     /// The client's address.
     pub client_addr: Option<String>,
+    /// A list read: the ids of the records it returned, space-separated.
+    pub resource_ids: Option<String>,
 }
 
 impl AuditRecord {
     /// An unambiguous serialisation: every field length-prefixed, absent
     /// fields marked, so no two records share it.
+    /// Version 1 (entries without `resource_ids`, all entries written
+    /// before it existed) is unchanged; version 2 adds `resource_ids`.
     fn canonical(&self) -> String {
-        let mut out = format!("v1|{}", self.seq);
+        let version = if self.resource_ids.is_some() { 2 } else { 1 };
+        let mut out = format!("v{version}|{}", self.seq);
         let fields: [Option<&str>; 11] = [
             Some(&self.id),
             Some(&self.at),
@@ -59,6 +64,9 @@ impl AuditRecord {
                 Some(value) => out.push_str(&format!("|{}:{value}", value.len())),
                 None => out.push_str("|-"),
             }
+        }
+        if let Some(ids) = &self.resource_ids {
+            out.push_str(&format!("|{}:{ids}", ids.len()));
         }
         out
     }
@@ -139,6 +147,7 @@ mod tests {
             outcome: "success".into(),
             request_id: None,
             client_addr: Some("127.0.0.1".into()),
+            resource_ids: None,
         }
     }
 
@@ -171,6 +180,25 @@ mod tests {
     fn intact_chain_verifies() {
         assert_eq!(check(&chain(5), 0, GENESIS), Ok(5));
         assert_eq!(check(&[], 0, GENESIS), Ok(0));
+    }
+
+    #[test]
+    fn entries_without_ids_hash_as_before_and_ids_are_covered() {
+        // A version 1 entry hashes as it did before `resource_ids` existed
+        // (a chain written then still verifies).
+        let r = record(1, "read");
+        assert_eq!(
+            r.canonical(),
+            "v1|1|4:id-1|27:2026-11-29T10:00:00.000000Z|4:acct|3:org|11:coordinator|4:read|8:referral|2:r1|7:success|-|9:127.0.0.1"
+        );
+        // The ids a list showed are covered: changing one breaks the link.
+        let mut listed = record(2, "list_referrals");
+        listed.resource_ids = Some("a b".into());
+        assert!(listed.canonical().starts_with("v2|2|"));
+        let hash = chain_hash(GENESIS, &listed);
+        let mut edited = listed.clone();
+        edited.resource_ids = Some("a".into());
+        assert_ne!(chain_hash(GENESIS, &edited), hash);
     }
 
     #[test]

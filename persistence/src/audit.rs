@@ -23,6 +23,8 @@ pub struct NewAuditEntry {
     pub outcome: String,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
+    /// A list read: the ids of the records it returned, space-separated.
+    pub resource_ids: Option<String>,
 }
 
 /// A stored entry.
@@ -42,6 +44,8 @@ pub struct AuditRow {
     pub client_addr: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// A list read: the ids of the records it returned, space-separated.
+    pub resource_ids: Option<String>,
 }
 
 impl AuditRow {
@@ -59,6 +63,7 @@ impl AuditRow {
             outcome: self.outcome.clone(),
             request_id: self.request_id.clone(),
             client_addr: self.client_addr.clone(),
+            resource_ids: self.resource_ids.clone(),
         }
     }
 }
@@ -124,6 +129,7 @@ pub fn append_timed(
                 outcome: entry.outcome.clone(),
                 request_id: entry.request_id.clone(),
                 client_addr: entry.client_addr.clone(),
+                resource_ids: entry.resource_ids.clone(),
             };
             let hash = chain_hash(&prev, &record);
             rows.push(AuditInsert {
@@ -141,6 +147,7 @@ pub fn append_timed(
                 client_addr: record.client_addr,
                 prev_hash: std::mem::replace(&mut prev, hash.clone()),
                 hash,
+                resource_ids: record.resource_ids,
             });
         }
         // Multi-row inserts do not compile on the shared connection type:
@@ -189,6 +196,7 @@ struct AuditInsert {
     client_addr: Option<String>,
     prev_hash: String,
     hash: String,
+    resource_ids: Option<String>,
 }
 
 /// Filters of the audit listing.
@@ -221,7 +229,23 @@ pub fn list(
         query = query.filter(audit_log::resource_type.eq(kind.clone()));
     }
     if let Some(id) = &filter.resource_id {
-        query = query.filter(audit_log::resource_id.eq(id.clone()));
+        // The record itself, or a list read that showed it: `id` as one of
+        // the space-separated ids, whole. Ids are letters, digits and
+        // hyphens (no LIKE wildcard); anything else matches only itself.
+        let plain = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if plain {
+            query = query.filter(
+                audit_log::resource_id
+                    .eq(id.clone())
+                    .or(audit_log::resource_ids
+                        .eq(id.clone())
+                        .or(audit_log::resource_ids.like(format!("{id} %")))
+                        .or(audit_log::resource_ids.like(format!("% {id}")))
+                        .or(audit_log::resource_ids.like(format!("% {id} %")))),
+            );
+        } else {
+            query = query.filter(audit_log::resource_id.eq(id.clone()));
+        }
     }
     if let Some(from) = filter.from {
         query = query.filter(audit_log::at.ge(to_db(from)));

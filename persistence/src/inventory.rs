@@ -595,6 +595,8 @@ pub const TABLES: &[Table] = &[
             refs("action"),
             refs("resource_type"),
             refs("resource_id"),
+            // The ids a list read returned.
+            refs("resource_ids"),
             refs("outcome"),
             refs("request_id"),
             col("client_addr", Holds::Reference, Keep),

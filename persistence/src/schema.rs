@@ -118,6 +118,7 @@ diesel::table! {
         client_addr -> Nullable<Text>,
         prev_hash -> Text,
         hash -> Text,
+        resource_ids -> Nullable<Text>,
     }
 }
 

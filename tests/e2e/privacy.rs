@@ -13,6 +13,7 @@ crate::both_backends!(
     an_erased_person_does_not_come_back_through_a_replay,
     a_retry_with_one_key_stores_one_note_and_one_appointment,
     text_with_nul_is_refused_naming_the_field,
+    a_list_read_names_every_record_it_returned,
 );
 
 fn referral_body(first_name: &str, last_name: &str, contact: &str) -> Value {
@@ -242,4 +243,95 @@ async fn text_with_nul_is_refused_naming_the_field(app: TestApp) {
         .expect("sent");
     let p = problem(response, 400, "invalid-input").await;
     assert_eq!(p["errors"][0]["field"], "path");
+}
+
+/// "Who saw this young person's referral?" finds the lists that showed it:
+/// a list read writes one audit entry naming every record it returned, in
+/// the hash chain like any entry.
+async fn a_list_read_names_every_record_it_returned(app: TestApp) {
+    let world = app.world().await;
+    let mut ids = Vec::new();
+    for name in ["Lina", "Inès", "Maëlle"] {
+        let response = app
+            .authed(
+                Method::POST,
+                "/api/v1/referrals",
+                world.token("partner_app"),
+            )
+            .json(&crate::helpers::partner_referral(name))
+            .send()
+            .await
+            .expect("sent");
+        ids.push(
+            json(response, 201).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    // A page of two, then the rest.
+    let first = app
+        .get_json("/api/v1/referrals?limit=2", world.token("coordinator"), 200)
+        .await;
+    let shown: Vec<String> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(shown.len(), 2);
+    let entries = |id: String| {
+        let app = &app;
+        let token = world.token("supervisor").to_owned();
+        async move {
+            app.get_json(
+                &format!("/api/v1/audit?resource_id={id}&limit=200"),
+                &token,
+                200,
+            )
+            .await["items"]
+                .as_array()
+                .expect("items")
+                .clone()
+        }
+    };
+    for id in &ids {
+        let found = entries(id.clone()).await;
+        let lists: Vec<&Value> = found
+            .iter()
+            .filter(|e| e["action"] == "list_referrals")
+            .collect();
+        if shown.contains(id) {
+            assert_eq!(lists.len(), 1, "{id}: {found:?}");
+            let named: Vec<&str> = lists[0]["resource_ids"]
+                .as_array()
+                .expect("resource_ids")
+                .iter()
+                .map(|v| v.as_str().expect("id"))
+                .collect();
+            assert_eq!(named, shown.iter().map(String::as_str).collect::<Vec<_>>());
+            assert_eq!(lists[0]["actor_id"], world.account("coordinator"));
+            assert!(lists[0]["resource_id"].is_null());
+        } else {
+            assert!(lists.is_empty(), "{id} was not on the page: {found:?}");
+        }
+        // Its creation is found too, by its own id.
+        assert!(found.iter().any(|e| e["action"] == "create_referral"));
+    }
+    // A part of an id matches nothing.
+    let prefix: String = shown[0].chars().take(8).collect();
+    assert!(entries(prefix).await.is_empty());
+    // The chain still verifies with list entries in it.
+    let db = app.db();
+    let verification = db
+        .run(adosexo_persistence::audit::verify_chain)
+        .await
+        .expect("verify");
+    assert!(
+        matches!(
+            verification,
+            adosexo_persistence::audit::Verification::Intact { .. }
+        ),
+        "{verification:?}"
+    );
 }

@@ -155,14 +155,6 @@ pub async fn list(
         .map(|c| parse_id("organisation_id", c))
         .transpose()?;
     let limit = limit(query.limit);
-    let entry = audit::entry(
-        Some(&auth.actor),
-        &auth.ctx,
-        "list_accounts",
-        "account",
-        None,
-        Outcome::Success,
-    );
     let rows = state
         .db
         .run(move |conn| {
@@ -174,8 +166,15 @@ pub async fn list(
             )
         })
         .await?;
-    audit::record(&state, vec![entry]).await?;
     let (rows, next_cursor) = page(rows, limit, |r| r.id.clone());
+    let entry = audit::list_entry(
+        Some(&auth.actor),
+        &auth.ctx,
+        "list_accounts",
+        "account",
+        rows.iter().map(|r| &r.id),
+    );
+    audit::record(&state, vec![entry]).await?;
     let items = rows
         .into_iter()
         .map(AccountView::try_from)

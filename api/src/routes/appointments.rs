@@ -810,13 +810,12 @@ pub async fn list(
     let full = state.db.run(move |conn| load_many(conn, rows)).await?;
     audit::record(
         &state,
-        vec![audit::entry(
+        vec![audit::list_entry(
             Some(actor),
             &auth.ctx,
             "list_appointments",
             "appointment",
-            None,
-            Outcome::Success,
+            full.iter().map(|a| &a.row.id),
         )],
     )
     .await?;

@@ -145,8 +145,18 @@ pub async fn list(
         .db
         .run(move |conn| store::list_archive(conn, after, i64::from(limit) + 1))
         .await?;
-    audited(&state, &auth, "list_archive", "follow_up", None).await?;
     let (rows, next_cursor) = page(rows, limit, |r| cursor_of(r.archived_at, &r.follow_up_id));
+    audit::record(
+        &state,
+        vec![audit::list_entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "list_archive",
+            "follow_up",
+            rows.iter().map(|r| &r.follow_up_id),
+        )],
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(ArchivePage {
         items: rows.into_iter().map(ArchiveEntry::from).collect(),
         next_cursor,
@@ -451,15 +461,18 @@ pub async fn list_erasure_requests(
         .db
         .run(move |conn| store::list_erasure_requests(conn, status, after, i64::from(limit) + 1))
         .await?;
-    audited(
+    let (rows, next_cursor) = page(rows, limit, |r| cursor_of(r.created_at, &r.id));
+    audit::record(
         &state,
-        &auth,
-        "list_erasure_requests",
-        "erasure_request",
-        None,
+        vec![audit::list_entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "list_erasure_requests",
+            "erasure_request",
+            rows.iter().map(|r| &r.id),
+        )],
     )
     .await?;
-    let (rows, next_cursor) = page(rows, limit, |r| cursor_of(r.created_at, &r.id));
     Ok(HttpResponse::Ok().json(ErasureRequestPage {
         items: rows
             .into_iter()

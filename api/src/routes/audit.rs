@@ -38,6 +38,8 @@ pub struct AuditEntryView {
     pub resource_type: String,
     /// Which record.
     pub resource_id: Option<String>,
+    /// A list read: the records it returned (empty otherwise).
+    pub resource_ids: Vec<String>,
     /// `success`, `failure` or `denied`.
     pub outcome: String,
     /// The request's id.
@@ -60,6 +62,14 @@ impl From<AuditRow> for AuditEntryView {
             action: row.action,
             resource_type: row.resource_type,
             resource_id: row.resource_id,
+            resource_ids: row
+                .resource_ids
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect(),
             outcome: row.outcome,
             request_id: row.request_id,
             client_addr: row.client_addr,
@@ -97,7 +107,8 @@ pub struct AuditQuery {
     #[validate(length(max = 64, message = "resource_type is at most 64 characters"))]
     #[param(max_length = 64)]
     pub resource_type: Option<String>,
-    /// Only entries about this record.
+    /// Only entries about this record: those naming it, and the list reads
+    /// that returned it.
     #[validate(length(max = 64, message = "resource_id is at most 64 characters"))]
     #[param(max_length = 64)]
     pub resource_id: Option<String>,

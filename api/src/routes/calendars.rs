@@ -587,6 +587,7 @@ pub async fn staff_calendar(
             outcome: "success".to_owned(),
             request_id: ctx.request_id,
             client_addr: ctx.client_addr,
+            resource_ids: None,
         }],
     )
     .await?;

@@ -929,19 +929,7 @@ pub async fn renewals(
         .db
         .run(move |conn| renewals_due(conn, now, horizon))
         .await?;
-    audit::record(
-        &state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "list_consent_renewals",
-            "consent",
-            None,
-            Outcome::Success,
-        )],
-    )
-    .await?;
-    let items = due
+    let shown: Vec<_> = due
         .into_iter()
         .filter(|(p, _, _)| {
             !territorial_only
@@ -950,6 +938,20 @@ pub async fn renewals(
                     .iter()
                     .any(|d| d.to_string() == p.departement_code)
         })
+        .collect();
+    audit::record(
+        &state,
+        vec![audit::list_entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "list_consent_renewals",
+            "consent",
+            shown.iter().map(|(p, _, _)| &p.consent.id),
+        )],
+    )
+    .await?;
+    let items = shown
+        .into_iter()
         .map(|(p, due_on, s)| renewal_view(p, due_on, s))
         .collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(RenewalList { items }))

@@ -349,18 +349,6 @@ async fn list_for(
     } else {
         "list_follow_ups"
     };
-    audit::record(
-        state,
-        vec![audit::entry(
-            Some(actor),
-            &auth.ctx,
-            action,
-            "follow_up",
-            None,
-            Outcome::Success,
-        )],
-    )
-    .await?;
     let next_cursor = if loaded.len() > limit as usize {
         loaded.truncate(limit as usize);
         loaded
@@ -369,6 +357,17 @@ async fn list_for(
     } else {
         None
     };
+    audit::record(
+        state,
+        vec![audit::list_entry(
+            Some(actor),
+            &auth.ctx,
+            action,
+            "follow_up",
+            loaded.iter().map(|l| &l.row.id),
+        )],
+    )
+    .await?;
     let items = loaded.into_iter().map(view).collect::<Result<_, _>>()?;
     Ok(HttpResponse::Ok().json(FollowUpPage { items, next_cursor }))
 }

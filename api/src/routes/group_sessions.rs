@@ -761,24 +761,23 @@ pub async fn list(
             load_all(conn, rows)
         })
         .await?;
-    audit::record(
-        &state,
-        vec![audit::entry(
-            Some(&auth.actor),
-            &auth.ctx,
-            "list_group_sessions",
-            "group_session",
-            None,
-            Outcome::Success,
-        )],
-    )
-    .await?;
     let next_cursor = if loaded.len() > limit as usize {
         loaded.truncate(limit as usize);
         loaded.last().map(|l| cursor_of(l.row.starts_at, &l.row.id))
     } else {
         None
     };
+    audit::record(
+        &state,
+        vec![audit::list_entry(
+            Some(&auth.actor),
+            &auth.ctx,
+            "list_group_sessions",
+            "group_session",
+            loaded.iter().map(|l| &l.row.id),
+        )],
+    )
+    .await?;
     // `from` looks back a few days for courses: keep those still running.
     let from = query.from;
     let items = loaded

@@ -917,18 +917,6 @@ async fn list_for(
             load_many(conn, rows)
         })
         .await?;
-    audit::record(
-        state,
-        vec![audit::entry(
-            Some(actor),
-            &auth.ctx,
-            action,
-            "referral",
-            None,
-            Outcome::Success,
-        )],
-    )
-    .await?;
     let mut loaded = loaded;
     let next_cursor = if loaded.len() > limit as usize {
         loaded.truncate(limit as usize);
@@ -938,6 +926,17 @@ async fn list_for(
     } else {
         None
     };
+    audit::record(
+        state,
+        vec![audit::list_entry(
+            Some(actor),
+            &auth.ctx,
+            action,
+            "referral",
+            loaded.iter().map(|l| &l.referral.id),
+        )],
+    )
+    .await?;
     let items = loaded
         .into_iter()
         .map(|l| view(l, staff))
@@ -1698,13 +1697,12 @@ pub async fn overdue(
         .await?;
     audit::record(
         &state,
-        vec![audit::entry(
+        vec![audit::list_entry(
             Some(&auth.actor),
             &auth.ctx,
             "list_overdue_protection_decisions",
             "referral",
-            None,
-            Outcome::Success,
+            loaded.iter().map(|l| &l.referral.id),
         )],
     )
     .await?;

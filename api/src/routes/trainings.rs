@@ -468,19 +468,18 @@ pub async fn mine(
             )
         })
         .await?;
+    let (rows, next_cursor) = page(rows, limit, |r| cursor_of(r.created_at, &r.id));
     audit::record(
         &state,
-        vec![audit::entry(
+        vec![audit::list_entry(
             Some(&auth.actor),
             &auth.ctx,
             "list_own_registrations",
             "group_registration",
-            None,
-            Outcome::Success,
+            rows.iter().map(|r| &r.id),
         )],
     )
     .await?;
-    let (rows, next_cursor) = page(rows, limit, |r| cursor_of(r.created_at, &r.id));
     let items = rows
         .into_iter()
         .map(registration_view)
@@ -795,19 +794,18 @@ pub async fn list_case_reviews(
             )
         })
         .await?;
+    let (rows, next_cursor) = page(rows, limit, |r| cursor_of(r.created_at, &r.id));
     audit::record(
         &state,
-        vec![audit::entry(
+        vec![audit::list_entry(
             Some(&auth.actor),
             &auth.ctx,
             "list_case_review_requests",
             "case_review_request",
-            None,
-            Outcome::Success,
+            rows.iter().map(|r| &r.id),
         )],
     )
     .await?;
-    let (rows, next_cursor) = page(rows, limit, |r| cursor_of(r.created_at, &r.id));
     let items = rows
         .into_iter()
         .map(case_review_view)
