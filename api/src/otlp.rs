@@ -153,8 +153,9 @@ pub enum AttributeValue {
     Int(i64),
 }
 
-/// Where and how spans are exported.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where and how spans are exported. `Debug` names the headers, never
+/// their values (a collector's token).
+#[derive(Clone, PartialEq, Eq)]
 pub struct OtlpSettings {
     /// The traces endpoint (`…/v1/traces`).
     pub endpoint: String,
@@ -233,6 +234,17 @@ impl OtlpSettings {
                 .map(|n| n.trim().to_owned())
                 .unwrap_or_else(|| "adosexo".to_owned()),
         }))
+    }
+}
+
+impl std::fmt::Debug for OtlpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("OtlpSettings")
+            .field("endpoint", &self.endpoint)
+            .field("headers", &header_names)
+            .field("service_name", &self.service_name)
+            .finish()
     }
 }
 

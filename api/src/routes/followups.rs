@@ -335,7 +335,7 @@ async fn list_for(
         after,
         limit: i64::from(limit) + 1,
     };
-    let mut loaded = state
+    let loaded = state
         .db
         .run(move |conn| {
             let rows = cases::list_follow_ups(conn, &filter)?;
@@ -349,14 +349,8 @@ async fn list_for(
     } else {
         "list_follow_ups"
     };
-    let next_cursor = if loaded.len() > limit as usize {
-        loaded.truncate(limit as usize);
-        loaded
-            .last()
-            .map(|l| cursor_of(l.row.updated_at, &l.row.id))
-    } else {
-        None
-    };
+    let (loaded, next_cursor) =
+        crate::pagination::page(loaded, limit, |l| cursor_of(l.row.updated_at, &l.row.id));
     audit::record(
         state,
         vec![audit::list_entry(

@@ -754,19 +754,15 @@ pub async fn list(
         limit: i64::from(limit) + 1,
         ..Default::default()
     };
-    let mut loaded = state
+    let loaded = state
         .db
         .run(move |conn| {
             let rows = schedule::list_group_sessions(conn, &filter)?;
             load_all(conn, rows)
         })
         .await?;
-    let next_cursor = if loaded.len() > limit as usize {
-        loaded.truncate(limit as usize);
-        loaded.last().map(|l| cursor_of(l.row.starts_at, &l.row.id))
-    } else {
-        None
-    };
+    let (loaded, next_cursor) =
+        crate::pagination::page(loaded, limit, |l| cursor_of(l.row.starts_at, &l.row.id));
     audit::record(
         &state,
         vec![audit::list_entry(

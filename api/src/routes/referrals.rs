@@ -917,15 +917,9 @@ async fn list_for(
             load_many(conn, rows)
         })
         .await?;
-    let mut loaded = loaded;
-    let next_cursor = if loaded.len() > limit as usize {
-        loaded.truncate(limit as usize);
-        loaded
-            .last()
-            .map(|l| cursor_of(l.referral.updated_at, &l.referral.id))
-    } else {
-        None
-    };
+    let (loaded, next_cursor) = crate::pagination::page(loaded, limit, |l| {
+        cursor_of(l.referral.updated_at, &l.referral.id)
+    });
     audit::record(
         state,
         vec![audit::list_entry(
