@@ -31,6 +31,7 @@ pub mod retention;
 pub mod routes;
 pub mod routing;
 pub mod startup;
+pub mod statistics;
 pub mod state;
 pub mod telemetry;
 pub mod webhooks;

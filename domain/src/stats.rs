@@ -33,6 +33,8 @@
 //! differencing between overlapping tables (e.g. two periods that overlap).
 //! The API only offers disjoint calendar periods.
 
+pub mod linked;
+
 use std::collections::VecDeque;
 
 /// The smallest count published: counts from 1 to `k − 1` are suppressed.

@@ -315,6 +315,16 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    stats_releases (family, period, min_cell) {
+        family -> Text,
+        period -> Text,
+        min_cell -> BigInt,
+        figures -> Text,
+        released_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sites (id) {
         id -> Text,
         name -> Text,

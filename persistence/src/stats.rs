@@ -376,3 +376,104 @@ pub fn active_follow_ups(
     }
     Ok(out)
 }
+
+/// A frozen release: the figures of one closed period of one family, as
+/// first published (an opaque document the API writes and reads).
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::stats_releases)]
+pub struct Release {
+    /// The family (`referrals`, `follow_ups`…).
+    pub family: String,
+    /// `YYYY-MM`, `YYYY-Qn` or `YYYY`.
+    pub period: String,
+    /// The threshold it was protected with.
+    pub min_cell: i64,
+    /// The figures.
+    pub figures: String,
+    /// When it was first published.
+    pub released_at: NaiveDateTime,
+}
+
+/// The releases of one family for the periods of `year` (its months,
+/// quarters and the year itself), made with threshold `min_cell`.
+pub fn releases(
+    conn: &mut DbConnection,
+    family: &str,
+    year: i32,
+    min_cell: i64,
+) -> Result<Vec<Release>, PersistenceError> {
+    use crate::schema::stats_releases::dsl as r;
+    let (low, high) = (format!("{year:04}"), format!("{:04}", year + 1));
+    let query = r::stats_releases
+        .filter(r::family.eq(family))
+        .filter(r::min_cell.eq(min_cell))
+        .filter(r::period.ge(low))
+        .filter(r::period.lt(high))
+        .order(r::period.asc());
+    Ok(match conn {
+        DbConnection::Postgres(pg) => query.select(Release::as_select()).load(pg)?,
+        DbConnection::Sqlite(sqlite) => query.select(Release::as_select()).load(sqlite)?,
+    })
+}
+
+/// Freezes a release; `false` when one was already stored (another
+/// request or instance was first: the caller reads it back).
+pub fn store_release(conn: &mut DbConnection, release: &Release) -> Result<bool, PersistenceError> {
+    use crate::schema::stats_releases::dsl as r;
+    let row = (
+        r::family.eq(&release.family),
+        r::period.eq(&release.period),
+        r::min_cell.eq(release.min_cell),
+        r::figures.eq(&release.figures),
+        r::released_at.eq(release.released_at),
+    );
+    let inserted = match conn {
+        DbConnection::Postgres(pg) => diesel::insert_into(r::stats_releases)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(sqlite) => diesel::insert_or_ignore_into(r::stats_releases)
+            .values(row)
+            .execute(sqlite)?,
+    };
+    Ok(inserted == 1)
+}
+
+/// Withdraws the releases of `family` (every family when `None`) for the
+/// periods from `from` (a `YYYY-MM` month) to the end of its year: they are
+/// computed and frozen again at the next read. Returns how many went.
+pub fn withdraw_releases(
+    conn: &mut DbConnection,
+    family: Option<&str>,
+    from: &str,
+) -> Result<usize, PersistenceError> {
+    use crate::schema::stats_releases::dsl as r;
+    // A month's quarter, and the year, hold it: they go too. Periods sort as
+    // text: `YYYY` < `YYYY-01` < … < `YYYY-12` < `YYYY-Q1` < … < `YYYY-Q4`.
+    let year = from.get(..4).unwrap_or(from).to_owned();
+    let next = year
+        .parse::<i32>()
+        .map(|y| format!("{:04}", y + 1))
+        .unwrap_or_else(|_| year.clone());
+    let month: u32 = from.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+    let first_quarter = format!("{year}-Q{}", month.div_ceil(3).max(1));
+    let base = r::period
+        .eq(year.clone())
+        .or(r::period.ge(from.to_owned()).and(r::period.lt(format!("{year}-Q"))))
+        .or(r::period.ge(first_quarter).and(r::period.lt(next)));
+    Ok(match (conn, family) {
+        (DbConnection::Postgres(pg), Some(f)) => {
+            diesel::delete(r::stats_releases.filter(base).filter(r::family.eq(f))).execute(pg)?
+        }
+        (DbConnection::Postgres(pg), None) => {
+            diesel::delete(r::stats_releases.filter(base)).execute(pg)?
+        }
+        (DbConnection::Sqlite(sqlite), Some(f)) => {
+            diesel::delete(r::stats_releases.filter(base).filter(r::family.eq(f)))
+                .execute(sqlite)?
+        }
+        (DbConnection::Sqlite(sqlite), None) => {
+            diesel::delete(r::stats_releases.filter(base)).execute(sqlite)?
+        }
+    })
+}

@@ -13,9 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use adosexo_domain::authz::{Action, Resource};
-use adosexo_domain::stats::{Cell, publish};
-use adosexo_persistence::stats::{self, Dimension, Granularity, Measure};
-use adosexo_persistence::territory;
+use adosexo_persistence::stats::{self, Dimension, Measure};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,6 +25,7 @@ use crate::extract::ApiQuery;
 use crate::guard::permit;
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::statistics;
 
 /// The longest range, in months.
 pub const MAX_MONTHS: u32 = 60;
@@ -332,15 +331,6 @@ pub struct Figure {
     pub suppressed: bool,
 }
 
-impl From<Cell> for Figure {
-    fn from(cell: Cell) -> Self {
-        Self {
-            value: cell.value,
-            suppressed: cell.suppressed,
-        }
-    }
-}
-
 /// One period.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatsRow {
@@ -392,10 +382,6 @@ struct Request {
     period: PeriodWire,
     from: String,
     months: Option<u32>,
-    /// Publish the periods as one table (rows: periods) whose grand total
-    /// is the whole range's, so that a range total published next to them
-    /// (the annual report) cannot uncover a hidden period by subtraction.
-    joint: bool,
 }
 
 fn wire_name<T: Serialize>(value: T) -> String {
@@ -417,10 +403,6 @@ fn first_month(from: &str) -> Result<NaiveDate, ApiError> {
         return Err(bad());
     }
     NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)
-}
-
-fn midnight(date: NaiveDate) -> NaiveDateTime {
-    date.and_time(chrono::NaiveTime::MIN)
 }
 
 fn wants_csv(req: &HttpRequest) -> bool {
@@ -469,72 +451,9 @@ async fn respond(
     }
 }
 
-/// Counts in the database and suppresses.
-/// A period's figures from its months' published figures. A flow (counts
-/// of events) adds its months up, and a figure is published only when every
-/// month's is: a published sum then depends on published figures alone, so
-/// any other month table matching what is published gives another period
-/// table matching it too — the months' protection carries over. A stock
-/// (follow-ups open at the end) is its last month's figures.
-fn coarser(parts: &[&(Vec<Figure>, Figure)], columns: usize, stock: bool) -> (Vec<Figure>, Figure) {
-    let hidden = Figure {
-        value: None,
-        suppressed: true,
-    };
-    if stock {
-        return parts
-            .last()
-            .map(|(cells, total)| (cells.clone(), total.clone()))
-            .unwrap_or_else(|| (vec![hidden.clone(); columns], hidden.clone()));
-    }
-    let cells = (0..columns)
-        .map(|j| sum_published(parts.iter().filter_map(|(cells, _)| cells.get(j))))
-        .collect();
-    let total = sum_published(parts.iter().map(|(_, total)| total));
-    (cells, total)
-}
-
-/// A lone hidden figure behind a published total is the total minus the
-/// others: publish it unless it is a small count. (For régions this tells
-/// nothing new: it equals what the départements' table gives, the hidden
-/// départements' sum being its total minus its published cells.)
-fn reveal_lone(mut cells: Vec<Figure>, total: &Figure, min_cell: u64) -> Vec<Figure> {
-    let hidden: Vec<usize> = (0..cells.len())
-        .filter(|&i| cells.get(i).is_some_and(|c| c.suppressed))
-        .collect();
-    if let (Some(total), [lone]) = (total.value.filter(|_| !total.suppressed), hidden.as_slice()) {
-        let others: u64 = cells.iter().filter_map(|c| c.value).sum();
-        let value = total.saturating_sub(others);
-        if let (Some(cell), false) = (cells.get_mut(*lone), (1..min_cell).contains(&value)) {
-            *cell = Figure {
-                value: Some(value),
-                suppressed: false,
-            };
-        }
-    }
-    cells
-}
-
-/// The sum of figures, published only when every one of them is.
-fn sum_published<'a>(figures: impl Iterator<Item = &'a Figure>) -> Figure {
-    let mut total = 0u64;
-    for figure in figures {
-        match figure.value {
-            Some(v) if !figure.suppressed => total += v,
-            _ => {
-                return Figure {
-                    value: None,
-                    suppressed: true,
-                };
-            }
-        }
-    }
-    Figure {
-        value: Some(total),
-        suppressed: false,
-    }
-}
-
+/// Reads the figures of the periods asked from the releases of their years
+/// (`crate::statistics`): every table, whatever its measure, dimension or
+/// granularity, shows the same figures, protected together.
 async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiError> {
     // The range, widened to whole periods: a period is always counted whole,
     // so that it reads the same whatever the range asked.
@@ -550,210 +469,72 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
         .start_of(last_asked)
         .checked_add_months(chrono::Months::new(request.period.months()))
         .ok_or_else(out_of_range)?;
-    let mut month_starts = vec![start];
-    let mut cursor = start;
-    while cursor < end {
-        cursor = cursor
-            .checked_add_months(chrono::Months::new(1))
-            .ok_or_else(out_of_range)?;
-        month_starts.push(cursor);
-    }
     let last = end
         .checked_sub_months(chrono::Months::new(1))
         .unwrap_or(start);
-    // Everything is counted and suppressed by month; quarters and years are
-    // derived from the published months (see `coarser`), so that no
-    // published coarse figure can uncover a hidden month.
-    let mut periods: Vec<String> = Vec::new();
-    // Each month, the period it belongs to, and its end.
-    let mut months_of: Vec<(String, String)> = Vec::new();
-    let mut ends: Vec<(String, NaiveDateTime)> = Vec::new();
-    for (month, next) in month_starts.iter().zip(month_starts.iter().skip(1)) {
-        let label = request.period.label(*month);
-        if periods.last() != Some(&label) {
-            periods.push(label.clone());
-        }
-        let month_label = PeriodWire::Month.label(*month);
-        months_of.push((month_label.clone(), label));
-        ends.push((month_label, midnight(*next)));
+    // Each period: its label, its year and its index in the year's release.
+    let mut periods: Vec<(String, i32, usize)> = Vec::new();
+    let mut cursor = start;
+    while cursor < end {
+        let index = match request.period {
+            PeriodWire::Month => cursor.month0() as usize,
+            PeriodWire::Quarter => 12 + (cursor.month0() / 3) as usize,
+            PeriodWire::Year => 16,
+        };
+        periods.push((request.period.label(cursor), cursor.year(), index));
+        cursor = cursor
+            .checked_add_months(chrono::Months::new(request.period.months()))
+            .ok_or_else(out_of_range)?;
     }
-
-    let period = PeriodWire::Month;
-    // Régions are derived from their départements' published figures, as
-    // periods from months: a région never uncovers a hidden département.
-    let by_region = request.by.as_ref().map(|(d, _)| *d) == Some(Dimension::Region);
-    let (measure, granularity, dimension) = (
-        request.measure,
-        Granularity::Month,
-        if by_region {
-            Some(Dimension::Departement)
-        } else {
-            request.by.as_ref().map(|(d, _)| *d)
-        },
-    );
-    let (low, high) = (midnight(start), midnight(end));
-    let rows = state
-        .analytics
-        .run(move |conn| -> Result<Vec<stats::CountRow>, ApiError> {
-            match measure {
-                Some(Measure::FollowUpsActive) => {
-                    Ok(stats::active_follow_ups(conn, dimension, &ends)?)
-                }
-                Some(measure) => Ok(stats::counts(
-                    conn,
-                    measure,
-                    granularity,
-                    dimension,
-                    low,
-                    high,
-                )?),
-                None => permanences_held(conn, dimension, period, low, high),
+    let (family, measure) = statistics::locate(request.measure);
+    let mut releases: BTreeMap<i32, std::sync::Arc<statistics::YearRelease>> = BTreeMap::new();
+    for year in start.year()..=last.year() {
+        releases.insert(year, statistics::release(state, family, year).await?);
+    }
+    let dimension = request.by.as_ref().map(|(d, _)| *d);
+    let columns: Vec<String> = match dimension {
+        Some(d) => {
+            let mut columns = BTreeSet::new();
+            for (year, release) in &releases {
+                let indexes: Vec<usize> = periods
+                    .iter()
+                    .filter(|(_, y, _)| y == year)
+                    .map(|(_, _, p)| *p)
+                    .collect();
+                columns.extend(release.categories(measure, d, &indexes));
             }
-        })
-        .await?;
-
-    let columns: Vec<String> = if dimension.is_some() {
-        rows.iter()
-            .map(|r| r.category.clone().unwrap_or_else(|| "unknown".into()))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    } else {
-        vec!["all".into()]
+            columns.into_iter().collect()
+        }
+        None => vec!["all".into()],
     };
-    let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-    for row in &rows {
-        let column = if dimension.is_some() {
-            row.category.as_deref().unwrap_or("unknown")
-        } else {
-            "all"
-        };
-        *counts.entry((row.period.as_str(), column)).or_default() +=
-            u64::try_from(row.n).unwrap_or(0);
-    }
-    if request.joint {
-        let counts: Vec<Vec<u64>> = months_of
-            .iter()
-            .map(|(m, _)| m)
-            .map(|p| {
-                columns
-                    .iter()
-                    .map(|c| counts.get(&(p.as_str(), c.as_str())).copied().unwrap_or(0))
-                    .collect()
-            })
-            .collect();
-        let table = publish(&counts, state.stats_min_cell);
-        return Ok(StatsTable {
-            measure: request.measure_name,
-            period: request.period,
-            from: PeriodWire::Month.label(start),
-            to: PeriodWire::Month.label(last),
-            by: request.by.map(|(_, name)| name),
-            min_cell: state.stats_min_cell.get(),
-            columns,
-            rows: months_of
-                .into_iter()
-                .map(|(m, _)| m)
-                .zip(table.cells.into_iter().zip(table.row_totals))
-                .map(|(period, (cells, total))| StatsRow {
-                    period,
-                    cells: cells.into_iter().map(Figure::from).collect(),
-                    total: total.into(),
-                    no_show_rate: None,
-                })
-                .collect(),
-        });
-    }
-    // Each month is its own one-dimensional table (categories and total).
-    let monthly: Vec<(Vec<Figure>, Figure)> = months_of
-        .iter()
-        .map(|(p, _)| {
-            let counts: Vec<Vec<u64>> = columns
-                .iter()
-                .map(|c| vec![counts.get(&(p.as_str(), c.as_str())).copied().unwrap_or(0)])
-                .collect();
-            let table = publish(&counts, state.stats_min_cell);
-            (
-                table
-                    .cells
-                    .into_iter()
-                    .flatten()
-                    .map(Figure::from)
-                    .collect(),
-                table.total.into(),
-            )
-        })
-        .collect();
-    let min_cell = state.stats_min_cell.get();
-    let (columns, monthly) = if by_region {
-        let regions: BTreeMap<String, String> = state
-            .analytics
-            .run(|conn| {
-                territory::list_departements(
-                    conn,
-                    &territory::DepartementFilter {
-                        region: None,
-                        after: None,
-                        limit: 500,
-                    },
-                )
-            })
-            .await?
-            .into_iter()
-            .map(|d| (d.code, d.region_code))
-            .collect();
-        let region_of = |departement: &str| {
-            regions
-                .get(departement)
-                .cloned()
-                .unwrap_or_else(|| "unknown".into())
-        };
-        let region_columns: Vec<String> = columns
-            .iter()
-            .map(|d| region_of(d))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let monthly = monthly
-            .into_iter()
-            .map(|(cells, total)| {
-                let per_region = region_columns
-                    .iter()
-                    .map(|region| {
-                        let members: Vec<&Figure> = columns
-                            .iter()
-                            .zip(&cells)
-                            .filter(|(d, _)| region_of(d) == *region)
-                            .map(|(_, f)| f)
-                            .collect();
-                        sum_published(members.into_iter())
-                    })
-                    .collect::<Vec<Figure>>();
-                (reveal_lone(per_region, &total, min_cell), total)
-            })
-            .collect::<Vec<_>>();
-        (region_columns, monthly)
-    } else {
-        (columns, monthly)
-    };
-    let stock = request.measure == Some(Measure::FollowUpsActive);
     let no_show = (request.measure == Some(Measure::Appointments)
-        && request.by.as_ref().map(|(d, _)| *d) == Some(Dimension::Status))
+        && dimension == Some(Dimension::Status))
     .then(|| columns.iter().position(|c| c == "no_show"))
     .flatten();
-    let published: Vec<(Vec<Figure>, Figure)> = periods
-        .iter()
-        .map(|p| {
-            let parts: Vec<&(Vec<Figure>, Figure)> = months_of
-                .iter()
-                .zip(&monthly)
-                .filter(|((_, of), _)| of == p)
-                .map(|(_, figures)| figures)
-                .collect();
-            coarser(&parts, columns.len(), stock)
+    let figure = |published: statistics::Published| Figure {
+        value: published.value,
+        suppressed: published.hidden,
+    };
+    let rows = periods
+        .into_iter()
+        .filter_map(|(label, year, p)| {
+            let release = releases.get(&year)?;
+            let total = figure(release.figure(p, measure, None, ""));
+            let cells: Vec<Figure> = match dimension {
+                Some(d) => columns
+                    .iter()
+                    .map(|c| figure(release.figure(p, measure, Some(d), c)))
+                    .collect(),
+                None => vec![total.clone()],
+            };
+            Some(StatsRow {
+                no_show_rate: no_show.and_then(|j| rate(cells.get(j), &total)),
+                period: label,
+                cells,
+                total,
+            })
         })
         .collect();
-
     Ok(StatsTable {
         measure: request.measure_name,
         period: request.period,
@@ -762,16 +543,7 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
         by: request.by.map(|(_, name)| name),
         min_cell: state.stats_min_cell.get(),
         columns,
-        rows: periods
-            .into_iter()
-            .zip(published)
-            .map(|(period, (cells, total))| StatsRow {
-                no_show_rate: no_show.and_then(|j| rate(cells.get(j), &total)),
-                period,
-                cells,
-                total,
-            })
-            .collect(),
+        rows,
     })
 }
 
@@ -790,7 +562,7 @@ fn rate(part: Option<&Figure>, total: &Figure) -> Option<f64> {
 /// `[low, high)`, per period and département or région of their site. The
 /// series are few: they are expanded here (`schedule::series::expand`),
 /// exceptions applied; inactive series or sites count nothing.
-fn permanences_held(
+pub(crate) fn permanences_held(
     conn: &mut adosexo_persistence::DbConnection,
     dimension: Option<Dimension>,
     period: PeriodWire,
@@ -936,7 +708,6 @@ pub async fn referral_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
-        joint: false,
     };
     respond(&state, &auth, &req, request, format).await
 }
@@ -979,7 +750,6 @@ pub async fn follow_up_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
-        joint: false,
     };
     respond(&state, &auth, &req, request, format).await
 }
@@ -1021,7 +791,6 @@ pub async fn appointment_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
-        joint: false,
     };
     respond(&state, &auth, &req, request, format).await
 }
@@ -1122,7 +891,6 @@ pub async fn permanence_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
-        joint: false,
     };
     respond(&state, &auth, &req, request, format).await
 }
@@ -1165,7 +933,6 @@ pub async fn group_session_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
-        joint: false,
     };
     respond(&state, &auth, &req, request, format).await
 }
@@ -1209,7 +976,6 @@ pub async fn professional_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
-        joint: false,
     };
     respond(&state, &auth, &req, request, format).await
 }
@@ -1252,7 +1018,6 @@ pub async fn resource_stats(
         period: query.period.unwrap_or_default(),
         from: query.from,
         months: query.months,
-        joint: false,
     };
     respond(&state, &auth, &req, request, format).await
 }
@@ -1306,7 +1071,6 @@ fn yearly(
         period,
         from: format!("{year:04}-01"),
         months: Some(12),
-        joint: false,
     }
 }
 
@@ -1460,7 +1224,6 @@ pub async fn annual_report(
         referrals_per_month: build(
             &state,
             Request {
-                joint: true,
                 ..yearly(
                     year,
                     "report",
