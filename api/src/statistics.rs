@@ -331,6 +331,8 @@ pub struct YearRelease {
     figures: Vec<BTreeMap<FigureKey, (u64, bool)>>,
     /// Hidden figures no certificate was found for (should be none).
     pub unresolved: usize,
+    /// Linear programmes solved to protect it.
+    pub programmes: usize,
 }
 
 /// A published figure.
@@ -427,50 +429,67 @@ pub async fn release(
     family: Family,
     year: i32,
 ) -> Result<Arc<YearRelease>, ApiError> {
-    // Twice at most: when another request froze a period first, start again
-    // from what it stored.
+    // What is served is always computed from the periods as frozen: when
+    // this computation freezes a period (or another one froze it first),
+    // start again from the stored figures, so that every response is the
+    // same function of what is stored and of the open periods' data.
     let mut attempt = 0;
     loop {
         attempt += 1;
         let inputs = Arc::new(inputs(state, family, year).await?);
-        let mut hasher = DefaultHasher::new();
-        inputs.hash(&mut hasher);
-        let hash = hasher.finish();
-        let computed = match remembered(hash, &inputs) {
-            Some(release) => release,
-            None => {
-                let for_protection = Arc::clone(&inputs);
-                let release = actix_web::rt::task::spawn_blocking(move || {
-                    protect(&for_protection, year)
-                })
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "statistics protection failed");
-                    ApiError::internal("statistics release")
-                })?;
-                let release = Arc::new(release);
-                if release.unresolved > 0 {
-                    tracing::warn!(
-                        family = family.name(),
-                        year,
-                        unresolved = release.unresolved,
-                        "statistics: hidden figures without a certificate"
-                    );
-                }
-                remember(hash, Arc::clone(&inputs), Arc::clone(&release));
-                release
-            }
-        };
+        let computed = compute(family, year, &inputs).await?;
         let now = state.clock.now();
-        let lost = freeze(state, family, year, &inputs, &computed, now).await?;
-        if !lost || attempt >= 2 {
+        let stored = freeze(state, family, year, &inputs, &computed, now).await?;
+        if !stored || attempt >= 3 {
             return Ok(computed);
         }
     }
 }
 
+/// The release for `inputs`, from the memo or protected now.
+async fn compute(
+    family: Family,
+    year: i32,
+    inputs: &Arc<Inputs>,
+) -> Result<Arc<YearRelease>, ApiError> {
+    let mut hasher = DefaultHasher::new();
+    inputs.hash(&mut hasher);
+    let hash = hasher.finish();
+    if let Some(release) = remembered(hash, inputs) {
+        return Ok(release);
+    }
+    let started = std::time::Instant::now();
+    let for_protection = Arc::clone(inputs);
+    let release = actix_web::rt::task::spawn_blocking(move || protect(&for_protection, year))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "statistics protection failed");
+            ApiError::internal("statistics protection")
+        })?;
+    let release = Arc::new(release);
+    tracing::info!(
+        family = family.name(),
+        year,
+        programmes = release.programmes,
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "statistics protected"
+    );
+    eprintln!("DEBUGSTATS {} {year} programmes={} ms={}", family.name(), release.programmes, started.elapsed().as_millis());
+    if release.unresolved > 0 {
+        tracing::warn!(
+            family = family.name(),
+            year,
+            unresolved = release.unresolved,
+            "statistics: hidden figures without a certificate"
+        );
+    }
+    remember(hash, Arc::clone(inputs), Arc::clone(&release));
+    Ok(release)
+}
+
 /// Stores the periods that have closed and are not frozen yet; `true` when
-/// another computation stored one first (the caller starts again).
+/// there were any (stored now or by another computation first): the caller
+/// starts again from the stored figures.
 async fn freeze(
     state: &AppState,
     family: Family,
@@ -513,11 +532,10 @@ async fn freeze(
     state
         .db
         .run(move |conn| -> Result<bool, ApiError> {
-            let mut lost = false;
             for row in &rows {
-                lost |= !stats::store_release(conn, row)?;
+                stats::store_release(conn, row)?;
             }
-            Ok(lost)
+            Ok(true)
         })
         .await
 }
@@ -827,6 +845,29 @@ fn count(
 
 /// Builds the linked tables of a family-year and protects them.
 fn protect(inputs: &Inputs, year: i32) -> YearRelease {
+    if inputs.frozen.iter().all(Option::is_some) {
+        // A closed year: every figure as stored.
+        let figures = inputs
+            .values
+            .iter()
+            .zip(&inputs.frozen)
+            .map(|(values, flags)| {
+                values
+                    .iter()
+                    .map(|(key, &v)| {
+                        let hidden = flags.as_ref().and_then(|f| f.get(key)).copied();
+                        (key.clone(), (v, hidden.unwrap_or(false)))
+                    })
+                    .collect()
+            })
+            .collect();
+        return YearRelease {
+            year,
+            figures,
+            unresolved: 0,
+            programmes: 0,
+        };
+    }
     let family = inputs.family;
     let specs = family.measures();
     let stock_of = |measure: &str| specs.iter().any(|s| s.name == measure && s.stock);
@@ -1079,6 +1120,7 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
         year,
         figures,
         unresolved: protection.unresolved.len(),
+        programmes: protection.programmes,
     }
 }
 

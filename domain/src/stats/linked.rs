@@ -83,7 +83,11 @@ pub struct Protection {
 }
 
 /// Neighbourhood sizes tried for a certificate, smallest first.
-const NEIGHBOURHOODS: [usize; 3] = [60, 400, 4000];
+const NEIGHBOURHOODS: [usize; 1] = [150];
+/// The most figures one programme looks at.
+const LARGEST: usize = 4000;
+/// The most figures an elastic programme looks at.
+const ELASTIC: usize = LARGEST;
 
 impl LinkedTables {
     /// An empty system.
@@ -172,34 +176,172 @@ impl LinkedTables {
                 Status::Free => k.is_small(self.value(i)),
             })
             .collect();
-        let mut queue: VecDeque<usize> = (0..n)
-            .filter(|&i| hidden.get(i).copied().unwrap_or(false))
-            .filter(|&i| self.status_of(i) != Status::Unpublished)
-            .collect();
+        let mut certified = vec![false; n];
         let mut unresolved = Vec::new();
         let mut programmes = 0;
-        while let Some(h) = queue.pop_front() {
-            if self.certify(h, &hidden, k, &mut programmes) {
+        let mut next = 0;
+        while next < n {
+            let h = next;
+            let pending = hidden.get(h).copied().unwrap_or(false)
+                && !certified.get(h).copied().unwrap_or(true)
+                && self.status_of(h) != Status::Unpublished;
+            if !pending {
+                next += 1;
                 continue;
             }
+            // One programme for everything pending around `h`: as many
+            // certificates as one solution gives. Near `h` first (a
+            // certificate found locally holds globally), then wider.
+            for limit in NEIGHBOURHOODS {
+                programmes += 1;
+                let local = self.neighbourhood(h, &hidden, limit);
+                let t0 = std::time::Instant::now();
+                if let Some(solution) = self.joint(h, &local, &certified, k) {
+                    self.mark(&solution, &mut certified, k);
+                }
+                eprintln!("DEBUGLP joint limit={limit} local={} ok={} ms={}", local.len(), certified.get(h).copied().unwrap_or(false), t0.elapsed().as_millis());
+                if certified.get(h).copied().unwrap_or(false) || local.len() < limit {
+                    break;
+                }
+            }
+            if certified.get(h).copied().unwrap_or(false) {
+                continue;
+            }
+            // A figure that is not a small count may also go down.
+            if self.value(h) >= k.get() && self.value(h) > 1 {
+                let local = self.neighbourhood(h, &hidden, LARGEST);
+                programmes += 1;
+                if self.feasible(h, &local, Goal::AtMost(self.value(h) - 1)) {
+                    if let Some(slot) = certified.get_mut(h) {
+                        *slot = true;
+                    }
+                    continue;
+                }
+            }
+            programmes += 1;
             match self.complements(h, &hidden, k, &mut programmes) {
-                Some(extra) => {
+                Some((extra, solution)) => {
                     for f in extra {
                         if let Some(slot) = hidden.get_mut(f) {
-                            if !*slot {
-                                *slot = true;
-                                queue.push_back(f);
-                            }
+                            *slot = true;
                         }
+                        // Hidden earlier than `h`: look at it again.
+                        next = next.min(f);
+                    }
+                    self.mark(&solution, &mut certified, k);
+                    if let Some(slot) = certified.get_mut(h) {
+                        *slot = true;
                     }
                 }
-                None => unresolved.push(h),
+                None => {
+                    unresolved.push(h);
+                    if let Some(slot) = certified.get_mut(h) {
+                        *slot = true;
+                    }
+                }
             }
         }
         Protection {
             hidden,
             unresolved,
             programmes,
+        }
+    }
+
+    /// The goal of a hidden figure's certificate: a small count must be
+    /// able to reach k; any other figure must be able to leave its value.
+    fn need(&self, figure: usize, k: MinCell) -> u64 {
+        k.get().max(self.value(figure) + 1)
+    }
+
+    /// Marks every hidden figure a solution certifies: a small count that
+    /// reaches k in it, any other figure that left its value.
+    fn mark(&self, solution: &[(usize, f64)], certified: &mut [bool], k: MinCell) {
+        for &(figure, x) in solution {
+            let value = self.value(figure) as f64;
+            let ok = if self.value(figure) < k.get() {
+                x >= self.need(figure, k) as f64 - 1e-6
+            } else {
+                (x - value).abs() > 0.5
+            };
+            if ok {
+                if let Some(slot) = certified.get_mut(figure) {
+                    *slot = true;
+                }
+            }
+        }
+    }
+
+    /// A solution of the equations around `local` (others at their true
+    /// values) that brings as many uncertified figures as it can to their
+    /// goal, `h` first.
+    fn joint(
+        &self,
+        h: usize,
+        local: &[(usize, usize)],
+        certified: &[bool],
+        k: MinCell,
+    ) -> Option<Vec<(usize, f64)>> {
+        let mut problem = Problem::new(OptimizationDirection::Maximize);
+        let mut variable = std::collections::BTreeMap::new();
+        for &(figure, _) in local {
+            let floor = if self.status_of(figure) == Status::Unpublished {
+                0.0
+            } else {
+                1.0
+            };
+            let x = problem.add_var(0.0, (floor, f64::INFINITY));
+            variable.insert(figure, x);
+            let uncertified = !certified.get(figure).copied().unwrap_or(true)
+                && self.status_of(figure) != Status::Unpublished;
+            if uncertified {
+                // y ≤ x, y ≤ goal: the objective counts progress to the goal.
+                let weight = if figure == h { local.len() as f64 } else { 1.0 };
+                let goal = self.need(figure, k) as f64;
+                let y = problem.add_var(weight, (0.0, goal));
+                problem.add_constraint([(y, 1.0), (x, -1.0)].as_slice(), ComparisonOp::Le, 0.0);
+            }
+        }
+        self.constrain(&mut problem, local.iter().map(|&(f, _)| f), &variable);
+        let solution = problem.solve().ok()?.into_solution().ok()?;
+        Some(
+            variable
+                .iter()
+                .map(|(&figure, &x)| (figure, solution.var_value(x)))
+                .collect(),
+        )
+    }
+
+    /// Adds every equation touching `figures`: variables where they have one,
+    /// true values elsewhere.
+    fn constrain(
+        &self,
+        problem: &mut Problem,
+        figures: impl Iterator<Item = usize>,
+        variable: &std::collections::BTreeMap<usize, microlp::Variable>,
+    ) {
+        let mut touched = BTreeSet::new();
+        for figure in figures {
+            touched.extend(
+                self.member_of
+                    .get(figure)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .copied(),
+            );
+        }
+        for e in touched {
+            let mut terms = Vec::new();
+            let mut constant = 0i64;
+            for &(figure, coefficient) in self.equations.get(e).map_or(&[][..], Vec::as_slice) {
+                match variable.get(&figure) {
+                    Some(&v) => terms.push((v, coefficient as f64)),
+                    None => {
+                        constant += coefficient * i64::try_from(self.value(figure)).unwrap_or(0)
+                    }
+                }
+            }
+            problem.add_constraint(terms.as_slice(), ComparisonOp::Eq, -(constant as f64));
         }
     }
 
@@ -223,29 +365,6 @@ impl LinkedTables {
             }
         }
         order
-    }
-
-    /// Whether `h` has a certificate with what is hidden now.
-    fn certify(&self, h: usize, hidden: &[bool], k: MinCell, programmes: &mut usize) -> bool {
-        let value = self.value(h);
-        for limit in NEIGHBOURHOODS {
-            let local = self.neighbourhood(h, hidden, limit);
-            let complete = local.len() < limit;
-            *programmes += 1;
-            if self.feasible(h, &local, Goal::AtLeast(k.get().max(value + 1))) {
-                return true;
-            }
-            if value >= k.get() && value > 1 {
-                *programmes += 1;
-                if self.feasible(h, &local, Goal::AtMost(value - 1)) {
-                    return true;
-                }
-            }
-            if complete {
-                break;
-            }
-        }
-        false
     }
 
     /// Whether the equations touching `local` have a solution with every
@@ -275,29 +394,7 @@ impl LinkedTables {
             }
             variable.insert(figure, problem.add_var(objective, bounds));
         }
-        let mut touched = BTreeSet::new();
-        for &(figure, _) in local {
-            touched.extend(
-                self.member_of
-                    .get(figure)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .copied(),
-            );
-        }
-        for e in touched {
-            let mut terms = Vec::new();
-            let mut constant = 0i64;
-            for &(figure, coefficient) in self.equations.get(e).map_or(&[][..], Vec::as_slice) {
-                match variable.get(&figure) {
-                    Some(&v) => terms.push((v, coefficient as f64)),
-                    None => {
-                        constant += coefficient * i64::try_from(self.value(figure)).unwrap_or(0)
-                    }
-                }
-            }
-            problem.add_constraint(terms.as_slice(), ComparisonOp::Eq, -(constant as f64));
-        }
+        self.constrain(&mut problem, local.iter().map(|&(f, _)| f), &variable);
         match problem.solve() {
             Ok(outcome) => match outcome.into_solution() {
                 Ok(solution) => match goal {
@@ -323,44 +420,54 @@ impl LinkedTables {
         hidden: &[bool],
         k: MinCell,
         programmes: &mut usize,
-    ) -> Option<Vec<usize>> {
+    ) -> Option<(Vec<usize>, Vec<(usize, f64)>)> {
         let value = self.value(h);
         let mut goals = vec![Goal::AtLeast(k.get().max(value + 1))];
         if value >= k.get() && value > 1 {
             goals.push(Goal::AtMost(value - 1));
         }
-        for limit in [300, 3000] {
+        for limit in [100, 1000] {
             let local = self.movable(h, hidden, limit);
             for &goal in &goals {
                 *programmes += 1;
-                if let Some(moved) = self.elastic(h, &local, hidden, goal) {
+                let t0 = std::time::Instant::now();
+                let r = self.elastic(h, &local, hidden, goal);
+                eprintln!("DEBUGLP elastic limit={limit} local={} ok={} ms={}", local.len(), r.is_some(), t0.elapsed().as_millis());
+                if let Some(moved) = r {
                     return Some(moved);
                 }
-            }
-            if local.len() < limit {
-                break;
             }
         }
         None
     }
 
-    /// Figures reachable from `h` through equations that may move (hidden,
-    /// unpublished or free), nearest first, at most `limit`.
+    /// Figures reachable from `h` through equations that may move: the
+    /// hidden ones (free to move) all, up to [`LARGEST`], and the published
+    /// free ones nearest to them (counting only published figures in the
+    /// distance), at most `limit` of those.
     fn movable(&self, h: usize, hidden: &[bool], limit: usize) -> Vec<usize> {
         let mut seen = BTreeSet::from([h]);
         let mut order = vec![h];
         let mut queue = VecDeque::from([h]);
+        let mut published = 0;
         while let Some(figure) = queue.pop_front() {
             for &e in self.member_of.get(figure).map_or(&[][..], Vec::as_slice) {
                 for &(other, _) in self.equations.get(e).map_or(&[][..], Vec::as_slice) {
+                    let is_hidden = hidden.get(other).copied().unwrap_or(false);
                     // Zeros are published and stay so.
-                    let may_move = hidden.get(other).copied().unwrap_or(false)
-                        || (self.status_of(other) == Status::Free && self.value(other) > 0);
-                    if may_move && seen.insert(other) {
-                        if order.len() >= limit {
-                            return order;
-                        }
-                        order.push(other);
+                    let is_free =
+                        self.status_of(other) == Status::Free && self.value(other) > 0;
+                    if !(is_hidden || (is_free && published < limit)) || !seen.insert(other) {
+                        continue;
+                    }
+                    if order.len() >= ELASTIC {
+                        return order;
+                    }
+                    order.push(other);
+                    if is_hidden {
+                        queue.push_front(other);
+                    } else {
+                        published += 1;
                         queue.push_back(other);
                     }
                 }
@@ -370,7 +477,13 @@ impl LinkedTables {
     }
 
     /// The elastic programme of [`Self::complements`] for one goal.
-    fn elastic(&self, h: usize, local: &[usize], hidden: &[bool], goal: Goal) -> Option<Vec<usize>> {
+    fn elastic(
+        &self,
+        h: usize,
+        local: &[usize],
+        hidden: &[bool],
+        goal: Goal,
+    ) -> Option<(Vec<usize>, Vec<(usize, f64)>)> {
         let mut problem = Problem::new(OptimizationDirection::Minimize);
         let mut variable = std::collections::BTreeMap::new();
         let mut deviations = Vec::new();
@@ -403,37 +516,18 @@ impl LinkedTables {
                 deviations.push((figure, up, down));
             }
         }
-        let mut touched = BTreeSet::new();
-        for &figure in local {
-            touched.extend(
-                self.member_of
-                    .get(figure)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .copied(),
-            );
-        }
-        for e in touched {
-            let mut terms = Vec::new();
-            let mut constant = 0i64;
-            for &(figure, coefficient) in self.equations.get(e).map_or(&[][..], Vec::as_slice) {
-                match variable.get(&figure) {
-                    Some(&v) => terms.push((v, coefficient as f64)),
-                    None => {
-                        constant += coefficient * i64::try_from(self.value(figure)).unwrap_or(0)
-                    }
-                }
-            }
-            problem.add_constraint(terms.as_slice(), ComparisonOp::Eq, -(constant as f64));
-        }
+        self.constrain(&mut problem, local.iter().copied(), &variable);
         let solution = problem.solve().ok()?.into_solution().ok()?;
-        Some(
-            deviations
-                .into_iter()
-                .filter(|&(_, up, down)| solution.var_value(up) + solution.var_value(down) > 1e-6)
-                .map(|(figure, _, _)| figure)
-                .collect(),
-        )
+        let moved = deviations
+            .into_iter()
+            .filter(|&(_, up, down)| solution.var_value(up) + solution.var_value(down) > 1e-6)
+            .map(|(figure, _, _)| figure)
+            .collect();
+        let values = variable
+            .iter()
+            .map(|(&figure, &x)| (figure, solution.var_value(x)))
+            .collect();
+        Some((moved, values))
     }
 }
 
