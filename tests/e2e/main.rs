@@ -16,6 +16,7 @@ mod helpers;
 mod idempotency;
 mod identity;
 mod instances;
+mod intruder;
 mod languages;
 mod logs;
 mod markers;
