@@ -141,101 +141,108 @@ impl Family {
 }
 
 const REFERRALS_MEASURES: &[MeasureSpec] = &[
-        flow(
-            "received",
-            Source::Count(Measure::ReferralsReceived),
-            REFERRAL_DIMENSIONS,
-        ),
-        flow(
-            "accepted",
-            Source::Count(Measure::ReferralsAccepted),
-            REFERRAL_DIMENSIONS,
-        ),
-        flow(
-            "declined",
-            Source::Count(Measure::ReferralsDeclined),
-            REFERRAL_DIMENSIONS,
-        ),
-        flow(
-            "redirected",
-            Source::Count(Measure::ReferralsRedirected),
-            REFERRAL_DIMENSIONS,
-        ),
-        flow(UNDECIDED, Source::Derived, REFERRAL_DIMENSIONS),
-    ];
+    flow(
+        "received",
+        Source::Count(Measure::ReferralsReceived),
+        REFERRAL_DIMENSIONS,
+    ),
+    flow(
+        "accepted",
+        Source::Count(Measure::ReferralsAccepted),
+        REFERRAL_DIMENSIONS,
+    ),
+    flow(
+        "declined",
+        Source::Count(Measure::ReferralsDeclined),
+        REFERRAL_DIMENSIONS,
+    ),
+    flow(
+        "redirected",
+        Source::Count(Measure::ReferralsRedirected),
+        REFERRAL_DIMENSIONS,
+    ),
+    flow(UNDECIDED, Source::Derived, REFERRAL_DIMENSIONS),
+];
 const FOLLOW_UPS_MEASURES: &[MeasureSpec] = &[
-        flow(
-            "opened",
-            Source::Count(Measure::FollowUpsOpened),
-            FOLLOW_UP_DIMENSIONS,
-        ),
-        flow(
-            "closed",
-            Source::Count(Measure::FollowUpsClosed),
-            FOLLOW_UP_DIMENSIONS,
-        ),
-        MeasureSpec {
-            name: "active",
-            source: Source::Active,
-            dimensions: FOLLOW_UP_DIMENSIONS,
-            stock: true,
-        },
-    ];
+    flow(
+        "opened",
+        Source::Count(Measure::FollowUpsOpened),
+        FOLLOW_UP_DIMENSIONS,
+    ),
+    flow(
+        "closed",
+        Source::Count(Measure::FollowUpsClosed),
+        FOLLOW_UP_DIMENSIONS,
+    ),
+    MeasureSpec {
+        name: "active",
+        source: Source::Active,
+        dimensions: FOLLOW_UP_DIMENSIONS,
+        stock: true,
+    },
+];
 const APPOINTMENTS_MEASURES: &[MeasureSpec] = &[
-        flow(
-            "appointments",
-            Source::Count(Measure::Appointments),
-            &[
-                Dimension::Departement,
-                Dimension::Region,
-                Dimension::Mode,
-                Dimension::Status,
-            ],
-        ),
-        flow(
-            "permanence_attendance",
-            Source::Count(Measure::PermanenceAttendance),
-            PLACES,
-        ),
-        // Appointments that are not attendance: by place, and
-        // against the permanence mode and the completed status.
-        flow(NOT_ATTENDED, Source::Derived, PLACES),
-        flow(NOT_ATTENDED_MODE, Source::Derived, NONE),
-        flow(NOT_ATTENDED_STATUS, Source::Derived, NONE),
-    ];
-const PERMANENCES_MEASURES: &[MeasureSpec] = &[flow("permanences_held", Source::PermanencesHeld, PLACES)];
-const GROUP_SESSIONS_MEASURES: &[MeasureSpec] = &[
-        flow(
-            "held",
-            Source::Count(Measure::GroupSessionsHeld),
-            &[Dimension::Departement, Dimension::Region, Dimension::Kind],
-        ),
-        flow(
-            "people_reached",
-            Source::Count(Measure::PeopleReached),
-            &[Dimension::Departement, Dimension::Region, Dimension::Kind],
-        ),
-    ];
-const PROFESSIONALS_MEASURES: &[MeasureSpec] = &[flow(
-        "reached",
-        Source::Count(Measure::ProfessionalsReached),
+    flow(
+        "appointments",
+        Source::Count(Measure::Appointments),
         &[
             Dimension::Departement,
             Dimension::Region,
-            Dimension::OrganisationKind,
-            Dimension::Kind,
+            Dimension::Mode,
+            Dimension::Status,
         ],
-    )];
+    ),
+    flow(
+        "permanence_attendance",
+        Source::Count(Measure::PermanenceAttendance),
+        PLACES,
+    ),
+    // Appointments that are not attendance: by place, and
+    // against the permanence mode and the completed status; those
+    // neither at a permanence nor completed.
+    flow(NOT_ATTENDED, Source::Derived, PLACES),
+    flow(NOT_ATTENDED_MODE, Source::Derived, NONE),
+    flow(NOT_ATTENDED_STATUS, Source::Derived, NONE),
+    flow(NEITHER, Source::Derived, NONE),
+];
+const PERMANENCES_MEASURES: &[MeasureSpec] =
+    &[flow("permanences_held", Source::PermanencesHeld, PLACES)];
+const GROUP_SESSIONS_MEASURES: &[MeasureSpec] = &[
+    flow(
+        "held",
+        Source::Count(Measure::GroupSessionsHeld),
+        &[Dimension::Departement, Dimension::Region, Dimension::Kind],
+    ),
+    flow(
+        "people_reached",
+        Source::Count(Measure::PeopleReached),
+        &[Dimension::Departement, Dimension::Region, Dimension::Kind],
+    ),
+];
+const PROFESSIONALS_MEASURES: &[MeasureSpec] = &[flow(
+    "reached",
+    Source::Count(Measure::ProfessionalsReached),
+    &[
+        Dimension::Departement,
+        Dimension::Region,
+        Dimension::OrganisationKind,
+        Dimension::Kind,
+    ],
+)];
 const RESOURCES_MEASURES: &[MeasureSpec] = &[flow(
-        "downloads",
-        Source::Count(Measure::ResourceDownloads),
-        &[Dimension::ResourceKind],
-    )];
+    "downloads",
+    Source::Count(Measure::ResourceDownloads),
+    &[Dimension::ResourceKind],
+)];
 
 const UNDECIDED: &str = "undecided";
 const NOT_ATTENDED: &str = "not_attended";
 const NOT_ATTENDED_MODE: &str = "not_attended_mode";
 const NOT_ATTENDED_STATUS: &str = "not_attended_status";
+const NEITHER: &str = "neither_permanence_nor_completed";
+
+/// The price of hiding a month's total, against 1 for a month's cell.
+const MONTH_TOTAL_WEIGHT: f64 = 100.0;
 
 /// The key of a dimension in releases.
 pub fn dimension_key(dimension: Dimension) -> &'static str {
@@ -331,6 +338,8 @@ pub struct YearRelease {
     figures: Vec<BTreeMap<FigureKey, (u64, bool)>>,
     /// Hidden figures no certificate was found for (should be none).
     pub unresolved: usize,
+    /// Equations the counts did not satisfy (a bug in the model).
+    pub inconsistent: usize,
     /// Linear programmes solved to protect it.
     pub programmes: usize,
 }
@@ -403,8 +412,11 @@ impl YearRelease {
 }
 
 /// Memoised releases: inputs → release (a pure function of them).
-static MEMO: Mutex<Vec<(u64, Arc<Inputs>, Arc<YearRelease>)>> = Mutex::new(Vec::new());
+/// A memoised release: the hash of its inputs, the inputs, the release.
+type Memoised = (u64, Arc<Inputs>, Arc<YearRelease>);
+static MEMO: Mutex<Vec<Memoised>> = Mutex::new(Vec::new());
 const MEMO_SIZE: usize = 64;
+static PROTECTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn remembered(hash: u64, inputs: &Inputs) -> Option<Arc<YearRelease>> {
     let memo = MEMO.lock().ok()?;
@@ -458,6 +470,13 @@ async fn compute(
     if let Some(release) = remembered(hash, inputs) {
         return Ok(release);
     }
+    // One protection at a time: it is CPU-bound, and readers of the same
+    // year arriving meanwhile find it in the memo instead of computing it
+    // again.
+    let _one_at_a_time = PROTECTING.lock().await;
+    if let Some(release) = remembered(hash, inputs) {
+        return Ok(release);
+    }
     let started = std::time::Instant::now();
     let for_protection = Arc::clone(inputs);
     let release = actix_web::rt::task::spawn_blocking(move || protect(&for_protection, year))
@@ -474,13 +493,20 @@ async fn compute(
         elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "statistics protected"
     );
-    eprintln!("DEBUGSTATS {} {year} programmes={} ms={}", family.name(), release.programmes, started.elapsed().as_millis());
     if release.unresolved > 0 {
         tracing::warn!(
             family = family.name(),
             year,
             unresolved = release.unresolved,
             "statistics: hidden figures without a certificate"
+        );
+    }
+    if release.inconsistent > 0 {
+        tracing::error!(
+            family = family.name(),
+            year,
+            inconsistent = release.inconsistent,
+            "statistics: equations the counts do not satisfy"
         );
     }
     remember(hash, Arc::clone(inputs), Arc::clone(&release));
@@ -510,7 +536,9 @@ async fn freeze(
             .map(|figures| {
                 figures
                     .iter()
-                    .map(|((m, d, c), (v, h))| ((*m).to_owned(), (*d).to_owned(), c.clone(), *v, *h))
+                    .map(|((m, d, c), (v, h))| {
+                        ((*m).to_owned(), (*d).to_owned(), c.clone(), *v, *h)
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -564,6 +592,7 @@ const ALL_MEASURES: &[&str] = &[
     NOT_ATTENDED,
     NOT_ATTENDED_MODE,
     NOT_ATTENDED_STATUS,
+    NEITHER,
     "permanences_held",
     "held",
     "people_reached",
@@ -613,10 +642,8 @@ async fn inputs(state: &AppState, family: Family, year: i32) -> Result<Inputs, A
         .await?;
     let mut frozen: Vec<Option<BTreeMap<FigureKey, (u64, bool)>>> = vec![None; PERIODS];
     for row in &stored {
-        if let Some(p) = period_index(year, &row.period) {
-            if let Some(slot) = frozen.get_mut(p) {
-                *slot = Some(parse_stored(&row.figures)?);
-            }
+        if let Some(slot) = period_index(year, &row.period).and_then(|p| frozen.get_mut(p)) {
+            *slot = Some(parse_stored(&row.figures)?);
         }
     }
     let open_months: Vec<usize> = (0..12)
@@ -629,11 +656,10 @@ async fn inputs(state: &AppState, family: Family, year: i32) -> Result<Inputs, A
             open_months.first().copied().unwrap_or(0),
             open_months.last().copied().unwrap_or(11),
         );
-        let counted = state
+        state
             .analytics
             .run(move |conn| count(conn, family, year, first, last))
-            .await?;
-        counted
+            .await?
     };
     for (m, month) in months.iter_mut().enumerate() {
         if let Some(Some(fixed)) = frozen.get(m) {
@@ -759,7 +785,9 @@ fn derive(family: Family, month: &mut PeriodValues) {
         Family::Appointments => {
             let keys: Vec<(&'static str, String)> = month
                 .keys()
-                .filter(|(m, d, _)| *m == "appointments" && (d.is_empty() || PLACE_KEYS.contains(d)))
+                .filter(|(m, d, _)| {
+                    *m == "appointments" && (d.is_empty() || PLACE_KEYS.contains(d))
+                })
                 .map(|(_, d, c)| (*d, c.clone()))
                 .collect();
             for (d, c) in keys {
@@ -777,6 +805,11 @@ fn derive(family: Family, month: &mut PeriodValues) {
             month.insert(
                 (NOT_ATTENDED_STATUS, "", String::new()),
                 by_status.saturating_sub(attended),
+            );
+            let all = get(month, "appointments", "", "");
+            month.insert(
+                (NEITHER, "", String::new()),
+                (all + attended).saturating_sub(by_mode + by_status),
             );
         }
         _ => {}
@@ -832,10 +865,8 @@ fn count(
                     String::new()
                 };
                 let n = u64::try_from(row.n).unwrap_or(0);
-                if n > 0 {
-                    if let Some(month) = months.get_mut(m) {
-                        *month.entry((spec.name, d, category)).or_default() += n;
-                    }
+                if let (true, Some(month)) = (n > 0, months.get_mut(m)) {
+                    *month.entry((spec.name, d, category)).or_default() += n;
                 }
             }
         }
@@ -865,6 +896,7 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
             year,
             figures,
             unresolved: 0,
+            inconsistent: 0,
             programmes: 0,
         };
     }
@@ -907,7 +939,13 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
                 12..16 => 1.5,
                 _ => 2.4,
             };
-            let total_weight = if key.1.is_empty() { 2.0 } else { 1.0 };
+            // A month's total is hidden only when nothing else will do:
+            // it is the figure every monthly table and the report show.
+            let total_weight = match (key.1.is_empty(), p < 12) {
+                (true, true) => MONTH_TOTAL_WEIGHT,
+                (true, false) => 2.0,
+                (false, _) => 1.0,
+            };
             tables.weigh(figure, period_weight * total_weight);
             index.insert((p, key.clone()), figure);
         }
@@ -973,8 +1011,9 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
             for key in &keys {
                 for q in 0..4 {
                     if let Some(quarter) = figure_at(12 + q, key) {
-                        let parts: Vec<usize> =
-                            (q * 3..q * 3 + 3).filter_map(|mm| figure_at(mm, key)).collect();
+                        let parts: Vec<usize> = (q * 3..q * 3 + 3)
+                            .filter_map(|mm| figure_at(mm, key))
+                            .collect();
                         tables.sum(quarter, &parts);
                     }
                 }
@@ -1033,8 +1072,7 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
                     (("mode", "permanence"), NOT_ATTENDED_MODE),
                     (("status", "completed"), NOT_ATTENDED_STATUS),
                 ] {
-                    if let Some(w) = figure_at(p, &("appointments", whole.0, whole.1.to_owned()))
-                    {
+                    if let Some(w) = figure_at(p, &("appointments", whole.0, whole.1.to_owned())) {
                         let parts: Vec<usize> = attended
                             .into_iter()
                             .chain(figure_at(p, &total(rest)))
@@ -1042,6 +1080,19 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
                         tables.sum(w, &parts);
                     }
                 }
+                // all + attendance = permanence + completed + neither.
+                let term = |key: FigureKey, sign: i64| figure_at(p, &key).map(|f| (f, sign));
+                let terms: Vec<(usize, i64)> = [
+                    term(total("appointments"), 1),
+                    term(total("permanence_attendance"), 1),
+                    term(("appointments", "mode", "permanence".to_owned()), -1),
+                    term(("appointments", "status", "completed".to_owned()), -1),
+                    term(total(NEITHER), -1),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                tables.equation(terms);
             }
         }
         Family::FollowUps => {
@@ -1061,7 +1112,12 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
             let mut keys: BTreeSet<(&'static str, String)> = keys_of("active");
             keys.extend(keys_of("opened"));
             keys.extend(keys_of("closed"));
-            keys.extend(inputs.previous_stock.keys().map(|(_, d, c)| (*d, c.clone())));
+            keys.extend(
+                inputs
+                    .previous_stock
+                    .keys()
+                    .map(|(_, d, c)| (*d, c.clone())),
+            );
             for (d, c) in keys {
                 for month in 0..12 {
                     let mut terms: Vec<(usize, i64)> = Vec::new();
@@ -1120,6 +1176,7 @@ fn protect(inputs: &Inputs, year: i32) -> YearRelease {
         year,
         figures,
         unresolved: protection.unresolved.len(),
+        inconsistent: protection.inconsistent,
         programmes: protection.programmes,
     }
 }

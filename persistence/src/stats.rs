@@ -459,7 +459,9 @@ pub fn withdraw_releases(
     let first_quarter = format!("{year}-Q{}", month.div_ceil(3).max(1));
     let base = r::period
         .eq(year.clone())
-        .or(r::period.ge(from.to_owned()).and(r::period.lt(format!("{year}-Q"))))
+        .or(r::period
+            .ge(from.to_owned())
+            .and(r::period.lt(format!("{year}-Q"))))
         .or(r::period.ge(first_quarter).and(r::period.lt(next)));
     Ok(match (conn, family) {
         (DbConnection::Postgres(pg), Some(f)) => {

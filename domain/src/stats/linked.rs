@@ -80,14 +80,27 @@ pub struct Protection {
     pub unresolved: Vec<usize>,
     /// Linear programmes solved.
     pub programmes: usize,
+    /// Equations the true values do not satisfy: a model that does not
+    /// match the counts (a bug), under which no certificate can be found.
+    pub inconsistent: usize,
 }
 
 /// Neighbourhood sizes tried for a certificate, smallest first.
 const NEIGHBOURHOODS: [usize; 1] = [150];
 /// The most figures one programme looks at.
 const LARGEST: usize = 4000;
-/// The most figures an elastic programme looks at.
-const ELASTIC: usize = LARGEST;
+/// A figure priced at least this much is hidden only by the widest search.
+pub const PRECIOUS: f64 = 10.0;
+/// Neighbourhoods tried for complements, in order (size, members per
+/// equation, precious figures allowed to move): most certificates close
+/// within a few equations of the figure; then every figure within reach;
+/// precious figures last.
+const ELASTIC: [(usize, Option<usize>, bool); 4] = [
+    (80, Some(2), false),
+    (400, Some(4), false),
+    (LARGEST, None, false),
+    (LARGEST, None, true),
+];
 
 impl LinkedTables {
     /// An empty system.
@@ -161,8 +174,25 @@ impl LinkedTables {
         self.equations.push(merged);
     }
 
+    /// How many equations the true values do not satisfy.
+    fn inconsistent(&self) -> usize {
+        self.equations
+            .iter()
+            .filter(|equation| {
+                let sum: i128 = equation
+                    .iter()
+                    .map(|&(f, c)| i128::from(c) * i128::from(self.value(f)))
+                    .sum();
+                sum != 0
+            })
+            .count()
+    }
+
     fn status_of(&self, figure: usize) -> Status {
-        self.status.get(figure).copied().unwrap_or(Status::Published)
+        self.status
+            .get(figure)
+            .copied()
+            .unwrap_or(Status::Published)
     }
 
     /// Decides what to hide so that no hidden figure can be pinned, and no
@@ -195,11 +225,9 @@ impl LinkedTables {
             for limit in NEIGHBOURHOODS {
                 programmes += 1;
                 let local = self.neighbourhood(h, &hidden, limit);
-                let t0 = std::time::Instant::now();
                 if let Some(solution) = self.joint(h, &local, &certified, k) {
                     self.mark(&solution, &mut certified, k);
                 }
-                eprintln!("DEBUGLP joint limit={limit} local={} ok={} ms={}", local.len(), certified.get(h).copied().unwrap_or(false), t0.elapsed().as_millis());
                 if certified.get(h).copied().unwrap_or(false) || local.len() < limit {
                     break;
                 }
@@ -245,6 +273,7 @@ impl LinkedTables {
             hidden,
             unresolved,
             programmes,
+            inconsistent: self.inconsistent(),
         }
     }
 
@@ -264,10 +293,8 @@ impl LinkedTables {
             } else {
                 (x - value).abs() > 0.5
             };
-            if ok {
-                if let Some(slot) = certified.get_mut(figure) {
-                    *slot = true;
-                }
+            if let (true, Some(slot)) = (ok, certified.get_mut(figure)) {
+                *slot = true;
             }
         }
     }
@@ -420,19 +447,17 @@ impl LinkedTables {
         hidden: &[bool],
         k: MinCell,
         programmes: &mut usize,
-    ) -> Option<(Vec<usize>, Vec<(usize, f64)>)> {
+    ) -> Option<Complements> {
         let value = self.value(h);
         let mut goals = vec![Goal::AtLeast(k.get().max(value + 1))];
         if value >= k.get() && value > 1 {
             goals.push(Goal::AtMost(value - 1));
         }
-        for limit in [100, 1000] {
-            let local = self.movable(h, hidden, limit);
+        for (limit, breadth, precious) in ELASTIC {
+            let local = self.movable(h, hidden, limit, breadth, precious);
             for &goal in &goals {
                 *programmes += 1;
-                let t0 = std::time::Instant::now();
                 let r = self.elastic(h, &local, hidden, goal);
-                eprintln!("DEBUGLP elastic limit={limit} local={} ok={} ms={}", local.len(), r.is_some(), t0.elapsed().as_millis());
                 if let Some(moved) = r {
                     return Some(moved);
                 }
@@ -441,35 +466,62 @@ impl LinkedTables {
         None
     }
 
-    /// Figures reachable from `h` through equations that may move: the
-    /// hidden ones (free to move) all, up to [`LARGEST`], and the published
-    /// free ones nearest to them (counting only published figures in the
-    /// distance), at most `limit` of those.
-    fn movable(&self, h: usize, hidden: &[bool], limit: usize) -> Vec<usize> {
+    /// Figures near `h` through equations that may move: hidden ones and
+    /// published free non-zero ones, nearest first, at most `limit`; with
+    /// a `breadth`, only that many of each kind per equation, the largest
+    /// (they can give the most), so that the search goes deep before wide
+    /// (a row of a hundred départements would fill it at once).
+    fn movable(
+        &self,
+        h: usize,
+        hidden: &[bool],
+        limit: usize,
+        breadth: Option<usize>,
+        precious: bool,
+    ) -> Vec<usize> {
         let mut seen = BTreeSet::from([h]);
         let mut order = vec![h];
         let mut queue = VecDeque::from([h]);
-        let mut published = 0;
         while let Some(figure) = queue.pop_front() {
             for &e in self.member_of.get(figure).map_or(&[][..], Vec::as_slice) {
-                for &(other, _) in self.equations.get(e).map_or(&[][..], Vec::as_slice) {
-                    let is_hidden = hidden.get(other).copied().unwrap_or(false);
-                    // Zeros are published and stay so.
-                    let is_free =
-                        self.status_of(other) == Status::Free && self.value(other) > 0;
-                    if !(is_hidden || (is_free && published < limit)) || !seen.insert(other) {
+                let mut members: Vec<(usize, bool)> = self
+                    .equations
+                    .get(e)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .filter_map(|&(other, _)| {
+                        let is_hidden = hidden.get(other).copied().unwrap_or(false);
+                        // Zeros are published and stay so.
+                        let is_free =
+                            self.status_of(other) == Status::Free && self.value(other) > 0;
+                        // Precious figures only when nothing else will do.
+                        let cheap =
+                            precious || self.weights.get(other).copied().unwrap_or(1.0) < PRECIOUS;
+                        (is_hidden || (is_free && cheap)).then_some((other, is_hidden))
+                    })
+                    .collect();
+                if breadth.is_some() {
+                    members.sort_by_key(|&(other, _)| std::cmp::Reverse(self.value(other)));
+                }
+                let (mut hidden_taken, mut published_taken) = (0, 0);
+                for (other, is_hidden) in members {
+                    let taken = if is_hidden {
+                        &mut hidden_taken
+                    } else {
+                        &mut published_taken
+                    };
+                    if breadth.is_some_and(|b| *taken >= b) {
                         continue;
                     }
-                    if order.len() >= ELASTIC {
+                    *taken += 1;
+                    if !seen.insert(other) {
+                        continue;
+                    }
+                    if order.len() >= limit {
                         return order;
                     }
                     order.push(other);
-                    if is_hidden {
-                        queue.push_front(other);
-                    } else {
-                        published += 1;
-                        queue.push_back(other);
-                    }
+                    queue.push_back(other);
                 }
             }
         }
@@ -483,7 +535,7 @@ impl LinkedTables {
         local: &[usize],
         hidden: &[bool],
         goal: Goal,
-    ) -> Option<(Vec<usize>, Vec<(usize, f64)>)> {
+    ) -> Option<Complements> {
         let mut problem = Problem::new(OptimizationDirection::Minimize);
         let mut variable = std::collections::BTreeMap::new();
         let mut deviations = Vec::new();
@@ -530,6 +582,9 @@ impl LinkedTables {
         Some((moved, values))
     }
 }
+
+/// Figures to hide as well, and the certificate their hiding gives.
+type Complements = (Vec<usize>, Vec<(usize, f64)>);
 
 #[derive(Clone, Copy, Debug)]
 enum Goal {
@@ -650,7 +705,10 @@ mod tests {
         let (declined, d) = line(&mut t, &[3, 14]);
         let (redirected, x) = line(&mut t, &[0, 0]);
         let (undecided, u) = {
-            let cells = vec![t.figure(0, Status::Unpublished), t.figure(0, Status::Unpublished)];
+            let cells = vec![
+                t.figure(0, Status::Unpublished),
+                t.figure(0, Status::Unpublished),
+            ];
             let total = t.figure(0, Status::Unpublished);
             t.sum(total, &cells);
             (total, cells)
@@ -662,6 +720,18 @@ mod tests {
         let protection = t.protect(MinCell::DEFAULT);
         assert!(protection.hidden[d[0]]);
         assert_eq!(leaks(&t, &protection, 11), vec![]);
+    }
+
+    #[test]
+    fn equations_the_counts_do_not_satisfy_are_reported() {
+        let mut t = LinkedTables::new();
+        let (total, _) = line(&mut t, &[3, 20]);
+        let other = t.figure(22, Status::Free);
+        t.sum(other, &[total]);
+        assert_eq!(t.protect(MinCell::DEFAULT).inconsistent, 1);
+        let mut t = LinkedTables::new();
+        line(&mut t, &[3, 20]);
+        assert_eq!(t.protect(MinCell::DEFAULT).inconsistent, 0);
     }
 
     #[test]
