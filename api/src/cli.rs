@@ -7,7 +7,7 @@ use adosexo_domain::identity::{
 use adosexo_persistence::audit::{self, NewAuditEntry, Verification};
 use adosexo_persistence::identity::{self, NewAccount, NewOrganisation};
 use adosexo_persistence::{Backend, Db, DbConnection, PersistenceError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use crate::auth::password;
 use crate::auth::secrets::{digest, new_secret};
@@ -284,6 +284,62 @@ pub async fn verify_audit(db: &Db) -> Result<Result<u64, String>, CommandError> 
         Verification::Intact { checked } => Ok(checked),
         Verification::Broken(broken) => Err(broken.to_string()),
     })
+}
+
+/// Withdraws the statistics releases of `family` (every family when
+/// `None`) from the month `from` (`YYYY-MM`) on, in every later year too
+/// (a year's stock starts from the previous December): they are computed
+/// and frozen again from the data as it stands at the next read. Audited.
+/// Returns how many period releases were withdrawn.
+pub async fn republish_statistics(
+    db: &Db,
+    family: Option<&str>,
+    from: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, CommandError> {
+    use adosexo_persistence::stats;
+    let family = match family {
+        Some(name) => Some(
+            crate::statistics::Family::from_name(name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = crate::statistics::Family::ALL
+                        .iter()
+                        .map(|f| f.name())
+                        .collect();
+                    format!("--family: one of {}", names.join(", "))
+                })?
+                .name(),
+        ),
+        None => None,
+    };
+    let month = chrono::NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d")
+        .map_err(|_| "--from: a month, YYYY-MM".to_owned())?;
+    let first_year = month.year();
+    let last_year = now.year();
+    let from = from.to_owned();
+    db.transaction(move |conn| {
+        let mut withdrawn = 0;
+        for year in first_year..=last_year.max(first_year) {
+            let start = if year == first_year {
+                from.clone()
+            } else {
+                format!("{year:04}-01")
+            };
+            withdrawn += stats::withdraw_releases(conn, family, &start)?;
+        }
+        audit::append(
+            conn,
+            &[cli_entry(
+                "republish_statistics",
+                "statistics",
+                &format!("{} from {from}", family.unwrap_or("all")),
+            )],
+            now,
+        )?;
+        Ok(withdrawn)
+    })
+    .await
+    .map_err(db_error)
 }
 
 /// Deletes audit entries older than the retention; the chain stays verifiable.

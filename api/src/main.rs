@@ -46,6 +46,9 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Published statistics.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -152,6 +155,22 @@ enum AdminCommand {
         /// Name shown to others.
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StatsCommand {
+    /// Withdraw the frozen releases from a month on (and every later one):
+    /// the next read computes and freezes them again from the data as it
+    /// stands. For a correction of past data; audited.
+    Republish {
+        /// The first month withdrawn, YYYY-MM.
+        #[arg(long)]
+        from: String,
+        /// One family (referrals, follow_ups, appointments, permanences,
+        /// group_sessions, professionals, resources); all when absent.
+        #[arg(long)]
+        family: Option<String>,
     },
 }
 
@@ -374,6 +393,18 @@ fn run(command: Command) -> Result<(), String> {
                 Ok(checked) => out(&format!("audit chain intact: {checked} entries checked")),
                 Err(broken) => Err(broken),
             }
+        }
+        Command::Stats(StatsCommand::Republish { from, family }) => {
+            let (_, db) = database()?;
+            let withdrawn = block_on(cli::republish_statistics(
+                &db,
+                family.as_deref(),
+                &from,
+                chrono::Utc::now(),
+            ))??;
+            out(&format!(
+                "{withdrawn} period releases withdrawn from {from}; the next read publishes them again"
+            ))
         }
         Command::Audit(AuditCommand::Purge) => {
             let (config, db) = database()?;

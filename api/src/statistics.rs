@@ -116,6 +116,11 @@ impl Family {
         }
     }
 
+    /// The family stored under `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// Every family.
     pub const ALL: [Self; 7] = [
         Self::Referrals,

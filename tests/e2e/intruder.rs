@@ -1313,8 +1313,69 @@ async fn intruder_random_years(app: TestApp) {
     }
 }
 
+/// A closed month is frozen once published: data entered later for it
+/// (a late entry, a correction) changes nothing until `adosexo stats
+/// republish` withdraws it, which the audit trail records.
+async fn closed_periods_are_frozen_until_republished(app: TestApp) {
+    let world = app.world().await;
+    let (analyst, supervisor) = (world.token("analyst"), world.token("supervisor"));
+    let mut seed = Seed::new(world.account("supervisor"), 9);
+    seed.uniform = true;
+    for i in 0..30 {
+        seed.referral(&at(YEAR, 3, 1 + i), "75", "accepted");
+    }
+    seed.run(&app).await;
+    let path = format!("/api/v1/stats/referrals?from={YEAR}-03&months=1");
+    let total = |table: &Value| table["rows"][0]["total"]["value"].as_u64();
+    assert_eq!(total(&app.get_json(&path, analyst, 200).await), Some(30));
+    for i in 0..5 {
+        seed.referral(&at(YEAR, 3, 10 + i), "75", "accepted");
+    }
+    seed.run(&app).await;
+    assert_eq!(
+        total(&app.get_json(&path, analyst, 200).await),
+        Some(30),
+        "a published closed month does not move"
+    );
+    let withdrawn = adosexo_api::cli::republish_statistics(
+        &app.db(),
+        Some("referrals"),
+        &format!("{YEAR}-03"),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("republish");
+    assert!(
+        withdrawn >= 3,
+        "the month, its quarter and the year: {withdrawn}"
+    );
+    assert_eq!(total(&app.get_json(&path, analyst, 200).await), Some(35));
+    let unknown = adosexo_api::cli::republish_statistics(
+        &app.db(),
+        Some("nope"),
+        "2025-03",
+        chrono::Utc::now(),
+    )
+    .await;
+    assert!(unknown.is_err(), "an unknown family is refused");
+    let audit = app
+        .get_json(
+            "/api/v1/audit?resource_type=statistics&limit=200",
+            supervisor,
+            200,
+        )
+        .await;
+    let entries = audit["items"].as_array().expect("items");
+    assert!(
+        entries.iter().any(|e| e["action"] == "republish_statistics"
+            && e["resource_id"] == format!("referrals from {YEAR}-03")),
+        "the re-publication is audited: {audit}"
+    );
+}
+
 crate::both_backends_with!(
     crate::intruder::CONFIG,
+    closed_periods_are_frozen_until_republished,
     intruder_lone_hidden_region,
     intruder_total_hidden_in_one_table,
     intruder_ordinary_data_hidden_whole,
