@@ -364,12 +364,10 @@ pub struct StatsTable {
     /// Column labels (`all` without a dimension). Categories absent from
     /// the data are zero.
     pub columns: Vec<String>,
-    /// One row per period of the range, empty periods included. Each month
-    /// is published on its own (its cells and its total), so that a period
-    /// reads the same in every request; a quarter's or a year's figure is
-    /// the sum of its months', published only when all of them are. No
-    /// totals across periods are published (they would let two overlapping
-    /// ranges be subtracted).
+    /// One row per period of the range, empty periods included. Every
+    /// figure is the year's release's: a period reads the same in every
+    /// request, and a closed period once released reads the same forever.
+    /// No totals across periods are published.
     pub rows: Vec<StatsRow>,
 }
 
@@ -656,7 +654,7 @@ pub fn csv(table: &StatsTable) -> String {
     out
 }
 
-const DESCRIPTION: &str = "Rows are the periods covering `from` + `months` (UTC), widened to whole quarters or years. Columns are the `by` dimension (categories absent from the data are zero). Each period is published on its own with its total (no totals across periods, so overlapping ranges cannot be subtracted). Counts from 1 to `min_cell − 1` (`ADOSEXO_STATS_MIN_CELL`, default 11) are `null` with `suppressed: true`, and further figures are suppressed so that none can be recovered from the period's total; zeros are published. `Accept: text/csv` or `format=csv` gives CSV (`period,<by>,count,suppressed`, CRLF). Analysts and the supervisor; each read is audited.";
+const DESCRIPTION: &str = "Rows are the periods covering `from` + `months` (UTC), widened to whole quarters or years. Columns are the `by` dimension (categories absent from the data are zero). Each period is published on its own with its total (no totals across periods, so overlapping ranges cannot be subtracted). Counts from 1 to `min_cell − 1` (`ADOSEXO_STATS_MIN_CELL`, default 11) are `null` with `suppressed: true`, and further figures are suppressed so that no combination of everything published about the year (every table, measure, granularity, the report) pins a hidden figure or proves it small; zeros are published. A closed period is released once and then reads the same (later data does not move it); the current ones are provisional. See docs/STATISTICS.md. `Accept: text/csv` or `format=csv` gives CSV (`period,<by>,count,suppressed`, CRLF). Analysts and the supervisor; each read is audited.";
 
 async fn guard(state: &AppState, auth: &Authenticated, family: &str) -> Result<(), ApiError> {
     permit(
@@ -1193,7 +1191,7 @@ pub fn report_html(report: &Report) -> String {
     operation_id = "getStatisticsReport",
     tag = "statistics",
     summary = "Annual activity report",
-    description = "Referrals per month, by source, follow-ups closed by reason, group sessions held by kind, départements reached, for one calendar year (UTC), with small cells suppressed as in the other statistics. `Accept: text/html` or `format=html` gives a self-contained printable page with inline SVG charts. Analysts and the supervisor; audited.",
+    description = "Referrals per month, by source, follow-ups closed by reason, group sessions held by kind, départements reached, for one calendar year (UTC), with the figures of the other statistics (the same releases, the same hidden figures). `Accept: text/html` or `format=html` gives a self-contained printable page with inline SVG charts. Analysts and the supervisor; audited.",
     params(ReportQuery),
     security(("bearer" = [])),
     responses(

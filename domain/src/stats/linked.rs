@@ -468,8 +468,9 @@ impl LinkedTables {
 
     /// Figures near `h` through equations that may move: hidden ones and
     /// published free non-zero ones, nearest first, at most `limit`; with
-    /// a `breadth`, only that many of each kind per equation, the largest
-    /// (they can give the most), so that the search goes deep before wide
+    /// a `breadth`, only that many of each kind per equation, the cheapest
+    /// then the largest (they can give the most), so that the search goes
+    /// deep before wide
     /// (a row of a hundred départements would fill it at once).
     fn movable(
         &self,
@@ -501,7 +502,20 @@ impl LinkedTables {
                     })
                     .collect();
                 if breadth.is_some() {
-                    members.sort_by_key(|&(other, _)| std::cmp::Reverse(self.value(other)));
+                    // Published figures cheapest first (a quarter before the
+                    // year, a cell before a total), then the largest.
+                    members.sort_by(|&(a, a_hidden), &(b, b_hidden)| {
+                        let price = |f: usize, is_hidden: bool| {
+                            if is_hidden {
+                                0.0
+                            } else {
+                                self.weights.get(f).copied().unwrap_or(1.0)
+                            }
+                        };
+                        price(a, a_hidden)
+                            .total_cmp(&price(b, b_hidden))
+                            .then(self.value(b).cmp(&self.value(a)))
+                    });
                 }
                 let (mut hidden_taken, mut published_taken) = (0, 0);
                 for (other, is_hidden) in members {
