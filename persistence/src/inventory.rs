@@ -618,6 +618,22 @@ pub const TABLES: &[Table] = &[
         not_about_people_in_care: &[],
     },
     Table {
+        name: "stats_releases",
+        about: "frozen statistics releases: counts per period and category, the hidden ones included (never served)",
+        of_person: None,
+        of_follow_up: None,
+        rows: Rows::Update,
+        versioned: false,
+        export: Export::Not("counts of groups, about no one person"),
+        kept: "for ever, until `adosexo stats republish` withdraws them",
+        columns: &[
+            refs("family"),
+            refs("period"),
+            col("figures", Holds::Statistic, Keep),
+        ],
+        not_about_people_in_care: &[],
+    },
+    Table {
         name: "partner_events",
         about: "events for partners: ids, statuses and dates only (api/src/webhooks.rs)",
         of_person: None,
