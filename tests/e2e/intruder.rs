@@ -24,6 +24,7 @@ use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 use serde_json::Value;
 
 use crate::helpers::TestApp;
+use crate::stats::Lcg;
 
 /// The category of a period's total (shared by every `by`).
 const TOTAL: &str = "TOTAL";
@@ -900,23 +901,6 @@ async fn attack(app: &TestApp, token: &str, year: i32, scenario: &str) -> Publis
 
 // ---------------------------------------------------------------------------
 // Data.
-
-/// A small deterministic generator.
-#[derive(Debug)]
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.next(items.len())]
-    }
-}
 
 /// SQL for rows, with varied dimensions.
 #[derive(Debug)]

@@ -13,18 +13,19 @@ use crate::helpers::TestApp;
 
 const K: u64 = 3;
 
-/// A small deterministic generator.
-struct Lcg(u64);
+/// A small deterministic generator (also the intruder's).
+#[derive(Debug)]
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
+    pub(crate) fn next(&mut self, n: usize) -> usize {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) % n as u64) as usize
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.next(items.len())]
     }
 }

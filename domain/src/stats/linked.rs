@@ -774,35 +774,29 @@ mod tests {
                 cells
             })
             .collect();
-        let mut coarse = Vec::new();
-        for quarter in 0..months.len().div_ceil(3) {
-            let members: Vec<&Vec<usize>> = rows.iter().skip(quarter * 3).take(3).collect();
+        // A row of sums of `members`' rows, priced `weight`, with its total.
+        let sum_rows = |t: &mut LinkedTables, members: &[&Vec<usize>], weight: f64| {
             let sums: Vec<usize> = (0..=columns)
                 .map(|j| {
                     let parts: Vec<usize> = members.iter().map(|r| r[j]).collect();
                     let value = parts.iter().map(|&p| t.value(p)).sum();
                     let figure = t.figure(value, Status::Free);
-                    t.weigh(figure, 2.0);
+                    t.weigh(figure, weight);
                     t.sum(figure, &parts);
                     figure
                 })
                 .collect();
             let (cells, total) = sums.split_at(columns);
             t.sum(total[0], cells);
-            coarse.push(sums);
-        }
-        let year: Vec<usize> = (0..=columns)
-            .map(|j| {
-                let parts: Vec<usize> = coarse.iter().map(|r| r[j]).collect();
-                let value = parts.iter().map(|&p| t.value(p)).sum();
-                let figure = t.figure(value, Status::Free);
-                t.weigh(figure, 4.0);
-                t.sum(figure, &parts);
-                figure
+            sums
+        };
+        let coarse: Vec<Vec<usize>> = (0..months.len().div_ceil(3))
+            .map(|quarter| {
+                let members: Vec<&Vec<usize>> = rows.iter().skip(quarter * 3).take(3).collect();
+                sum_rows(t, &members, 2.0)
             })
             .collect();
-        let (cells, total) = year.split_at(columns);
-        t.sum(total[0], cells);
+        let year = sum_rows(t, &coarse.iter().collect::<Vec<_>>(), 4.0);
         rows.extend(coarse);
         rows.push(year);
         rows
