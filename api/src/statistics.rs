@@ -421,7 +421,7 @@ impl YearRelease {
 type Memoised = (u64, Arc<Inputs>, Arc<YearRelease>);
 static MEMO: Mutex<Vec<Memoised>> = Mutex::new(Vec::new());
 const MEMO_SIZE: usize = 64;
-static PROTECTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static PROTECTING: Mutex<()> = Mutex::new(());
 
 fn remembered(hash: u64, inputs: &Inputs) -> Option<Arc<YearRelease>> {
     let memo = MEMO.lock().ok()?;
@@ -475,47 +475,53 @@ async fn compute(
     if let Some(release) = remembered(hash, inputs) {
         return Ok(release);
     }
-    // One protection at a time: it is CPU-bound, and readers of the same
-    // year arriving meanwhile find it in the memo instead of computing it
-    // again.
-    let _one_at_a_time = PROTECTING.lock().await;
-    if let Some(release) = remembered(hash, inputs) {
-        return Ok(release);
-    }
-    let started = std::time::Instant::now();
-    let for_protection = Arc::clone(inputs);
-    let release = actix_web::rt::task::spawn_blocking(move || protect(&for_protection, year))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "statistics protection failed");
-            ApiError::internal("statistics protection")
-        })?;
-    let release = Arc::new(release);
-    tracing::info!(
-        family = family.name(),
-        year,
-        programmes = release.programmes,
-        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        "statistics protected"
-    );
-    if release.unresolved > 0 {
-        tracing::warn!(
+    // In the blocking task, under a lock held there: a reader who gives up
+    // does not stop a protection, whose result is remembered for the next
+    // one; one protection at a time (it is CPU-bound), and a reader of the
+    // same year waiting for the lock finds it in the memo.
+    let inputs = Arc::clone(inputs);
+    let span = tracing::Span::current();
+    actix_web::rt::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let _one_at_a_time = PROTECTING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(release) = remembered(hash, &inputs) {
+            return release;
+        }
+        let started = std::time::Instant::now();
+        let release = Arc::new(protect(&inputs, year));
+        tracing::info!(
             family = family.name(),
             year,
-            unresolved = release.unresolved,
-            "statistics: hidden figures without a certificate"
+            programmes = release.programmes,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "statistics protected"
         );
-    }
-    if release.inconsistent > 0 {
-        tracing::error!(
-            family = family.name(),
-            year,
-            inconsistent = release.inconsistent,
-            "statistics: equations the counts do not satisfy"
-        );
-    }
-    remember(hash, Arc::clone(inputs), Arc::clone(&release));
-    Ok(release)
+        if release.unresolved > 0 {
+            tracing::warn!(
+                family = family.name(),
+                year,
+                unresolved = release.unresolved,
+                "statistics: hidden figures without a certificate"
+            );
+        }
+        if release.inconsistent > 0 {
+            tracing::error!(
+                family = family.name(),
+                year,
+                inconsistent = release.inconsistent,
+                "statistics: equations the counts do not satisfy"
+            );
+        }
+        remember(hash, inputs, Arc::clone(&release));
+        release
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "statistics protection failed");
+        ApiError::internal("statistics protection")
+    })
 }
 
 /// Stores the periods that have closed and are not frozen yet; `true` when
