@@ -246,7 +246,8 @@ const NOT_ATTENDED_MODE: &str = "not_attended_mode";
 const NOT_ATTENDED_STATUS: &str = "not_attended_status";
 const NEITHER: &str = "neither_permanence_nor_completed";
 
-/// The price of hiding a month's total, against 1 for a month's cell.
+/// The price of hiding a month's total, against 1 for a month's cell; at
+/// least `linked::PRECIOUS`, so it moves only when nothing else will do.
 const MONTH_TOTAL_WEIGHT: f64 = 100.0;
 
 /// The key of a dimension in releases.

@@ -24,13 +24,17 @@
 //! programme over all published figures therefore finds `h`'s interval to
 //! contain both `v` and the certificate's value.
 //!
-//! When no certificate exists, a published figure of an equation near `h` is
-//! hidden as well (the one whose hiding leaves the fewest equations with a
-//! single hidden figure, then the smallest), and the search starts again.
-//! Hiding a figure never invalidates a certificate already found (the old
-//! solution, with the newly hidden figure at its true value ≥ 1, still
-//! holds), so every hidden figure is checked once, in order, and the result
-//! is deterministic.
+//! When no certificate exists, the cheapest published figures whose
+//! freedom gives one are hidden as well: an *elastic* programme in which
+//! each published figure near `h` may leave its value at a price per unit
+//! (its weight: cells before totals, months before quarters before the
+//! year), searched in narrow neighbourhoods first and then in everything
+//! within reach; figures priced at least [`PRECIOUS`] move only when
+//! nothing else will do. Its solution is `h`'s certificate once the
+//! figures that moved are hidden. Hiding a figure never invalidates a
+//! certificate already found (the old solution, with the newly hidden
+//! figure at its true value ≥ 1, still holds), so every hidden figure is
+//! checked once, in order, and the result is deterministic.
 //!
 //! Figures can be fixed: already published (a frozen release) or already
 //! hidden. Fixed published figures are never hidden; their equations are
@@ -470,8 +474,8 @@ impl LinkedTables {
     /// published free non-zero ones, nearest first, at most `limit`; with
     /// a `breadth`, only that many of each kind per equation, the cheapest
     /// then the largest (they can give the most), so that the search goes
-    /// deep before wide
-    /// (a row of a hundred départements would fill it at once).
+    /// deep before wide (a row of a hundred départements would fill it at
+    /// once).
     fn movable(
         &self,
         h: usize,
