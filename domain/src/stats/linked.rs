@@ -192,6 +192,16 @@ impl LinkedTables {
             .count()
     }
 
+    /// The least value a hidden figure can take for a reader: 1 (zeros
+    /// are published), 0 for a part that is never published.
+    fn floor(&self, figure: usize) -> f64 {
+        if self.status_of(figure) == Status::Unpublished {
+            0.0
+        } else {
+            1.0
+        }
+    }
+
     fn status_of(&self, figure: usize) -> Status {
         self.status
             .get(figure)
@@ -316,11 +326,7 @@ impl LinkedTables {
         let mut problem = Problem::new(OptimizationDirection::Maximize);
         let mut variable = std::collections::BTreeMap::new();
         for &(figure, _) in local {
-            let floor = if self.status_of(figure) == Status::Unpublished {
-                0.0
-            } else {
-                1.0
-            };
+            let floor = self.floor(figure);
             let x = problem.add_var(0.0, (floor, f64::INFINITY));
             variable.insert(figure, x);
             let uncertified = !certified.get(figure).copied().unwrap_or(true)
@@ -409,11 +415,7 @@ impl LinkedTables {
         let mut problem = Problem::new(direction);
         let mut variable = std::collections::BTreeMap::new();
         for &(figure, _) in local {
-            let floor = if self.status_of(figure) == Status::Unpublished {
-                0.0
-            } else {
-                1.0
-            };
+            let floor = self.floor(figure);
             // `h` is capped at the goal: the optimum reaches it or not.
             let (objective, bounds) = if figure == h {
                 (1.0, (floor, h_bounds))
@@ -558,11 +560,7 @@ impl LinkedTables {
         let mut variable = std::collections::BTreeMap::new();
         let mut deviations = Vec::new();
         for &figure in local {
-            let floor = if self.status_of(figure) == Status::Unpublished {
-                0.0
-            } else {
-                1.0
-            };
+            let floor = self.floor(figure);
             let bounds = match (figure == h, goal) {
                 (true, Goal::AtLeast(at_least)) => (at_least as f64, f64::INFINITY),
                 (true, Goal::AtMost(at_most)) => (floor, at_most as f64),
@@ -624,11 +622,7 @@ mod tests {
             let vars: Vec<Option<microlp::Variable>> = (0..tables.len())
                 .map(|i| {
                     hidden[i].then(|| {
-                        let floor = if tables.status_of(i) == Status::Unpublished {
-                            0.0
-                        } else {
-                            1.0
-                        };
+                        let floor = tables.floor(i);
                         problem.add_var(if i == figure { 1.0 } else { 0.0 }, (floor, 1e6))
                     })
                 })
