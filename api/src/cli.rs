@@ -342,6 +342,49 @@ pub async fn republish_statistics(
     .map_err(db_error)
 }
 
+/// Computes and freezes the statistics releases of `family` (every family
+/// when `None`) for the years `from..=to` now, as the server does every
+/// night for the previous and the current year; audited. Returns each
+/// family-year with the seconds it took.
+pub async fn publish_statistics(
+    publisher: &crate::statistics::Publisher,
+    family: Option<&str>,
+    from: i32,
+    to: i32,
+) -> Result<Vec<(&'static str, i32, f64)>, CommandError> {
+    use crate::statistics::Family;
+    let families: Vec<Family> = match family {
+        Some(name) => vec![Family::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+            format!("--family: one of {}", names.join(", "))
+        })?],
+        None => Family::ALL.to_vec(),
+    };
+    if from > to {
+        return Err(format!("--from {from} is after --to {to}"));
+    }
+    let done = crate::statistics::publish(publisher, &families, from, to)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let now = publisher.clock.now();
+    let what = format!("{} {from}-{to}", family.unwrap_or("all"));
+    publisher
+        .db
+        .transaction(move |conn| {
+            audit::append(
+                conn,
+                &[cli_entry("publish_statistics", "statistics", &what)],
+                now,
+            )
+        })
+        .await
+        .map_err(db_error)?;
+    Ok(done
+        .into_iter()
+        .map(|(family, year, seconds)| (family.name(), year, seconds))
+        .collect())
+}
+
 /// Deletes audit entries older than the retention; the chain stays verifiable.
 pub async fn purge_audit(
     db: &Db,

@@ -85,6 +85,8 @@ pub struct Application {
         adosexo_domain::retention::RetentionPolicy,
         std::time::Duration,
     ),
+    /// The nightly statistics releases.
+    publisher: crate::statistics::Publisher,
     webhooks: Option<crate::webhooks::Worker>,
     /// The `/metrics` listener, when configured, and its port.
     metrics: Option<(Server, u16)>,
@@ -177,6 +179,7 @@ impl Application {
         });
         let doc_json = web::Data::new(OpenApiJson(Arc::from(doc_json)));
         let public_url = web::Data::new(routes::auth::PublicUrl(config.public_url.clone()));
+        let publisher = crate::statistics::Publisher::from(&state);
         let jobs = (
             state.db.clone(),
             state.clock.clone(),
@@ -289,6 +292,7 @@ impl Application {
             server: server.run(),
             port,
             jobs,
+            publisher,
             webhooks,
             metrics,
             exporter,
@@ -316,6 +320,7 @@ impl Application {
         let (db, clock, retention, idempotency_ttl) = self.jobs;
         let db_for_shutdown = db.clone();
         actix_web::rt::spawn(crate::jobs::daily(db, clock, retention, idempotency_ttl));
+        actix_web::rt::spawn(crate::statistics::nightly(self.publisher));
         if let Some(worker) = self.webhooks {
             actix_web::rt::spawn(worker.run());
         }

@@ -28,7 +28,7 @@ use adosexo_domain::stats::MinCell;
 use adosexo_domain::stats::linked::{LinkedTables, Status};
 use adosexo_persistence::stats::{self, Dimension, Granularity, Measure, Release};
 use adosexo_persistence::{DbConnection, territory};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::problem::ApiError;
@@ -440,10 +440,95 @@ fn remember(hash: u64, inputs: Arc<Inputs>, release: Arc<YearRelease>) {
     }
 }
 
+/// What computing and freezing releases needs: the server's state, or the
+/// command line's databases.
+#[derive(Clone)]
+pub struct Publisher {
+    /// Where releases are stored.
+    pub db: adosexo_persistence::Db,
+    /// Where counts are read (a replica, or `db`).
+    pub analytics: adosexo_persistence::Db,
+    /// Which periods are closed.
+    pub clock: crate::context::Clock,
+    /// The least count published.
+    pub k: MinCell,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("k", &self.k)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<&AppState> for Publisher {
+    fn from(state: &AppState) -> Self {
+        Self {
+            db: state.db.clone(),
+            analytics: state.analytics.clone(),
+            clock: state.clock.clone(),
+            k: state.stats_min_cell,
+        }
+    }
+}
+
+/// Computes every family's releases of the years `from..=to` now, freezing
+/// their closed periods, so that no reader waits for them: the nightly job
+/// (the previous and the current year) and `adosexo stats publish`.
+/// Returns, per family and year, the seconds it took.
+pub async fn publish(
+    publisher: &Publisher,
+    families: &[Family],
+    from: i32,
+    to: i32,
+) -> Result<Vec<(Family, i32, f64)>, ApiError> {
+    let mut done = Vec::new();
+    for &family in families {
+        for year in from..=to {
+            let started = std::time::Instant::now();
+            release(publisher, family, year).await?;
+            done.push((family, year, started.elapsed().as_secs_f64()));
+        }
+    }
+    Ok(done)
+}
+
+/// Publishes the previous and the current year every night at 01:00 UTC,
+/// for as long as the server runs: a month that closed is frozen before
+/// its first reader, and this year's release is computed and remembered.
+/// Not at start-up: a server (or a test) that starts on data being loaded
+/// would freeze past months before they are complete.
+pub async fn nightly(publisher: Publisher) {
+    loop {
+        let now = publisher.clock.now();
+        let next = (now.date_naive() + chrono::Duration::days(1))
+            .and_hms_opt(1, 0, 0)
+            .unwrap_or(now.naive_utc() + chrono::Duration::days(1));
+        let wait = (next - now.naive_utc())
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(24 * 60 * 60));
+        actix_web::rt::time::sleep(wait).await;
+        let year = publisher.clock.now().year();
+        match publish(&publisher, &Family::ALL, year - 1, year).await {
+            Ok(done) => {
+                let seconds: f64 = done.iter().map(|(_, _, s)| s).sum();
+                tracing::info!(
+                    job = "statistics",
+                    releases = done.len(),
+                    seconds,
+                    "nightly job done"
+                );
+            }
+            Err(e) => tracing::error!(job = "statistics", error = ?e, "nightly job failed"),
+        }
+    }
+}
+
 /// The release of `family` for `year`: frozen periods as stored, open ones
 /// computed now; periods closed since the last computation are frozen.
 pub async fn release(
-    state: &AppState,
+    state: &Publisher,
     family: Family,
     year: i32,
 ) -> Result<Arc<YearRelease>, ApiError> {
@@ -529,7 +614,7 @@ async fn compute(
 /// there were any (stored now or by another computation first): the caller
 /// starts again from the stored figures.
 async fn freeze(
-    state: &AppState,
+    state: &Publisher,
     family: Family,
     year: i32,
     inputs: &Inputs,
@@ -645,8 +730,8 @@ fn parse_stored(document: &str) -> Result<BTreeMap<FigureKey, (u64, bool)>, ApiE
         .collect()
 }
 
-async fn inputs(state: &AppState, family: Family, year: i32) -> Result<Inputs, ApiError> {
-    let k = state.stats_min_cell.get();
+async fn inputs(state: &Publisher, family: Family, year: i32) -> Result<Inputs, ApiError> {
+    let k = state.k.get();
     let name = family.name();
     let stored = state
         .db

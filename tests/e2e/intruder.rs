@@ -1357,9 +1357,67 @@ async fn closed_periods_are_frozen_until_republished(app: TestApp) {
     );
 }
 
+/// `adosexo stats publish` (and the nightly job) freezes a closed month
+/// before anyone reads it; audited.
+async fn publishing_freezes_closed_periods_before_any_read(app: TestApp) {
+    let world = app.world().await;
+    let (analyst, supervisor) = (world.token("analyst"), world.token("supervisor"));
+    let mut seed = Seed::new(world.account("supervisor"), 10);
+    seed.uniform = true;
+    for i in 0..30 {
+        seed.referral(&at(YEAR, 3, 1 + i), "75", "accepted");
+    }
+    seed.run(&app).await;
+    let publisher = adosexo_api::statistics::Publisher {
+        db: app.db(),
+        analytics: app.db(),
+        clock: adosexo_api::context::Clock::system(),
+        k: adosexo_domain::stats::MinCell::new(11).expect("k"),
+    };
+    let done = adosexo_api::cli::publish_statistics(&publisher, Some("referrals"), YEAR, YEAR)
+        .await
+        .expect("publish");
+    assert_eq!(
+        done.iter().map(|(f, y, _)| (*f, *y)).collect::<Vec<_>>(),
+        vec![("referrals", YEAR)]
+    );
+    // Entered after the publication, read for the first time after it.
+    for i in 0..5 {
+        seed.referral(&at(YEAR, 3, 10 + i), "75", "accepted");
+    }
+    seed.run(&app).await;
+    let path = format!("/api/v1/stats/referrals?from={YEAR}-03&months=1");
+    let table = app.get_json(&path, analyst, 200).await;
+    assert_eq!(
+        table["rows"][0]["total"]["value"].as_u64(),
+        Some(30),
+        "March was frozen by the publication: {table}"
+    );
+    for wrong in [
+        adosexo_api::cli::publish_statistics(&publisher, Some("nope"), YEAR, YEAR).await,
+        adosexo_api::cli::publish_statistics(&publisher, None, YEAR, YEAR - 1).await,
+    ] {
+        assert!(wrong.is_err(), "refused: {wrong:?}");
+    }
+    let audit = app
+        .get_json(
+            "/api/v1/audit?resource_type=statistics&limit=200",
+            supervisor,
+            200,
+        )
+        .await;
+    let entries = audit["items"].as_array().expect("items");
+    assert!(
+        entries.iter().any(|e| e["action"] == "publish_statistics"
+            && e["resource_id"] == format!("referrals {YEAR}-{YEAR}")),
+        "the publication is audited: {audit}"
+    );
+}
+
 crate::both_backends_with!(
     crate::intruder::CONFIG,
     closed_periods_are_frozen_until_republished,
+    publishing_freezes_closed_periods_before_any_read,
     intruder_lone_hidden_region,
     intruder_total_hidden_in_one_table,
     intruder_ordinary_data_hidden_whole,

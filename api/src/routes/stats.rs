@@ -486,8 +486,9 @@ async fn build(state: &AppState, request: Request) -> Result<StatsTable, ApiErro
     }
     let (family, measure) = statistics::locate(request.measure);
     let mut releases: BTreeMap<i32, std::sync::Arc<statistics::YearRelease>> = BTreeMap::new();
+    let publisher = statistics::Publisher::from(state);
     for year in start.year()..=last.year() {
-        releases.insert(year, statistics::release(state, family, year).await?);
+        releases.insert(year, statistics::release(&publisher, family, year).await?);
     }
     let dimension = request.by.as_ref().map(|(d, _)| *d);
     let columns: Vec<String> = match dimension {

@@ -16,22 +16,22 @@
 //! which every published figure keeps its value, every hidden figure is at
 //! least 1 (zeros are published, so a reader knows hidden figures are
 //! positive) and every unpublished one (e.g. undecided referrals) at least
-//! 0, and `h` takes the required value. The certificate is found by linear
-//! programming over a neighbourhood of `h` (the hidden figures reachable
-//! from it through equations), every figure outside it kept at its true
-//! value: a solution of the small system is a solution of the whole, so a
-//! certificate found locally holds globally. An intruder's linear
-//! programme over all published figures therefore finds `h`'s interval to
-//! contain both `v` and the certificate's value.
+//! 0, and `h` takes the required value. An intruder's linear programme
+//! over all published figures therefore finds `h`'s interval to contain
+//! both `v` and the certificate's value.
 //!
-//! When no certificate exists, the cheapest published figures whose
-//! freedom gives one are hidden as well: an *elastic* programme in which
-//! each published figure near `h` may leave its value at a price per unit
-//! (its weight: cells before totals, months before quarters before the
-//! year), searched in narrow neighbourhoods first and then in everything
-//! within reach; figures priced at least [`PRECIOUS`] move only when
-//! nothing else will do. Its solution is `h`'s certificate once the
-//! figures that moved are hidden. Hiding a figure never invalidates a
+//! The whole system is one *elastic* linear programme: each published free
+//! figure may leave its value at a price per unit (its weight: cells before
+//! totals, months before quarters before the year; figures priced at least
+//! [`PRECIOUS`] move only when nothing else will do), and the objective is
+//! that price. It is solved once; each certificate is then a bound change
+//! (`h` fixed at its goal) re-solved by the dual simplex from the previous
+//! basis, which costs a few pivots where a programme built anew would cost
+//! a whole solve. At price 0 the solution is `h`'s certificate as it
+//! stands; above 0, the published figures that moved are the cheapest
+//! complements: they are hidden (freed in the programme) and `h` is fixed
+//! again, now at price 0. Every certificate also certifies the other hidden
+//! figures it brings to their goal. Hiding a figure never invalidates a
 //! certificate already found (the old solution, with the newly hidden
 //! figure at its true value ≥ 1, still holds), so every hidden figure is
 //! checked once, in order, and the result is deterministic.
@@ -40,9 +40,7 @@
 //! hidden. Fixed published figures are never hidden; their equations are
 //! protected by hiding free figures.
 
-use std::collections::{BTreeSet, VecDeque};
-
-use microlp::{ComparisonOp, Error as LpError, OptimizationDirection, Problem};
+use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 
 use super::MinCell;
 
@@ -89,22 +87,9 @@ pub struct Protection {
     pub inconsistent: usize,
 }
 
-/// Neighbourhood sizes tried for a certificate, smallest first.
-const NEIGHBOURHOODS: [usize; 1] = [150];
-/// The most figures one programme looks at.
-const LARGEST: usize = 4000;
-/// A figure priced at least this much is hidden only by the widest search.
+/// A figure priced at least this much is hidden only when nothing else
+/// will do.
 pub const PRECIOUS: f64 = 10.0;
-/// Neighbourhoods tried for complements, in order (size, members per
-/// equation, precious figures allowed to move): most certificates close
-/// within a few equations of the figure; then every figure within reach;
-/// precious figures last.
-const ELASTIC: [(usize, Option<usize>, bool); 4] = [
-    (80, Some(2), false),
-    (400, Some(4), false),
-    (LARGEST, None, false),
-    (LARGEST, None, true),
-];
 
 impl LinkedTables {
     /// An empty system.
@@ -220,393 +205,255 @@ impl LinkedTables {
                 Status::Free => k.is_small(self.value(i)),
             })
             .collect();
+        let inconsistent = self.inconsistent();
+        let pending = |i: usize, hidden: &[bool]| {
+            hidden.get(i).copied().unwrap_or(false) && self.status_of(i) != Status::Unpublished
+        };
+        let mut model = match Model::new(self, &hidden) {
+            Some(model) if inconsistent == 0 => model,
+            // No solution keeps every published figure: no certificate.
+            _ => {
+                return Protection {
+                    unresolved: (0..n).filter(|&i| pending(i, &hidden)).collect(),
+                    hidden,
+                    programmes: 1,
+                    inconsistent,
+                };
+            }
+        };
         let mut certified = vec![false; n];
         let mut unresolved = Vec::new();
-        let mut programmes = 0;
         let mut next = 0;
         while next < n {
             let h = next;
-            let pending = hidden.get(h).copied().unwrap_or(false)
-                && !certified.get(h).copied().unwrap_or(true)
-                && self.status_of(h) != Status::Unpublished;
-            if !pending {
+            if !pending(h, &hidden) || certified.get(h).copied().unwrap_or(true) {
                 next += 1;
                 continue;
             }
-            // One programme for everything pending around `h`: as many
-            // certificates as one solution gives. Near `h` first (a
-            // certificate found locally holds globally), then wider.
-            for limit in NEIGHBOURHOODS {
-                programmes += 1;
-                let local = self.neighbourhood(h, &hidden, limit);
-                if let Some(solution) = self.joint(h, &local, &certified, k) {
-                    self.mark(&solution, &mut certified, k);
-                }
-                if certified.get(h).copied().unwrap_or(false) || local.len() < limit {
-                    break;
-                }
-            }
-            if certified.get(h).copied().unwrap_or(false) {
-                continue;
-            }
-            // A figure that is not a small count may also go down.
-            if self.value(h) >= k.get() && self.value(h) > 1 {
-                let local = self.neighbourhood(h, &hidden, LARGEST);
-                programmes += 1;
-                if self.feasible(h, &local, Goal::AtMost(self.value(h) - 1)) {
-                    if let Some(slot) = certified.get_mut(h) {
-                        *slot = true;
-                    }
-                    continue;
-                }
-            }
-            programmes += 1;
-            match self.complements(h, &hidden, k, &mut programmes) {
-                Some((extra, solution)) => {
-                    for f in extra {
+            match model.certify(self, h, k) {
+                Some((moved, values)) => {
+                    for f in moved {
                         if let Some(slot) = hidden.get_mut(f) {
                             *slot = true;
                         }
                         // Hidden earlier than `h`: look at it again.
                         next = next.min(f);
                     }
-                    self.mark(&solution, &mut certified, k);
-                    if let Some(slot) = certified.get_mut(h) {
-                        *slot = true;
-                    }
+                    self.mark(&values, &hidden, &mut certified, k);
                 }
-                None => {
-                    unresolved.push(h);
-                    if let Some(slot) = certified.get_mut(h) {
-                        *slot = true;
-                    }
-                }
+                None => unresolved.push(h),
+            }
+            if let Some(slot) = certified.get_mut(h) {
+                *slot = true;
             }
         }
         Protection {
             hidden,
             unresolved,
-            programmes,
-            inconsistent: self.inconsistent(),
+            programmes: model.programmes,
+            inconsistent,
         }
     }
 
     /// The goal of a hidden figure's certificate: a small count must be
     /// able to reach k; any other figure must be able to leave its value.
-    fn need(&self, figure: usize, k: MinCell) -> u64 {
-        k.get().max(self.value(figure) + 1)
+    fn goals(&self, figure: usize, k: MinCell) -> Vec<f64> {
+        let value = self.value(figure);
+        let mut goals = vec![k.get().max(value + 1) as f64];
+        if value >= k.get() && value > 1 && (value - 1) as f64 >= self.floor(figure) {
+            goals.push((value - 1) as f64);
+        }
+        goals
     }
 
-    /// Marks every hidden figure a solution certifies: a small count that
-    /// reaches k in it, any other figure that left its value.
-    fn mark(&self, solution: &[(usize, f64)], certified: &mut [bool], k: MinCell) {
-        for &(figure, x) in solution {
-            let value = self.value(figure) as f64;
-            let ok = if self.value(figure) < k.get() {
-                x >= self.need(figure, k) as f64 - 1e-6
-            } else {
-                (x - value).abs() > 0.5
+    /// Marks every hidden figure a certificate also certifies: a small
+    /// count that reaches k in it, any other figure that left its value.
+    fn mark(&self, values: &[Option<f64>], hidden: &[bool], certified: &mut [bool], k: MinCell) {
+        for (figure, slot) in certified.iter_mut().enumerate() {
+            let Some(Some(x)) = values.get(figure).copied() else {
+                continue;
             };
-            if let (true, Some(slot)) = (ok, certified.get_mut(figure)) {
-                *slot = true;
+            if !hidden.get(figure).copied().unwrap_or(false) {
+                continue;
             }
-        }
-    }
-
-    /// A solution of the equations around `local` (others at their true
-    /// values) that brings as many uncertified figures as it can to their
-    /// goal, `h` first.
-    fn joint(
-        &self,
-        h: usize,
-        local: &[(usize, usize)],
-        certified: &[bool],
-        k: MinCell,
-    ) -> Option<Vec<(usize, f64)>> {
-        let mut problem = Problem::new(OptimizationDirection::Maximize);
-        let mut variable = std::collections::BTreeMap::new();
-        for &(figure, _) in local {
-            let floor = self.floor(figure);
-            let x = problem.add_var(0.0, (floor, f64::INFINITY));
-            variable.insert(figure, x);
-            let uncertified = !certified.get(figure).copied().unwrap_or(true)
-                && self.status_of(figure) != Status::Unpublished;
-            if uncertified {
-                // y ≤ x, y ≤ goal: the objective counts progress to the goal.
-                let weight = if figure == h { local.len() as f64 } else { 1.0 };
-                let goal = self.need(figure, k) as f64;
-                let y = problem.add_var(weight, (0.0, goal));
-                problem.add_constraint([(y, 1.0), (x, -1.0)].as_slice(), ComparisonOp::Le, 0.0);
-            }
-        }
-        self.constrain(&mut problem, local.iter().map(|&(f, _)| f), &variable);
-        let solution = problem.solve().ok()?.into_solution().ok()?;
-        Some(
-            variable
-                .iter()
-                .map(|(&figure, &x)| (figure, solution.var_value(x)))
-                .collect(),
-        )
-    }
-
-    /// Adds every equation touching `figures`: variables where they have one,
-    /// true values elsewhere.
-    fn constrain(
-        &self,
-        problem: &mut Problem,
-        figures: impl Iterator<Item = usize>,
-        variable: &std::collections::BTreeMap<usize, microlp::Variable>,
-    ) {
-        let mut touched = BTreeSet::new();
-        for figure in figures {
-            touched.extend(
-                self.member_of
-                    .get(figure)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .copied(),
-            );
-        }
-        for e in touched {
-            let mut terms = Vec::new();
-            let mut constant = 0i64;
-            for &(figure, coefficient) in self.equations.get(e).map_or(&[][..], Vec::as_slice) {
-                match variable.get(&figure) {
-                    Some(&v) => terms.push((v, coefficient as f64)),
-                    None => {
-                        constant += coefficient * i64::try_from(self.value(figure)).unwrap_or(0)
-                    }
-                }
-            }
-            problem.add_constraint(terms.as_slice(), ComparisonOp::Eq, -(constant as f64));
-        }
-    }
-
-    /// Hidden figures reachable from `h` through equations, by distance,
-    /// at most `limit` of them; with each figure's distance.
-    fn neighbourhood(&self, h: usize, hidden: &[bool], limit: usize) -> Vec<(usize, usize)> {
-        let mut seen = BTreeSet::from([h]);
-        let mut order = vec![(h, 0)];
-        let mut queue = VecDeque::from([(h, 0usize)]);
-        while let Some((figure, depth)) = queue.pop_front() {
-            for &e in self.member_of.get(figure).map_or(&[][..], Vec::as_slice) {
-                for &(other, _) in self.equations.get(e).map_or(&[][..], Vec::as_slice) {
-                    if hidden.get(other).copied().unwrap_or(false) && seen.insert(other) {
-                        if order.len() >= limit {
-                            return order;
-                        }
-                        order.push((other, depth + 1));
-                        queue.push_back((other, depth + 1));
-                    }
-                }
-            }
-        }
-        order
-    }
-
-    /// Whether the equations touching `local` have a solution with every
-    /// figure outside `local` at its true value, every local hidden figure
-    /// ≥ 1 (unpublished ≥ 0) and `h` meeting `goal`.
-    fn feasible(&self, h: usize, local: &[(usize, usize)], goal: Goal) -> bool {
-        let (direction, h_bounds) = match goal {
-            Goal::AtLeast(at_least) => (OptimizationDirection::Maximize, at_least as f64),
-            Goal::AtMost(at_most) => (OptimizationDirection::Minimize, at_most as f64),
-        };
-        let mut problem = Problem::new(direction);
-        let mut variable = std::collections::BTreeMap::new();
-        for &(figure, _) in local {
-            let floor = self.floor(figure);
-            // `h` is capped at the goal: the optimum reaches it or not.
-            let (objective, bounds) = if figure == h {
-                (1.0, (floor, h_bounds))
+            let value = self.value(figure);
+            let ok = if value < k.get() {
+                x >= k.get() as f64 - TOLERANCE
             } else {
-                (0.0, (floor, f64::INFINITY))
+                (x - value as f64).abs() > 0.5
             };
-            if bounds.0 > bounds.1 {
-                return false;
-            }
-            variable.insert(figure, problem.add_var(objective, bounds));
-        }
-        self.constrain(&mut problem, local.iter().map(|&(f, _)| f), &variable);
-        match problem.solve() {
-            Ok(outcome) => match outcome.into_solution() {
-                Ok(solution) => match goal {
-                    Goal::AtLeast(at_least) => solution.objective() >= at_least as f64 - 1e-6,
-                    Goal::AtMost(at_most) => solution.objective() <= at_most as f64 + 1e-6,
-                },
-                Err(_) => false,
-            },
-            Err(LpError::Unbounded) => matches!(goal, Goal::AtLeast(_)),
-            Err(_) => false,
+            *slot |= ok;
         }
     }
+}
 
-    /// The cheapest set of published free figures whose hiding gives `h` a
-    /// certificate: a linear programme over the figures near `h` (hidden or
-    /// not) in which each published free figure may leave its value at a
-    /// price (its weight per unit), `h` must meet its goal, and every other
-    /// figure keeps its value. The figures that moved are the complements;
-    /// the solution is `h`'s certificate.
-    fn complements(
-        &self,
-        h: usize,
-        hidden: &[bool],
-        k: MinCell,
-        programmes: &mut usize,
-    ) -> Option<Complements> {
-        let value = self.value(h);
-        let mut goals = vec![Goal::AtLeast(k.get().max(value + 1))];
-        if value >= k.get() && value > 1 {
-            goals.push(Goal::AtMost(value - 1));
-        }
-        for (limit, breadth, precious) in ELASTIC {
-            let local = self.movable(h, hidden, limit, breadth, precious);
-            for &goal in &goals {
-                *programmes += 1;
-                let r = self.elastic(h, &local, hidden, goal);
-                if let Some(moved) = r {
-                    return Some(moved);
-                }
-            }
-        }
-        None
-    }
+/// Slack allowed for the solver's round-off.
+const TOLERANCE: f64 = 1e-6;
+/// How much more than its weight a precious figure costs to move: it moves
+/// only when nothing else will do.
+const PRECIOUS_FACTOR: f64 = 1000.0;
 
-    /// Figures near `h` through equations that may move: hidden ones and
-    /// published free non-zero ones, nearest first, at most `limit`; with
-    /// a `breadth`, only that many of each kind per equation, the cheapest
-    /// then the largest (they can give the most), so that the search goes
-    /// deep before wide (a row of a hundred départements would fill it at
-    /// once).
-    fn movable(
-        &self,
-        h: usize,
-        hidden: &[bool],
-        limit: usize,
-        breadth: Option<usize>,
-        precious: bool,
-    ) -> Vec<usize> {
-        let mut seen = BTreeSet::from([h]);
-        let mut order = vec![h];
-        let mut queue = VecDeque::from([h]);
-        while let Some(figure) = queue.pop_front() {
-            for &e in self.member_of.get(figure).map_or(&[][..], Vec::as_slice) {
-                let mut members: Vec<(usize, bool)> = self
-                    .equations
-                    .get(e)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .filter_map(|&(other, _)| {
-                        let is_hidden = hidden.get(other).copied().unwrap_or(false);
-                        // Zeros are published and stay so.
-                        let is_free =
-                            self.status_of(other) == Status::Free && self.value(other) > 0;
-                        // Precious figures only when nothing else will do.
-                        let cheap =
-                            precious || self.weights.get(other).copied().unwrap_or(1.0) < PRECIOUS;
-                        (is_hidden || (is_free && cheap)).then_some((other, is_hidden))
-                    })
-                    .collect();
-                if breadth.is_some() {
-                    // Published figures cheapest first (a quarter before the
-                    // year, a cell before a total), then the largest.
-                    members.sort_by(|&(a, a_hidden), &(b, b_hidden)| {
-                        let price = |f: usize, is_hidden: bool| {
-                            if is_hidden {
-                                0.0
-                            } else {
-                                self.weights.get(f).copied().unwrap_or(1.0)
-                            }
-                        };
-                        price(a, a_hidden)
-                            .total_cmp(&price(b, b_hidden))
-                            .then(self.value(b).cmp(&self.value(a)))
-                    });
-                }
-                let (mut hidden_taken, mut published_taken) = (0, 0);
-                for (other, is_hidden) in members {
-                    let taken = if is_hidden {
-                        &mut hidden_taken
-                    } else {
-                        &mut published_taken
-                    };
-                    if breadth.is_some_and(|b| *taken >= b) {
-                        continue;
-                    }
-                    *taken += 1;
-                    if !seen.insert(other) {
-                        continue;
-                    }
-                    if order.len() >= limit {
-                        return order;
-                    }
-                    order.push(other);
-                    queue.push_back(other);
-                }
-            }
-        }
-        order
-    }
+/// The whole system as one linear programme, solved once and then edited:
+/// each certificate is a bound change re-solved from the previous basis
+/// (microlp's dual simplex), not a programme built anew.
+///
+/// Every figure that may move is a variable: hidden figures (≥ 1,
+/// unpublished ones ≥ 0) and published free ones. A published free figure
+/// `x` is bound to its value by `x − up + down − release = value`, where
+/// `up` and `down` cost its weight per unit and `release` is held at 0
+/// until the figure is hidden (then it is free, and `x` with it). The
+/// objective is the price of published figures leaving their values: 0 at
+/// every certificate; above 0, the figures that moved are the complements
+/// whose hiding gives one.
+struct Model {
+    solution: microlp::Solution,
+    /// Each figure's variable; `None` for a published constant.
+    x: Vec<Option<Variable>>,
+    /// A published free figure's (up, down, release).
+    elastic: Vec<Option<(Variable, Variable, Variable)>>,
+    programmes: usize,
+}
 
-    /// The elastic programme of [`Self::complements`] for one goal.
-    fn elastic(
-        &self,
-        h: usize,
-        local: &[usize],
-        hidden: &[bool],
-        goal: Goal,
-    ) -> Option<Complements> {
+impl Model {
+    fn new(tables: &LinkedTables, hidden: &[bool]) -> Option<Self> {
         let mut problem = Problem::new(OptimizationDirection::Minimize);
-        let mut variable = std::collections::BTreeMap::new();
-        let mut deviations = Vec::new();
-        for &figure in local {
-            let floor = self.floor(figure);
-            let bounds = match (figure == h, goal) {
-                (true, Goal::AtLeast(at_least)) => (at_least as f64, f64::INFINITY),
-                (true, Goal::AtMost(at_most)) => (floor, at_most as f64),
-                (false, _) => (floor, f64::INFINITY),
-            };
-            if bounds.0 > bounds.1 {
-                return None;
+        let mut x = Vec::with_capacity(tables.len());
+        let mut elastic = Vec::with_capacity(tables.len());
+        for figure in 0..tables.len() {
+            let is_hidden = hidden.get(figure).copied().unwrap_or(false);
+            let movable = tables.status_of(figure) == Status::Free && tables.value(figure) > 0;
+            if !is_hidden && !movable {
+                x.push(None);
+                elastic.push(None);
+                continue;
             }
-            let x = problem.add_var(0.0, bounds);
-            variable.insert(figure, x);
-            if figure != h && !hidden.get(figure).copied().unwrap_or(true) {
-                // x = value + up − down, each unit of change priced.
-                let weight = self.weights.get(figure).copied().unwrap_or(1.0);
-                let up = problem.add_var(weight, (0.0, f64::INFINITY));
-                let down = problem.add_var(weight, (0.0, f64::INFINITY));
-                problem.add_constraint(
-                    [(x, 1.0), (up, -1.0), (down, 1.0)].as_slice(),
-                    ComparisonOp::Eq,
-                    self.value(figure) as f64,
-                );
-                deviations.push((figure, up, down));
+            let var = problem.add_var(0.0, (tables.floor(figure), f64::INFINITY));
+            x.push(Some(var));
+            if is_hidden {
+                elastic.push(None);
+                continue;
+            }
+            let weight = tables.weights.get(figure).copied().unwrap_or(1.0);
+            let price = if weight >= PRECIOUS {
+                weight * PRECIOUS_FACTOR
+            } else {
+                weight
+            };
+            let up = problem.add_var(price, (0.0, f64::INFINITY));
+            let down = problem.add_var(price, (0.0, f64::INFINITY));
+            let release = problem.add_var(0.0, (f64::NEG_INFINITY, f64::INFINITY));
+            problem.add_constraint(
+                [(var, 1.0), (up, -1.0), (down, 1.0), (release, -1.0)].as_slice(),
+                ComparisonOp::Eq,
+                tables.value(figure) as f64,
+            );
+            elastic.push(Some((up, down, release)));
+        }
+        for equation in &tables.equations {
+            let mut terms = Vec::with_capacity(equation.len());
+            let mut constant = 0.0;
+            for &(figure, coefficient) in equation {
+                match x.get(figure).copied().flatten() {
+                    Some(var) => terms.push((var, coefficient as f64)),
+                    None => constant += coefficient as f64 * tables.value(figure) as f64,
+                }
+            }
+            if !terms.is_empty() {
+                problem.add_constraint(terms.as_slice(), ComparisonOp::Eq, -constant);
             }
         }
-        self.constrain(&mut problem, local.iter().copied(), &variable);
-        let solution = problem.solve().ok()?.into_solution().ok()?;
-        let moved = deviations
-            .into_iter()
-            .filter(|&(_, up, down)| solution.var_value(up) + solution.var_value(down) > 1e-6)
-            .map(|(figure, _, _)| figure)
-            .collect();
-        let values = variable
+        let mut solution = problem.solve().ok()?.into_solution().ok()?;
+        // Published figures are held at their values.
+        for &(_, _, release) in elastic.iter().flatten() {
+            solution = solution.fix_var(release, 0.0).ok()?.into_solution().ok()?;
+        }
+        (solution.objective() <= TOLERANCE).then_some(Self {
+            solution,
+            x,
+            elastic,
+            programmes: 1,
+        })
+    }
+
+    /// A certificate for `h`: the figures to hide as well (none, mostly)
+    /// and every figure's value in it; `None` when there is none. The model
+    /// is left as it was unless a certificate is found.
+    fn certify(&mut self, tables: &LinkedTables, h: usize, k: MinCell) -> Option<Complements> {
+        let var = self.x.get(h).copied().flatten()?;
+        // The cheapest goal; one that needs no complement at once.
+        let mut best: Option<(f64, microlp::Solution)> = None;
+        for goal in tables.goals(h, k) {
+            self.programmes += 1;
+            let Some(solution) = fix(self.solution.clone(), var, goal) else {
+                continue;
+            };
+            if best
+                .as_ref()
+                .is_none_or(|(_, b)| solution.objective() < b.objective() - TOLERANCE)
+            {
+                best = Some((goal, solution));
+            }
+            if best
+                .as_ref()
+                .is_some_and(|(_, b)| b.objective() <= TOLERANCE)
+            {
+                break;
+            }
+        }
+        let (goal, mut solution) = best?;
+        // The figures that moved are hidden, which frees them; then `h` is
+        // brought to its goal again, now at no price. Freeing them may let
+        // the solver move others instead: then those too, a few rounds at
+        // most.
+        let mut moved = Vec::new();
+        let mut released = self.solution.clone();
+        let mut elastic = self.elastic.clone();
+        for _ in 0..ROUNDS {
+            if solution.objective() <= TOLERANCE {
+                break;
+            }
+            for (figure, parts) in elastic.iter_mut().enumerate() {
+                let Some((up, down, release)) = *parts else {
+                    continue;
+                };
+                if solution.var_value(up) + solution.var_value(down) > TOLERANCE {
+                    moved.push(figure);
+                    *parts = None;
+                    self.programmes += 1;
+                    released = released.unfix_var(release).ok()?.0.into_solution().ok()?;
+                }
+            }
+            self.programmes += 1;
+            solution = fix(released.clone(), var, goal)?;
+        }
+        if solution.objective() > TOLERANCE {
+            return None;
+        }
+        let values = self
+            .x
             .iter()
-            .map(|(&figure, &x)| (figure, solution.var_value(x)))
+            .map(|v| v.map(|v| solution.var_value(v)))
             .collect();
+        // The next certificate starts from this one, `h` set free again
+        // (a warmer start than the model before it was fixed).
+        self.programmes += 1;
+        self.solution = solution.unfix_var(var).ok()?.0.into_solution().ok()?;
+        self.elastic = elastic;
         Some((moved, values))
     }
 }
 
-/// Figures to hide as well, and the certificate their hiding gives.
-type Complements = (Vec<usize>, Vec<(usize, f64)>);
+/// Rounds of complements one certificate may take (one, but for round-off).
+const ROUNDS: usize = 4;
 
-#[derive(Clone, Copy, Debug)]
-enum Goal {
-    AtLeast(u64),
-    AtMost(u64),
+/// `solution` re-solved with `var` fixed at `value`.
+fn fix(solution: microlp::Solution, var: Variable, value: f64) -> Option<microlp::Solution> {
+    solution.fix_var(var, value).ok()?.into_solution().ok()
 }
+
+/// Figures to hide as well, and every figure's value in the certificate
+/// their hiding gives.
+type Complements = (Vec<usize>, Vec<Option<f64>>);
 
 #[cfg(test)]
 mod tests {
