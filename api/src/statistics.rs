@@ -791,23 +791,30 @@ async fn inputs(state: &Publisher, family: Family, year: i32) -> Result<Inputs, 
         };
         values.push(period);
     }
-    let regions: BTreeMap<String, String> = state
-        .analytics
-        .run(|conn| {
-            territory::list_departements(
-                conn,
-                &territory::DepartementFilter {
-                    region: None,
-                    after: None,
-                    limit: 1000,
-                },
-            )
-        })
-        .await?
-        .into_iter()
-        .map(|d| (d.code, d.region_code))
-        .collect();
-    let previous_stock = if family == Family::FollowUps && year > 1900 {
+    // A closed year is served as stored: the régions and the stock it
+    // starts from are only needed to protect open periods.
+    let all_frozen = frozen.iter().all(Option::is_some);
+    let regions: BTreeMap<String, String> = if all_frozen {
+        BTreeMap::new()
+    } else {
+        state
+            .analytics
+            .run(|conn| {
+                territory::list_departements(
+                    conn,
+                    &territory::DepartementFilter {
+                        region: None,
+                        after: None,
+                        limit: 1000,
+                    },
+                )
+            })
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.region_code))
+            .collect()
+    };
+    let previous_stock = if family == Family::FollowUps && year > 1900 && !all_frozen {
         let earlier = state
             .analytics
             .run(move |conn| {
