@@ -268,13 +268,13 @@ async fn render(state: &AppState, http: &HttpMetrics, traces: &TraceMetrics) -> 
     out.one(
         "adosexo_db_group_commit_waiting",
         "gauge",
-        "Writes queued for the SQLite writer, not yet in a commit (always 0 on PostgreSQL).",
+        "Writes queued for the writer thread, not yet in a commit.",
         figures.writes_waiting.load(Ordering::Relaxed).max(0),
     );
     out.header(
         "adosexo_db_group_commit_writes",
         "histogram",
-        "Writes per group commit (SQLite).",
+        "Writes per group commit.",
     );
     out.histogram(
         "adosexo_db_group_commit_writes",
@@ -284,7 +284,7 @@ async fn render(state: &AppState, http: &HttpMetrics, traces: &TraceMetrics) -> 
     out.header(
         "adosexo_db_group_commit_seconds",
         "histogram",
-        "Time each group commit held SQLite's write lock.",
+        "Time each group commit took, from its first write to its commit.",
     );
     out.histogram(
         "adosexo_db_group_commit_seconds",

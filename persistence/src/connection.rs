@@ -120,9 +120,9 @@ impl Default for PoolOptions {
 pub struct Db {
     pool: Pool<Manager>,
     url: DatabaseUrl,
-    /// SQLite only: the thread that commits this process's writes in
-    /// groups ([`Db::transaction`]).
-    writer: Option<GroupWriter>,
+    /// The thread that commits this process's writes in groups
+    /// ([`Db::transaction`]).
+    writer: GroupWriter,
     /// What the pool and the writer count, for `/metrics`.
     metrics: Arc<DbMetrics>,
 }
@@ -167,18 +167,14 @@ impl Db {
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build_unchecked(manager);
         let metrics = Arc::new(DbMetrics::default());
-        let writer = match url.backend() {
-            Backend::Sqlite => Some(
-                GroupWriter::start(Manager { url: url.clone() }, metrics.clone()).map_err(|e| {
-                    StartupError::Connect {
-                        backend: url.backend(),
-                        target: url.to_string(),
-                        reason: format!("cannot start the writer thread: {e}"),
-                    }
-                })?,
-            ),
-            Backend::Postgres => None,
-        };
+        let writer =
+            GroupWriter::start(Manager { url: url.clone() }, metrics.clone()).map_err(|e| {
+                StartupError::Connect {
+                    backend: url.backend(),
+                    target: url.to_string(),
+                    reason: format!("cannot start the writer thread: {e}"),
+                }
+            })?;
         Ok(Self {
             pool,
             url: url.clone(),
@@ -306,21 +302,18 @@ impl Db {
     }
 
     /// Runs `work` in a write transaction: all or nothing. Any error of
-    /// `work` rolls back and is returned as is. On PostgreSQL it runs on the
-    /// blocking pool (see [`write_transaction`]); on SQLite it is handed to
-    /// the writer thread, which commits the writes waiting together, each in
-    /// its own savepoint, and answers only after the commit (group commit,
-    /// see `group_commit`).
+    /// `work` rolls back and is returned as is. It is handed to the writer
+    /// thread, which commits the writes waiting together, each in its own
+    /// savepoint, and answers only after the commit (group commit, see
+    /// `group_commit`): one commit, one lock of the audit chain's head and
+    /// one flush of the log for many writes, on both backends.
     pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<PersistenceError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        if let Some(writer) = &self.writer {
-            return writer.write(work).await;
-        }
-        self.run(move |conn| transact(conn, work)).await
+        self.writer.write(work).await
     }
 
     /// Whether the database answers and every migration is applied.

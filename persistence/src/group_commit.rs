@@ -1,8 +1,10 @@
-//! Group commit of SQLite writes.
+//! Group commit of writes, on both backends.
 //!
-//! SQLite has one writer at a time. Instead of each request taking the
-//! write lock, running its transaction and committing in turn, requests hand
-//! their transaction to one writer thread. The thread opens one transaction,
+//! SQLite has one writer at a time; on PostgreSQL every write appends to the
+//! audit chain and so holds its head's row lock until it commits, which made
+//! writes commit (and flush the log) one after the other. Instead of each
+//! request taking the lock, running its transaction and committing in turn,
+//! requests hand their transaction to one writer thread. The thread opens one transaction,
 //! runs every write waiting in the queue, each in its own savepoint, commits
 //! once, and only then answers each request. A write that fails rolls back
 //! its savepoint alone; a commit that fails fails every write of the batch,
@@ -136,7 +138,7 @@ impl GroupWriter {
         let (queue, mut receiver) = mpsc::channel::<Box<dyn Write>>(QUEUE);
         let counted = metrics.clone();
         std::thread::Builder::new()
-            .name("sqlite-writer".into())
+            .name("db-writer".into())
             .spawn(move || {
                 let metrics = counted;
                 let mut connection: Option<DbConnection> = None;
@@ -210,6 +212,9 @@ fn commit_batch(
     metrics: &DbMetrics,
 ) -> Batch {
     type Manager = <DbConnection as Connection>::TransactionManager;
+    // The turn of this process's writers: on SQLite, `write_transaction`'s
+    // too (on PostgreSQL only this thread takes it; tests hold it to gather
+    // a batch).
     let _turn = SQLITE_WRITER
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -315,8 +320,7 @@ mod tests {
     use crate::{Backend, DatabaseUrl, Db, DbConnection, PersistenceError, PoolOptions};
 
     fn runtime() -> tokio::runtime::Runtime {
-        // Writes still run in parallel: on the blocking pool (PostgreSQL)
-        // or queued to the writer thread (SQLite).
+        // Writes still arrive in parallel, queued to the writer thread.
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -421,7 +425,7 @@ mod tests {
         }
     }
 
-    /// Runs `writes` while the SQLite writer's turn is held, so that they
+    /// Runs `writes` while the writer's turn is held, so that they
     /// queue and are committed in one batch once it is released.
     fn in_one_batch<F>(db: &Db, writes: Vec<F>) -> Vec<Result<i64, PersistenceError>>
     where
@@ -474,35 +478,39 @@ mod tests {
     /// of them; the writer then goes on.
     #[test]
     fn a_failed_commit_answers_every_write_of_the_batch_with_an_error() {
-        let database = TestDatabase::sqlite().expect("sqlite");
-        let db = runtime().block_on(prepare(&database));
-        assert_eq!(database.backend(), Backend::Sqlite);
-        let mut writes = parents(1..=10);
-        // A foreign key checked at commit only, and broken: the commit fails.
-        writes.insert(
-            5,
-            Box::new(|conn: &mut DbConnection| {
-                conn.batch_execute(
-                    "PRAGMA defer_foreign_keys = ON; \
-                     INSERT INTO children (id, parent_id) VALUES (1, 999)",
-                )?;
-                Ok(0)
-            }),
-        );
-        let answers = in_one_batch(&db, writes);
-        assert_eq!(answers.len(), 11);
-        for answer in &answers {
-            assert!(
-                answer.is_err(),
-                "every write of the batch fails: {answers:?}"
+        for database in databases() {
+            let backend = database.backend();
+            let db = runtime().block_on(prepare(&database));
+            let mut writes = parents(1..=10);
+            // A foreign key checked at commit only, and broken: the commit fails.
+            let defer = match backend {
+                Backend::Sqlite => "PRAGMA defer_foreign_keys = ON",
+                Backend::Postgres => "SET CONSTRAINTS ALL DEFERRED",
+            };
+            writes.insert(
+                5,
+                Box::new(move |conn: &mut DbConnection| {
+                    conn.batch_execute(&format!(
+                        "{defer}; INSERT INTO children (id, parent_id) VALUES (1, 999)"
+                    ))?;
+                    Ok(0)
+                }),
             );
+            let answers = in_one_batch(&db, writes);
+            assert_eq!(answers.len(), 11, "{backend}");
+            for answer in &answers {
+                assert!(
+                    answer.is_err(),
+                    "{backend}: every write of the batch fails: {answers:?}"
+                );
+            }
+            let rt = runtime();
+            assert_eq!(rt.block_on(stored(&db, "parents")), Vec::<i64>::new());
+            assert_eq!(rt.block_on(stored(&db, "children")), Vec::<i64>::new());
+            let next = rt.block_on(db.transaction(|conn| insert(conn, "parents", 42).map(|()| 42)));
+            assert_eq!(next.ok(), Some(42), "{backend}: the writer goes on");
+            assert_eq!(rt.block_on(stored(&db, "parents")), vec![42], "{backend}");
         }
-        let rt = runtime();
-        assert_eq!(rt.block_on(stored(&db, "parents")), Vec::<i64>::new());
-        assert_eq!(rt.block_on(stored(&db, "children")), Vec::<i64>::new());
-        let next = rt.block_on(db.transaction(|conn| insert(conn, "parents", 42).map(|()| 42)));
-        assert_eq!(next.ok(), Some(42), "the writer goes on");
-        assert_eq!(rt.block_on(stored(&db, "parents")), vec![42]);
     }
 
     /// A write that panics takes its batch so far down with it (its state
@@ -510,28 +518,41 @@ mod tests {
     /// them is stored; the writes queued behind go into the next batch.
     #[test]
     fn a_panicking_write_rolls_back_its_batch_and_the_writer_goes_on() {
-        let database = TestDatabase::sqlite().expect("sqlite");
-        let db = runtime().block_on(prepare(&database));
-        let mut writes = parents(1..=6);
-        writes.insert(
-            3,
-            Box::new(|conn: &mut DbConnection| {
-                insert(conn, "parents", 100)?;
-                panic!("a bug in a write");
-            }),
-        );
-        let answers = in_one_batch(&db, writes);
-        assert_eq!(answers.len(), 7);
-        assert!(answers[..4].iter().all(Result::is_err), "{answers:?}");
-        let after: Vec<Option<i64>> = answers[4..]
-            .iter()
-            .map(|a| a.as_ref().ok().copied())
-            .collect();
-        assert_eq!(after, vec![Some(4), Some(5), Some(6)]);
-        let rt = runtime();
-        assert_eq!(rt.block_on(stored(&db, "parents")), vec![4, 5, 6]);
-        let next = rt.block_on(db.transaction(|conn| insert(conn, "parents", 7).map(|()| 7)));
-        assert_eq!(next.ok(), Some(7));
-        assert_eq!(rt.block_on(stored(&db, "parents")), vec![4, 5, 6, 7]);
+        for database in databases() {
+            let backend = database.backend();
+            let db = runtime().block_on(prepare(&database));
+            let mut writes = parents(1..=6);
+            writes.insert(
+                3,
+                Box::new(|conn: &mut DbConnection| {
+                    insert(conn, "parents", 100)?;
+                    panic!("a bug in a write");
+                }),
+            );
+            let answers = in_one_batch(&db, writes);
+            assert_eq!(answers.len(), 7, "{backend}");
+            assert!(
+                answers[..4].iter().all(Result::is_err),
+                "{backend}: {answers:?}"
+            );
+            let after: Vec<Option<i64>> = answers[4..]
+                .iter()
+                .map(|a| a.as_ref().ok().copied())
+                .collect();
+            assert_eq!(after, vec![Some(4), Some(5), Some(6)], "{backend}");
+            let rt = runtime();
+            assert_eq!(
+                rt.block_on(stored(&db, "parents")),
+                vec![4, 5, 6],
+                "{backend}"
+            );
+            let next = rt.block_on(db.transaction(|conn| insert(conn, "parents", 7).map(|()| 7)));
+            assert_eq!(next.ok(), Some(7), "{backend}");
+            assert_eq!(
+                rt.block_on(stored(&db, "parents")),
+                vec![4, 5, 6, 7],
+                "{backend}"
+            );
+        }
     }
 }

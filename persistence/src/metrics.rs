@@ -84,11 +84,11 @@ pub struct DbMetrics {
     /// Check-outs that gave up (pool exhausted past its time-out, or the
     /// server unreachable).
     pub checkout_failures: AtomicU64,
-    /// Writes queued for the SQLite writer and not yet taken into a batch.
+    /// Writes queued for the writer thread and not yet taken into a batch.
     pub writes_waiting: AtomicI64,
-    /// Writes per group commit (SQLite).
+    /// Writes per group commit.
     pub batch_writes: Histogram,
-    /// How long each group commit held the write lock (SQLite).
+    /// How long each group commit took, from its first write to its commit.
     pub batch_seconds: Histogram,
 }
 
