@@ -4,12 +4,12 @@
 //! audit chain and so holds its head's row lock until it commits, which made
 //! writes commit (and flush the log) one after the other. Instead of each
 //! request taking the lock, running its transaction and committing in turn,
-//! requests hand their transaction to one writer thread. The thread opens one transaction,
-//! runs every write waiting in the queue, each in its own savepoint, commits
-//! once, and only then answers each request. A write that fails rolls back
-//! its savepoint alone; a commit that fails fails every write of the batch,
-//! and nothing of it is stored. Nobody is answered before the commit that
-//! holds their write has succeeded.
+//! requests hand their transaction to one writer thread. The thread opens
+//! one transaction, runs every write waiting in the queue, each in its own
+//! savepoint, commits once, and only then answers each request. A write
+//! that fails rolls back its savepoint alone; a commit that fails fails
+//! every write of the batch, and nothing of it is stored. Nobody is
+//! answered before the commit that holds their write has succeeded.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
