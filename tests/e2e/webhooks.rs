@@ -621,9 +621,10 @@ async fn delivery_checks_the_address_again(app: TestApp) {
     );
 }
 
-/// Several workers on one database: each event is delivered exactly once
-/// (claims: `FOR UPDATE SKIP LOCKED` on PostgreSQL, write transactions on
-/// SQLite) and in order per referral.
+/// Several workers on one database, each with its own pool and writer as
+/// several instances have: each event is delivered exactly once (claims:
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL, write transactions on SQLite)
+/// and in order per referral.
 async fn concurrent_workers_deliver_each_event_once_in_order(app: TestApp) {
     let world = app.world().await;
     let (receiver, url) = Receiver::start(&[], 200).await;
@@ -641,10 +642,15 @@ async fn concurrent_workers_deliver_each_event_once_in_order(app: TestApp) {
         "test-1",
     )
     .expect("keys");
-    let worker = adosexo_api::webhooks::Worker {
-        db: app.db(),
+    let notes = Arc::new(keys);
+    let instance = |_| adosexo_api::webhooks::Worker {
+        db: adosexo_persistence::Db::connect(
+            &adosexo_persistence::DatabaseUrl::parse(&app.database_url).expect("url"),
+            adosexo_persistence::PoolOptions::default(),
+        )
+        .expect("another instance's connections"),
         clock: adosexo_api::context::Clock::system(),
-        notes: Arc::new(keys),
+        notes: notes.clone(),
         settings: adosexo_api::webhooks::WebhookSettings {
             allow_http: true,
             allow_internal: true,
@@ -652,10 +658,12 @@ async fn concurrent_workers_deliver_each_event_once_in_order(app: TestApp) {
         },
         spans: adosexo_api::otlp::Spans::disabled(Default::default()),
     };
-    // Six workers, each looping passes until nothing is left.
+    // Six workers, three per instance, each looping passes until nothing is
+    // left.
+    let instances: Vec<_> = (0..2).map(instance).collect();
     let mut tasks = Vec::new();
-    for _ in 0..6 {
-        let worker = worker.clone();
+    for n in 0..6 {
+        let worker = instances[n % 2].clone();
         tasks.push(actix_web::rt::spawn(async move {
             for _ in 0..20 {
                 worker.pass().await.expect("pass");
