@@ -373,15 +373,12 @@ pub fn events_of_many(
         .load(conn)?)
 }
 
-/// Referrals of other people with the same normalised first name, birth
-/// date and département (possible duplicates).
+/// Referrals of people other than `person` with its normalised first
+/// name, birth date and département (possible duplicates).
 pub fn possible_duplicates(
     conn: &mut DbConnection,
-    referral: &ReferralRow,
+    person: &PersonRow,
 ) -> Result<Vec<ReferralRow>, PersistenceError> {
-    let Some(person) = find_person(conn, &referral.person_id)? else {
-        return Ok(Vec::new());
-    };
     let Some(birth_date) = person.birth_date.clone() else {
         return Ok(Vec::new());
     };

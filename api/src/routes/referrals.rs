@@ -377,7 +377,7 @@ fn load_details(
         None => None,
     };
     let duplicates = if duplicates {
-        Some(cases::possible_duplicates(conn, &referral)?)
+        Some(cases::possible_duplicates(conn, &person)?)
     } else {
         None
     };
