@@ -93,12 +93,21 @@ pub struct Operation {
 pub type Reader =
     Box<dyn FnOnce(String) -> LocalBoxFuture<'static, Result<HttpResponse, ApiError>>>;
 
+/// Whether a created resource still exists (read in the replay's
+/// transaction).
+pub type Exists =
+    fn(&mut DbConnection, &str) -> Result<bool, adosexo_persistence::PersistenceError>;
+
 /// How a retry with the same key and body is answered.
 pub enum Replay {
     /// With the first answer, stored: only for answers that say nothing
     /// about a person in care (organisations, sites, permanences…); shown-once
     /// secrets are removed first ([`Created::replay_body`]).
     Stored,
+    /// As [`Replay::Stored`] for resources that can be deleted: the stored
+    /// answer while the resource exists, a 410 once it was deleted (a retry
+    /// never answers 201 for something that is gone).
+    StoredWhile(Exists),
     /// Only the resource's id is stored; a retry reads the resource again
     /// through today's authorization, so data erased, pseudonymised or no
     /// longer visible to the caller never comes back through a replay.
@@ -109,6 +118,7 @@ impl std::fmt::Debug for Replay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Stored => "Stored",
+            Self::StoredWhile(_) => "StoredWhile",
             Self::Reread(_) => "Reread",
         })
     }
@@ -147,7 +157,8 @@ where
     let now = state.clock.now();
     let not_before = now
         - chrono::Duration::from_std(state.idempotency_ttl).unwrap_or(chrono::Duration::hours(24));
-    let (name, keep_body) = (operation.name, matches!(operation.replay, Replay::Stored));
+    let name = operation.name;
+    let keep_body = matches!(operation.replay, Replay::Stored | Replay::StoredWhile(_));
     let outcome = state
         .db
         .transaction(move |conn| {
@@ -201,12 +212,20 @@ where
                 .insert_header(("Cache-Control", "no-store"))
                 .json(body)
         }
-        Outcome::Replay(stored) => replay(stored, operation).await?,
+        Outcome::Replay(stored) => replay(state, stored, operation).await?,
     })
+}
+
+/// The answer to a retry whose resource was deleted since.
+fn gone(id: &str) -> ApiError {
+    ApiError::gone(format!(
+        "this Idempotency-Key created {id}, which was deleted since; use a new key to create another"
+    ))
 }
 
 /// The answer to a retry: the stored answer, or the resource read again.
 async fn replay(
+    state: &web::Data<AppState>,
     stored: idempotency::StoredResponse,
     operation: Operation,
 ) -> Result<HttpResponse, ApiError> {
@@ -227,7 +246,16 @@ async fn replay(
         (Replay::Reread(_), None) => {
             return Err(ApiError::internal("replay without a resource id"));
         }
-        (Replay::Stored, _) => HttpResponse::build(status)
+        (Replay::StoredWhile(exists), Some(id)) => {
+            let (lookup, stored_id) = (id.clone(), id.clone());
+            if !state.db.run(move |conn| exists(conn, &lookup)).await? {
+                return Err(gone(&stored_id));
+            }
+            HttpResponse::build(status)
+                .content_type("application/json")
+                .body(stored.response_body)
+        }
+        (Replay::Stored | Replay::StoredWhile(_), _) => HttpResponse::build(status)
             .content_type("application/json")
             .body(stored.response_body),
     };
@@ -273,7 +301,7 @@ pub async fn replay_first(
         return Ok(Err(operation));
     };
     check_same_request(&stored, operation.name, request_digest)?;
-    replay(stored, operation).await.map(Ok)
+    replay(state, stored, operation).await.map(Ok)
 }
 
 /// 422 unless the stored key was used for this operation and body.

@@ -9,9 +9,9 @@ use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::problem::{
-    BadRequest, Conflict, FieldError, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed,
-    PreconditionRequired, Problem, TooManyRequests, Unauthorized, Unavailable, Unprocessable,
-    UnsupportedMediaType,
+    BadRequest, Conflict, FieldError, Forbidden, Gone, NotFound, PayloadTooLarge,
+    PreconditionFailed, PreconditionRequired, Problem, TooManyRequests, Unauthorized, Unavailable,
+    Unprocessable, UnsupportedMediaType,
 };
 use crate::routes;
 
@@ -342,7 +342,7 @@ fn add_links(doc: &mut Document) {
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, NotFound, Unavailable, Unauthorized, Forbidden, Conflict, PreconditionFailed,
+            BadRequest, NotFound, Gone, Unavailable, Unauthorized, Forbidden, Conflict, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests
         ),
     ),

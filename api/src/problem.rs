@@ -228,6 +228,11 @@ impl ApiError {
         .with_detail(detail)
     }
 
+    /// 410: what the request refers to existed and was deleted since.
+    pub fn gone(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::GONE, "gone", "Gone").with_detail(detail)
+    }
+
     /// 404: no such resource, or one the caller may not know exists.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").with_detail(detail)
@@ -587,6 +592,22 @@ pub struct BadRequest(pub Problem);
     })
 )]
 pub struct NotFound(pub Problem);
+
+/// `410 Gone` in the OpenAPI document: refers to [`Problem`], with an
+/// example of its own.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "A retry with the `Idempotency-Key` of a resource deleted since",
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "urn:adosexo:problem:gone",
+        "title": "Gone",
+        "status": 410,
+        "detail": "this Idempotency-Key created 0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8d, which was deleted since; use a new key to create another",
+        "instance": "0193a5c4-1f2e-7d3a-9b1c-2f4e5a6b7c8e"
+    })
+)]
+pub struct Gone(pub Problem);
 
 /// `503 Service Unavailable` in the OpenAPI document: refers to [`Problem`], with an
 /// example of its own.

@@ -79,6 +79,16 @@ pub fn find_entry(
         .optional()?)
 }
 
+/// Whether an entry exists.
+pub fn entry_exists(conn: &mut DbConnection, id: &str) -> Result<bool, PersistenceError> {
+    let found: Option<String> = directory_entries::table
+        .select(directory_entries::id)
+        .find(id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Replaces an entry if the stored version is `expected_version` (`None`
 /// otherwise); its id, creation time and version come from the store.
 pub fn replace_entry(

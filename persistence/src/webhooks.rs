@@ -114,6 +114,17 @@ pub fn find_subscription(
         .optional()?)
 }
 
+/// Whether a subscription exists and was not deleted.
+pub fn subscription_exists(conn: &mut DbConnection, id: &str) -> Result<bool, PersistenceError> {
+    let found: Option<String> = webhook_subscriptions::table
+        .select(webhook_subscriptions::id)
+        .filter(webhook_subscriptions::id.eq(id))
+        .filter(webhook_subscriptions::status.eq("active"))
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Active subscriptions, of one organisation or all, by id after `after`.
 pub fn list_subscriptions(
     conn: &mut DbConnection,

@@ -23,6 +23,7 @@ crate::both_backends_with!(
     crate::idempotency::CONFIG,
     every_creating_post_honours_its_idempotency_key,
     keys_expire_after_their_time,
+    a_retry_after_deletion_is_gone,
 );
 
 /// One creating operation, as a client retries it.
@@ -717,4 +718,59 @@ async fn keys_expire_after_their_time(app: TestApp) {
     let consents = format!("/api/v1/follow-ups/{fu}/consents");
     let response = post(&app, &token, &consents, "k-note", &consent, None).await;
     problem(response, 422, "idempotency-key-reused").await;
+}
+
+/// A stored answer is replayed only while its resource exists: a retry
+/// after the directory entry or the webhook subscription was deleted is a
+/// 410 naming it, never a 201 for something gone (and creates nothing).
+async fn a_retry_after_deletion_is_gone(app: TestApp) {
+    let world = app.world().await;
+    let entry = json!({"name": "CIDFF", "organisation": "Association", "category": "legal_aid",
+                       "national": false, "departements": ["93"], "phone": "01 02 03 04 05",
+                       "website": "https://example.org", "last_verified": "2026-11-01"});
+    let hook =
+        json!({"url": "http://127.0.0.1:9/hook", "event_types": ["referral.status_changed"]});
+    let cases = [
+        (world.admin.access.as_str(), "/api/v1/directory", entry),
+        (world.token("partner_app"), "/api/v1/webhooks", hook),
+    ];
+    for (token, path, body) in cases {
+        let first = json(post(&app, token, path, "k-gone", &body, None).await, 201).await;
+        let id = first["id"].as_str().expect("id").to_owned();
+        let again = post(&app, token, path, "k-gone", &body, None).await;
+        assert_eq!(replayed(&again).as_deref(), Some("true"), "{path}");
+        assert_eq!(json(again, 201).await["id"], first["id"], "{path}");
+        let deleted = app
+            .authed(Method::DELETE, &format!("{path}/{id}"), token)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(deleted.status(), 204, "{path}");
+        let retry = post(&app, token, path, "k-gone", &body, None).await;
+        let gone = problem(retry, 410, "gone").await;
+        assert!(
+            gone["detail"].as_str().is_some_and(|d| d.contains(&id)),
+            "{path}: {gone}"
+        );
+        // Still gone, and nothing was created in its place.
+        let read = app
+            .authed(Method::GET, &format!("{path}/{id}"), token)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(read.status(), 404, "{path}");
+    }
+    let directory = app
+        .get_json(
+            "/api/v1/public/directory?departement=93&limit=100",
+            &world.admin.access,
+            200,
+        )
+        .await;
+    assert!(
+        directory["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().all(|i| i["name"] != "CIDFF")),
+        "{directory}"
+    );
 }

@@ -108,6 +108,7 @@ pub const TYPES: &[TypeText] = &[
         "Precondition required",
         "Condition préalable requise",
     ),
+    t("gone", "Gone", "Supprimé depuis"),
     t(
         "idempotency-key-reused",
         "Idempotency key reused",

@@ -153,7 +153,7 @@ fn row_of(
     operation_id = "createDirectoryEntry",
     tag = "public",
     summary = "Add a directory entry",
-    description = "Admins. A service of the public directory (read by anyone with `searchDirectory`): national, or for 1 to 101 départements. Honours `Idempotency-Key`. Audited.",
+    description = "Admins. A service of the public directory (read by anyone with `searchDirectory`): national, or for 1 to 101 départements. Honours `Idempotency-Key` (a retry after the entry was deleted is a 410). Audited.",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     request_body(content = DirectoryEntryInput, content_type = "application/json"),
     security(("bearer" = [])),
@@ -162,6 +162,7 @@ fn row_of(
         (status = 400, response = crate::problem::BadRequest),
         (status = 401, response = crate::problem::Unauthorized),
         (status = 403, response = crate::problem::Forbidden),
+        (status = 410, response = crate::problem::Gone),
         (status = 413, response = crate::problem::PayloadTooLarge),
         (status = 415, response = crate::problem::UnsupportedMediaType),
         (status = 422, response = crate::problem::Unprocessable),
@@ -203,7 +204,7 @@ pub async fn create(
         Operation {
             name: "create_directory_entry",
             location: Some("/api/v1/directory"),
-            replay: Replay::Stored,
+            replay: Replay::StoredWhile(public::entry_exists),
         },
         digest,
         move |conn| {

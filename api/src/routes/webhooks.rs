@@ -201,7 +201,8 @@ fn organisation_of(auth: &Authenticated, named: Option<String>) -> Result<String
     summary = "Subscribe to a partner organisation's events",
     description = "Events are POSTed to `url`, signed (header `Adosexo-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">`) \
                    and identified (`Adosexo-Event-Id`); see the `webhooks` section. The answer holds `secret`, \
-                   which is never shown again. Admins name the organisation; a partner app (scope `events:read`) subscribes for its own.",
+                   which is never shown again. Admins name the organisation; a partner app (scope `events:read`) subscribes for its own. \
+                   A retry with the same `Idempotency-Key` replays the answer without its secret, or 410 once the subscription was deleted.",
     request_body(content = CreateSubscription, content_type = "application/json"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     security(("bearer" = [])),
@@ -212,6 +213,7 @@ fn organisation_of(auth: &Authenticated, named: Option<String>) -> Result<String
         (status = 401, response = crate::problem::Unauthorized),
         (status = 403, response = crate::problem::Forbidden),
         (status = 404, response = crate::problem::NotFound),
+        (status = 410, response = crate::problem::Gone),
         (status = 413, response = crate::problem::PayloadTooLarge),
         (status = 415, response = crate::problem::UnsupportedMediaType),
         (status = 422, response = crate::problem::Unprocessable),
@@ -273,7 +275,7 @@ pub async fn create(
         Operation {
             name: "create_webhook_subscription",
             location: Some("/api/v1/webhooks"),
-            replay: Replay::Stored,
+            replay: Replay::StoredWhile(adosexo_persistence::webhooks::subscription_exists),
         },
         request_digest,
         move |conn| {
