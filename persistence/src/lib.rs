@@ -24,6 +24,7 @@ pub mod schedule;
 pub mod schema;
 pub mod stats;
 pub mod territory;
+#[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod time;
 pub mod trace;

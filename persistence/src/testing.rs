@@ -10,6 +10,30 @@ use crate::url::Backend;
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+/// When set (CI sets it), a test whose PostgreSQL half would be skipped
+/// because `TEST_DATABASE_URL` is unset fails instead.
+pub const REQUIRE_POSTGRES: &str = "ADOSEXO_TEST_REQUIRE_POSTGRES";
+
+/// The PostgreSQL half of a test is skipped: said aloud once per test
+/// binary, or an error when [`REQUIRE_POSTGRES`] is set.
+fn skipped() -> Result<Option<TestDatabase>, TestDatabaseError> {
+    if std::env::var(REQUIRE_POSTGRES).is_ok_and(|v| !v.trim().is_empty()) {
+        return Err(TestDatabaseError(format!(
+            "{TEST_DATABASE_URL} is unset and {REQUIRE_POSTGRES} is set: the PostgreSQL half of this test would be skipped"
+        )));
+    }
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write as _;
+        // Written to the process's stderr, not through `eprintln!`, which
+        // the test harness captures and shows only for failing tests.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: the PostgreSQL half of every both-backends test ({TEST_DATABASE_URL} is unset)"
+        );
+    });
+    Ok(None)
+}
 
 /// A database that exists for one test.
 #[derive(Debug)]
@@ -49,13 +73,15 @@ impl TestDatabase {
     }
 
     /// A new PostgreSQL database when `TEST_DATABASE_URL` is set; `Ok(None)`
-    /// when it is not; an error when the server is unreachable.
+    /// when it is not (said once on stderr, past the test harness's
+    /// capture), or an error when [`REQUIRE_POSTGRES`] is set too (CI); an
+    /// error when the server is unreachable.
     pub fn postgres() -> Result<Option<Self>, TestDatabaseError> {
         let Some(admin_url) = std::env::var(TEST_DATABASE_URL)
             .ok()
             .filter(|u| !u.trim().is_empty())
         else {
-            return Ok(None);
+            return skipped();
         };
         let name = format!("adosexo_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url)

@@ -3,7 +3,7 @@
 //! test on the server `TEST_DATABASE_URL` names and dropped afterwards.
 
 use adosexo_api::{Application, Config};
-use adosexo_persistence::testing::{TEST_DATABASE_URL, TestDatabase};
+use adosexo_persistence::testing::TestDatabase;
 
 /// Which backend a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +58,7 @@ macro_rules! both_backends_with {
             $(
                 #[actix_web::test]
                 async fn $name() {
-                    if std::env::var(adosexo_persistence::testing::TEST_DATABASE_URL).is_ok_and(|u| !u.trim().is_empty()) {
-                        let app = $crate::helpers::TestApp::spawn_with($crate::helpers::Kind::Postgres, $config).await;
+                    if let Some(app) = $crate::helpers::TestApp::spawn_postgres_with($config).await {
                         super::$name(app).await;
                     }
                 }
@@ -100,6 +99,18 @@ impl TestApp {
                 .expect("a PostgreSQL test database")
                 .expect("TEST_DATABASE_URL is set"),
         };
+        Self::spawn_on(database, kind, extra)
+    }
+
+    /// On PostgreSQL with more configuration when `TEST_DATABASE_URL` is
+    /// set; `None` (said aloud, or a failure under
+    /// `ADOSEXO_TEST_REQUIRE_POSTGRES`) when it is not.
+    pub async fn spawn_postgres_with(extra: &[(&str, &str)]) -> Option<Self> {
+        let database = TestDatabase::postgres().expect("a PostgreSQL test database")?;
+        Some(Self::spawn_on(database, Kind::Postgres, extra))
+    }
+
+    fn spawn_on(database: TestDatabase, kind: Kind, extra: &[(&str, &str)]) -> Self {
         let config = test_config_with(database.url(), extra);
         let offset = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
         let shift = offset.clone();
@@ -127,12 +138,10 @@ impl TestApp {
         }
     }
 
-    /// On PostgreSQL when `TEST_DATABASE_URL` is set, `None` otherwise.
+    /// On PostgreSQL when `TEST_DATABASE_URL` is set, `None` otherwise (see
+    /// [`TestApp::spawn_postgres_with`]).
     pub async fn spawn_postgres() -> Option<Self> {
-        match std::env::var(TEST_DATABASE_URL) {
-            Ok(url) if !url.trim().is_empty() => Some(Self::spawn(Kind::Postgres).await),
-            _ => None,
-        }
+        Self::spawn_postgres_with(&[]).await
     }
 
     /// Moves the app's clock forward (tokens issued before may expire).

@@ -27,9 +27,12 @@ async fn spawn(kind: Kind, extra: &[(&'static str, String)]) -> TestApp {
     TestApp::spawn_with(kind, &pairs).await
 }
 
+/// Whether `TEST_DATABASE_URL` is set (when it is not: said aloud, or a
+/// failure under `ADOSEXO_TEST_REQUIRE_POSTGRES`).
 fn postgres_configured() -> bool {
-    std::env::var(adosexo_persistence::testing::TEST_DATABASE_URL)
-        .is_ok_and(|u| !u.trim().is_empty())
+    adosexo_persistence::testing::TestDatabase::postgres()
+        .expect("a PostgreSQL test database")
+        .is_some()
 }
 
 #[actix_web::test]
