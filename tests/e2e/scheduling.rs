@@ -14,6 +14,7 @@ crate::both_backends!(
     concurrent_conflicting_bookings_let_exactly_one_through,
     partner_books_a_free_slot_for_its_own_referral_only,
     permanence_input_errors_say_what_is_wrong,
+    a_failed_site_lookup_is_not_an_unknown_site,
 );
 
 pub async fn site(app: &TestApp, world: &World, name: &str, departement: &str) -> String {
@@ -690,4 +691,54 @@ async fn permanence_input_errors_say_what_is_wrong(app: TestApp) {
         .await
         .expect("sent");
     problem(referent, 403, "forbidden").await;
+}
+
+/// A body's `site_id` that names no site is a 422 naming the field; when
+/// the lookup itself fails (here: the table is gone), the answer is the
+/// database's failure (500), never "no site has this id".
+async fn a_failed_site_lookup_is_not_an_unknown_site(app: TestApp) {
+    let world = app.world().await;
+    let site_id = site(&app, &world, "Maison des ados", "93").await;
+    let token = world.token("coordinator");
+    let coordinator = world.account("coordinator");
+    let appointment = |site: &str| {
+        json!({"mode": "permanence", "title": "Entretien", "site_id": site,
+               "starts_at": "2027-02-09T13:00:00Z", "ends_at": "2027-02-09T14:00:00Z",
+               "staff_ids": [coordinator]})
+    };
+    let permanence = |site: &str| {
+        json!({"site_id": site, "title": "Permanence", "rrule": "FREQ=MONTHLY;BYDAY=2TU",
+               "dtstart": "2027-01-01", "part_of_day": "explicit", "start_time": "14:00",
+               "end_time": "17:00", "audience": "all", "staff_ids": [coordinator]})
+    };
+    let send = |path: &'static str, body: Value| {
+        let request = app.authed(Method::POST, path, token).json(&body);
+        async move { request.send().await.expect("sent") }
+    };
+    let unknown = "01939f8e-0000-7000-8000-000000000001";
+    for (path, body) in [
+        ("/api/v1/appointments", appointment(unknown)),
+        ("/api/v1/permanences", permanence(unknown)),
+    ] {
+        let refused = problem(send(path, body).await, 422, "invalid-value").await;
+        assert_eq!(
+            refused["errors"][0]["field"], "site_id",
+            "{path}: {refused}"
+        );
+    }
+    let db = app.db();
+    adosexo_persistence::testing::execute_sql(&db, "ALTER TABLE sites RENAME TO sites_away")
+        .await
+        .expect("renamed");
+    for (path, body) in [
+        ("/api/v1/appointments", appointment(&site_id)),
+        ("/api/v1/permanences", permanence(&site_id)),
+    ] {
+        problem(send(path, body).await, 500, "internal").await;
+    }
+    adosexo_persistence::testing::execute_sql(&db, "ALTER TABLE sites_away RENAME TO sites")
+        .await
+        .expect("renamed back");
+    app.post_json("/api/v1/permanences", token, permanence(&site_id), 201)
+        .await;
 }

@@ -518,9 +518,7 @@ pub async fn create(
     )
     .await?;
     if let Some(site_id) = &body.site_id {
-        let site = super::sites::load(&state, site_id)
-            .await
-            .map_err(|_| ApiError::invalid_value("site_id", "unknown", "no site has this id"))?;
+        let site = super::sites::named(&state, site_id).await?;
         departement = departement.or(Some(site.departement_code));
     }
     let departement = match (departement, &body.departement_code) {

@@ -418,9 +418,7 @@ pub async fn create(
     .await?;
     let body = body.into_inner()?;
     let digest = idempotency::digest(&body)?;
-    let site = super::sites::load(&state, &body.site_id)
-        .await
-        .map_err(|_| ApiError::invalid_value("site_id", "unknown", "no site has this id"))?;
+    let site = super::sites::named(&state, &body.site_id).await?;
     let departement = stored_departement(&site.departement_code)?;
     permit(
         &state,

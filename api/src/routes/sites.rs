@@ -416,12 +416,25 @@ pub async fn list(
 
 /// One site, 404 when unknown.
 pub async fn load(state: &AppState, id: &str) -> Result<SiteRow, ApiError> {
+    find(state, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no site with this id"))
+}
+
+/// The site a request body names (`site_id`): a 422 naming the field when
+/// no site has this id; a database failure stays what it is (503, 500).
+pub async fn named(state: &AppState, id: &str) -> Result<SiteRow, ApiError> {
+    find(state, id)
+        .await?
+        .ok_or_else(|| ApiError::invalid_value("site_id", "unknown", "no site has this id"))
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Option<SiteRow>, ApiError> {
     let lookup = id.to_owned();
-    let row = state
+    Ok(state
         .db
         .run(move |conn| schedule::find_site(conn, &lookup))
-        .await?;
-    row.ok_or_else(|| ApiError::not_found("no site with this id"))
+        .await?)
 }
 
 /// Read a site.
