@@ -9,7 +9,9 @@
 # Env: DURATION (8s), CONNECTIONS (32), SEED (42), KEEP_DB=1 keeps the data;
 #      ONLY="create_referral get_referral" runs those (and /healthz) alone;
 #      DB_FILE=path (SQLite) or PG_DB=name (PostgreSQL) keep the data and
-#      reuse it on the next run (generated at the first).
+#      reuse it on the next run (generated at the first);
+#      PERF_ON=get_referral PERF_OUT=file records the server's CPU profile
+#      (perf, DWARF call graphs) during that line.
 # Needs wrk, curl, python3 (and psql for postgres); release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -145,7 +147,16 @@ run() {
   sampler=$!
   local args=(-t2 -c"$conns" -d"$duration" --latency -H "$auth")
   [ -n "$script" ] && args+=(-s "$script")
+  local profiler=
+  if [ "${PERF_ON:-}" = "$name" ]; then
+    # The server's CPU profile during this line (call graphs from DWARF
+    # unwinding: release builds keep symbols and unwind tables).
+    perf record -q -F "${PERF_FREQ:-499}" --call-graph dwarf,16384 -p "$server" \
+      -o "${PERF_OUT:-perf.data}" -- sleep "${duration%s}" 2>/dev/null &
+    profiler=$!
+  fi
   wrk "${args[@]}" "http://127.0.0.1:$port$path" > "$work/wrk.$name" 2>&1 || true
+  [ -n "$profiler" ] && wait "$profiler"
   kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
   peak=$(sort -n "$work/rss.$name" | tail -1)
   echo "$name $conns ${peak:-0} $work/wrk.$name"
