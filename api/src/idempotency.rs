@@ -93,8 +93,8 @@ pub struct Operation {
 pub type Reader =
     Box<dyn FnOnce(String) -> LocalBoxFuture<'static, Result<HttpResponse, ApiError>>>;
 
-/// Whether a created resource still exists (read in the replay's
-/// transaction).
+/// Whether a created resource still exists (read when a retry comes,
+/// before its stored answer is replayed).
 pub type Exists =
     fn(&mut DbConnection, &str) -> Result<bool, adosexo_persistence::PersistenceError>;
 
