@@ -740,11 +740,9 @@ async fn a_retry_after_deletion_is_gone(app: TestApp) {
         let again = post(&app, token, path, "k-gone", &body, None).await;
         assert_eq!(replayed(&again).as_deref(), Some("true"), "{path}");
         assert_eq!(json(again, 201).await["id"], first["id"], "{path}");
-        let deleted = app
-            .authed(Method::DELETE, &format!("{path}/{id}"), token)
-            .send()
-            .await
-            .expect("sent");
+        let entry = format!("{path}/{id}");
+        let on_entry = |method| app.authed(method, &entry, token).send();
+        let deleted = on_entry(Method::DELETE).await.expect("sent");
         assert_eq!(deleted.status(), 204, "{path}");
         let retry = post(&app, token, path, "k-gone", &body, None).await;
         let gone = problem(retry, 410, "gone").await;
@@ -753,11 +751,7 @@ async fn a_retry_after_deletion_is_gone(app: TestApp) {
             "{path}: {gone}"
         );
         // Still gone, and nothing was created in its place.
-        let read = app
-            .authed(Method::GET, &format!("{path}/{id}"), token)
-            .send()
-            .await
-            .expect("sent");
+        let read = on_entry(Method::GET).await.expect("sent");
         assert_eq!(read.status(), 404, "{path}");
     }
     let directory = app
